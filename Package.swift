@@ -1,0 +1,75 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "portstorm",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "portstorm", targets: ["portstorm"]),
+        .library(name: "PortstormEngine", targets: ["PortstormEngine"]),
+        .library(name: "PortstormLab", targets: ["PortstormLab"]),
+        .library(name: "PortstormRecord", targets: ["PortstormRecord"]),
+        .library(name: "PortstormRender", targets: ["PortstormRender"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        // liburing through pkg-config (Debian: liburing-dev).
+        .systemLibrary(
+            name: "CLibURing",
+            pkgConfig: "liburing",
+            providers: [.apt(["liburing-dev"])]
+        ),
+        // Typed wrappers over the kernel: ring, sockets, addresses, errno, limits.
+        .target(
+            name: "PortstormSystem",
+            dependencies: [
+                "CLibURing",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // The run record and its parts; no I/O.
+        .target(
+            name: "PortstormRecord",
+            dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")]
+        ),
+        // Attempts, scheduling (rate / concurrency), outcomes.
+        .target(
+            name: "PortstormEngine",
+            dependencies: ["PortstormSystem", "PortstormRecord", "CLibURing"]
+        ),
+        // Built-in target servers.
+        .target(
+            name: "PortstormLab",
+            dependencies: ["PortstormSystem"]
+        ),
+        // Record -> terminal summary, live line, JSON.
+        .target(
+            name: "PortstormRender",
+            dependencies: ["PortstormRecord"]
+        ),
+        .executableTarget(
+            name: "portstorm",
+            dependencies: [
+                "PortstormEngine", "PortstormLab", "PortstormRecord", "PortstormRender", "PortstormSystem",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "PortstormSystemTests", dependencies: ["PortstormSystem"]),
+        .testTarget(name: "PortstormRecordTests", dependencies: ["PortstormRecord"]),
+        .testTarget(name: "PortstormRenderTests", dependencies: ["PortstormRender", "PortstormRecord"],
+                    resources: [.copy("Golden")]),
+        .testTarget(
+            name: "PortstormEngineTests",
+            dependencies: ["PortstormEngine", "PortstormLab", "PortstormRecord", "PortstormSystem"]
+        ),
+        .testTarget(
+            name: "PortstormCLITests",
+            dependencies: ["portstorm", "PortstormRecord"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

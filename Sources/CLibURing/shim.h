@@ -1,0 +1,41 @@
+#ifndef PORTSTORM_CLIBURING_SHIM_H
+#define PORTSTORM_CLIBURING_SHIM_H
+// glibc headers first: liburing.h sets _XOPEN_SOURCE/_GNU_SOURCE, which in a debug build otherwise
+// breaks fd_set ("'__fds_bits' is not present") (see shared/field-notes.md).
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/select.h>
+#include <sys/resource.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+// The kernel's uapi header first: swift-system's CSystem includes it too, and liburing's bundled
+// copy (same include guard, older layout) would otherwise define io_uring_sqe a second time.
+#include <linux/io_uring.h>
+#include <liburing.h>
+
+// IOSQE_* are `(1U << bit)` macros that Swift cannot import: re-exported as constants.
+static const unsigned char PS_IOSQE_IO_LINK = IOSQE_IO_LINK;
+static const unsigned char PS_IOSQE_CQE_SKIP_SUCCESS = IOSQE_CQE_SKIP_SUCCESS;
+static const unsigned PS_IORING_SETUP_SINGLE_ISSUER = IORING_SETUP_SINGLE_ISSUER;
+static const unsigned PS_IORING_SETUP_DEFER_TASKRUN = IORING_SETUP_DEFER_TASKRUN;
+static const unsigned PS_IORING_SETUP_COOP_TASKRUN = IORING_SETUP_COOP_TASKRUN;
+static const unsigned PS_IORING_SETUP_SUBMIT_ALL = IORING_SETUP_SUBMIT_ALL;
+static const unsigned PS_IORING_SETUP_CQSIZE = IORING_SETUP_CQSIZE;
+static const unsigned PS_IORING_ASYNC_CANCEL_ANY = IORING_ASYNC_CANCEL_ANY;
+
+// Linux 6.3: per-socket ephemeral port range (level IPPROTO_IP); absent from older headers.
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51
+#endif
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
+static const int PS_IP_LOCAL_PORT_RANGE = IP_LOCAL_PORT_RANGE;
+static const int PS_IP_BIND_ADDRESS_NO_PORT = IP_BIND_ADDRESS_NO_PORT;
+
+#endif

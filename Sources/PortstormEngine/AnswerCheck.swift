@@ -1,0 +1,93 @@
+/// Judges the first bytes a server sent back, for `--protocol http` and `--expect`.
+enum AnswerCheck: Sendable {
+    /// A well-formed HTTP/1.x status line must start the answer.
+    case httpStatusLine
+    /// The answer must contain these bytes within the first `headCapacity` bytes.
+    case contains([UInt8])
+
+    enum Verdict: Equatable { case needMore, valid, invalid }
+
+    /// The bytes kept per attempt for judging.
+    var headCapacity: Int {
+        switch self {
+        case .httpStatusLine: return 64
+        case .contains(let needle): return max(1024, needle.count)
+        }
+    }
+
+    /// The verdict on `head` (everything received so far); `eof` when the server closed.
+    func judge(_ head: UnsafeRawBufferPointer, eof: Bool) -> Verdict {
+        switch self {
+        case .httpStatusLine:
+            let v = AnswerCheck.statusLine(head)
+            return v == .needMore && eof ? .invalid : v
+        case .contains(let needle):
+            if AnswerCheck.find(needle, in: head) { return .valid }
+            return eof || head.count >= headCapacity ? .invalid : .needMore
+        }
+    }
+
+    /// `HTTP/1.x DDD` followed by a space or CR: valid; anything that diverges from it: invalid.
+    static func statusLine(_ b: UnsafeRawBufferPointer) -> Verdict {
+        let prefix: [UInt8] = Array("HTTP/1.".utf8)
+        for (i, c) in prefix.enumerated() {
+            guard i < b.count else { return .needMore }
+            if b[i] != c { return .invalid }
+        }
+        // minor version digit, space, three digits, then space or CR
+        let shape: [(UInt8) -> Bool] = [isDigit, { $0 == 0x20 }, isDigit, isDigit, isDigit, { $0 == 0x20 || $0 == 0x0D }]
+        for (k, test) in shape.enumerated() {
+            let i = prefix.count + k
+            guard i < b.count else { return .needMore }
+            if !test(b[i]) { return .invalid }
+        }
+        return .valid
+    }
+
+    private static func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+
+    static func find(_ needle: [UInt8], in hay: UnsafeRawBufferPointer) -> Bool {
+        guard !needle.isEmpty else { return true }
+        guard hay.count >= needle.count else { return false }
+        for start in 0...(hay.count - needle.count) {
+            var k = 0
+            while k < needle.count && hay[start + k] == needle[k] { k += 1 }
+            if k == needle.count { return true }
+        }
+        return false
+    }
+}
+
+/// The bytes sent after connecting, if any.
+enum Payload {
+    /// `GET path HTTP/1.1` with `Connection: close`.
+    static func httpGet(path: String, host: String, port: UInt16) -> [UInt8] {
+        let hostHeader = port == 80 ? host : (host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
+        let text = "GET \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: portstorm\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+        return Array(text.utf8)
+    }
+
+    /// `--send TEXT`, with the escapes \r, \n, \t and \\ turned into their bytes.
+    static func unescaped(_ text: String) -> [UInt8] {
+        var out: [UInt8] = []
+        var escaping = false
+        for c in text.utf8 {
+            if escaping {
+                switch c {
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "\\"): out.append(0x5C)
+                default: out.append(0x5C); out.append(c)
+                }
+                escaping = false
+            } else if c == 0x5C {
+                escaping = true
+            } else {
+                out.append(c)
+            }
+        }
+        if escaping { out.append(0x5C) }
+        return out
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import PortstormRecord
+import PortstormSystem
+
+/// Why a run could not start; each says what to do.
+public enum EngineError: Error, CustomStringConvertible, Sendable {
+    case ioUringUnavailable(RingUnavailable)
+    case localPortsUnsupported(String)
+
+    public var description: String {
+        switch self {
+        case .ioUringUnavailable(let r): return r.description
+        case .localPortsUnsupported(let why): return why
+        }
+    }
+}
+
+/// Drives a run: one worker thread per `--threads`, each with its own ring and share of the load;
+/// the calling thread watches, reports progress each second, and builds the record at the end.
+public enum Engine {
+    /// File descriptors kept free beyond one per attempt in flight (rings, output files, stdio).
+    static let descriptorHeadroom: UInt64 = 64
+
+    public static func run(_ plan: RunPlan, control: RunControl,
+                           onTick: (LiveStatus) -> Void = { _ in }) throws(EngineError) -> RunRecord {
+        if let unavailable = Ring.probe() { throw .ioUringUnavailable(unavailable) }
+        var notes: [String] = []
+        if let range = plan.config.localPorts { notes += try checkLocalPorts(range, family: plan.target) }
+
+        var config = plan.config
+        let limit = ResourceLimits.raiseOpenFiles(to: UInt64(config.concurrency) + descriptorHeadroom)
+        if limit.soft < UInt64(config.concurrency) + descriptorHeadroom {
+            let capped = max(1, Int(limit.soft) - Int(descriptorHeadroom))
+            notes.append("concurrency capped at \(capped) (asked \(config.concurrency)): the open-file limit (RLIMIT_NOFILE) is \(limit.soft) and could not be raised; raise it with ulimit -n, or run as root")
+            config.concurrency = capped
+        }
+
+        let startedAt = Date()
+        let startNs = monotonicNanos()
+        let threads = max(1, min(config.threads, config.concurrency))
+        let shares = (0..<threads).map { _ in WorkerShared() }
+        var workers: [OSThread] = []
+        for k in 0..<threads {
+            let wp = workerPlan(k, of: threads, config: config, plan: plan, startNs: startNs)
+            let shared = shares[k]
+            workers.append(OSThread {
+                do throws(RingUnavailable) {
+                    let w = try Worker(plan: wp, control: control, shared: shared)
+                    w.run()
+                    shared.finish(.ran(stats: w.stats, stopReason: w.stopReason, stoppedAtNs: w.stoppedAtNs))
+                } catch {
+                    shared.finish(.couldNotStart(error))
+                }
+            })
+        }
+
+        var nextTick = startNs + 1_000_000_000
+        while !shares.allSatisfy({ $0.isFinished }) {
+            usleep(20_000)
+            let now = monotonicNanos()
+            if now >= nextTick {
+                onTick(mergedLive(shares))
+                nextTick += 1_000_000_000
+            }
+        }
+        workers.forEach { $0.join() }
+        let endNs = monotonicNanos()
+
+        var results: [(WorkerStats, StopReason, UInt64)] = []
+        for s in shares {
+            switch s.result {
+            case .ran(let stats, let reason, let at)?: results.append((stats, reason, at))
+            case .couldNotStart(let why)?: throw .ioUringUnavailable(why)
+            case nil: break
+            }
+        }
+        return RecordBuilder(config: config, plan: plan, startedAt: startedAt, startNs: startNs, endNs: endNs,
+                             notes: notes, openFiles: limit).build(results)
+    }
+
+    static func mergedLive(_ shares: [WorkerShared]) -> LiveStatus {
+        var live = LiveStatus()
+        for s in shares { live.merge(s.live) }
+        return live
+    }
+
+    /// Worker `k`'s share: concurrency, rate and connection count split as evenly as they go.
+    static func workerPlan(_ k: Int, of n: Int, config: RunConfig, plan: RunPlan, startNs: UInt64) -> WorkerPlan {
+        func share(_ total: Int) -> Int { total / n + (k < total % n ? 1 : 0) }
+        let durationNs = config.durationSeconds.map { UInt64($0 * 1e9) }
+        return WorkerPlan(
+            index: k,
+            concurrency: max(1, share(config.concurrency)),
+            connections: config.connections.map { UInt64(share($0)) },
+            rate: config.rate.map { $0 / Double(n) },
+            phase: Double(k) / Double(n),
+            startNs: startNs,
+            endNs: durationNs.map { startNs + $0 },
+            target: plan.target,
+            sources: plan.sources,
+            localPorts: config.localPorts.map { $0.low...$0.high },
+            close: config.close,
+            payload: plan.payload,
+            check: plan.check,
+            connectTimeoutNs: UInt64(config.connectTimeoutMs) * 1_000_000,
+            responseTimeoutNs: UInt64(config.responseTimeoutMs) * 1_000_000,
+            expectedSeconds: Int(config.durationSeconds ?? 60) + 2)
+    }
+
+    /// Checks that the kernel takes IP_LOCAL_PORT_RANGE, and says how it combines with the
+    /// namespace's net.ipv4.ip_local_port_range (the kernel uses their overlap).
+    static func checkLocalPorts(_ range: PortRange, family target: SocketAddress) throws(EngineError) -> [String] {
+        let fd = Socket.tcp(domain: target.domain)
+        guard fd >= 0 else { return [] }
+        defer { Socket.close(fd) }
+        let rc = Socket.setLocalPortRange(fd, range.low...range.high)
+        if rc == -ENOPROTOOPT || rc == -EINVAL {
+            throw .localPortsUnsupported("--local-ports needs IP_LOCAL_PORT_RANGE (Linux 6.3 or newer); this kernel is \(KernelInfo.release()): drop --local-ports, or narrow net.ipv4.ip_local_port_range inside a network namespace")
+        }
+        guard let system = KernelInfo.localPortRange() else { return [] }
+        let lo = max(range.low, system.lowerBound), hi = min(range.high, system.upperBound)
+        if lo > hi {
+            return ["--local-ports \(range) does not overlap net.ipv4.ip_local_port_range \(system.lowerBound)-\(system.upperBound): the kernel ignores the per-socket range"]
+        }
+        if lo != range.low || hi != range.high {
+            return ["--local-ports \(range) reaches outside net.ipv4.ip_local_port_range \(system.lowerBound)-\(system.upperBound): the kernel uses only \(lo)-\(hi) (\(Int(hi) - Int(lo) + 1) ports)"]
+        }
+        return []
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import PortstormRecord
+import PortstormSystem
+
+/// Merges the workers' counters into one run record.
+struct RecordBuilder {
+    let config: RunConfig
+    let plan: RunPlan
+    let startedAt: Date
+    let startNs: UInt64
+    let endNs: UInt64
+    let notes: [String]
+    let openFiles: ResourceLimits.OpenFiles
+
+    func build(_ results: [(stats: WorkerStats, reason: StopReason, stoppedAtNs: UInt64)]) -> RunRecord {
+        var outcomes = OutcomeCounts()
+        var latency = LatencyHistogram()
+        var attempted: UInt64 = 0, inFlight: UInt64 = 0, delayed: UInt64 = 0, missed: UInt64 = 0
+        for r in results {
+            outcomes.merge(r.stats.outcomes)
+            latency.merge(r.stats.connectLatency)
+            attempted += r.stats.attempted
+            inFlight += r.stats.inFlight
+            delayed += r.stats.delayed
+            missed += r.stats.missed
+        }
+        let stoppedAt = results.map(\.stoppedAtNs).max() ?? endNs
+        let activeSeconds = max(Double(stoppedAt &- startNs) / 1e9, 1e-3)
+        let reason: StopReason = results.contains { $0.reason == .interrupted } ? .interrupted
+            : results.contains { $0.reason == .duration } ? .duration : .connections
+        let totals = Totals(attempted: attempted, inFlightAtEnd: inFlight, outcomes: outcomes, delayed: delayed,
+                            delayThresholdMs: Double(WorkerPlan.delayThresholdNs) / 1e6, requestedRate: config.rate,
+                            achievedRate: (Double(attempted) / activeSeconds * 10).rounded() / 10, missed: missed)
+        let system = SystemSnapshot(kernel: KernelInfo.release(),
+                                    ipLocalPortRange: KernelInfo.localPortRange().map { [$0.lowerBound, $0.upperBound] },
+                                    openFilesSoft: openFiles.soft, openFilesHard: openFiles.hard)
+        let elapsed = Double(endNs &- startNs) / 1e9
+        return RunRecord(
+            tool: ToolInfo(version: PortstormVersion.current),
+            startedAt: startedAt, endedAt: startedAt.addingTimeInterval(elapsed),
+            elapsedSeconds: (elapsed * 1000).rounded() / 1000, stopReason: reason, config: config,
+            target: TargetInfo(host: plan.host, port: plan.port, resolved: plan.resolved.map(\.ip), used: plan.target.description),
+            sources: plan.sources.map(\.ip), system: system, totals: totals,
+            latency: LatencyReport(connectHistogram: latency),
+            timeline: Self.mergeTimelines(results.map(\.stats.timeline)), notes: notes)
+    }
+
+    /// Adds the workers' seconds together, aligned on `t` (all workers share one start time).
+    static func mergeTimelines(_ timelines: [[WorkerSecond]]) -> [TimelineSecond] {
+        let length = timelines.map(\.count).max() ?? 0
+        return (0..<length).map { t in
+            var attempts: UInt64 = 0, delayed: UInt64 = 0, inFlight: UInt64 = 0
+            var counts = OutcomeCounts()
+            var hist = LatencyHistogram(significantDigits: .two)
+            for tl in timelines where t < tl.count {
+                let s = tl[t]
+                attempts += s.attempts
+                delayed += s.delayed
+                inFlight += s.inFlight
+                for (code, n) in s.outcomes { counts.add(Outcome(code: code), n) }
+                for pair in s.latency { hist.record(micros: pair[0], count: pair[1]) }
+            }
+            var failures = counts.byName
+            failures["ok"] = nil
+            let lat = hist.isEmpty ? nil : SecondLatency(p50: hist.percentile(50), p90: hist.percentile(90),
+                                                        p99: hist.percentile(99), max: hist.max)
+            return TimelineSecond(t: t, attempts: attempts, ok: counts[.ok], failures: failures, inFlight: inFlight,
+                                  delayed: delayed, connectLatencyUs: lat)
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import PortstormRecord
+import PortstormSystem
+
+/// A run ready to start: the configuration checked, the target resolved, the sources expanded.
+public struct RunPlan: Sendable {
+    public let config: RunConfig
+    public let host: String
+    public let port: UInt16
+    /// Every address the host resolved to, in the resolver's order.
+    public let resolved: [SocketAddress]
+    /// The address connected to: the first resolved one of the sources' family.
+    public let target: SocketAddress
+    public let sources: [SocketAddress]
+    let payload: [UInt8]?
+    let check: AnswerCheck?
+
+    /// Checks the configuration, resolves the target once and expands `--source`.
+    /// Every failure is one sentence meant for the user.
+    public static func make(_ config: RunConfig) -> Result<RunPlan, InputError> {
+        Result { () throws(InputError) -> RunPlan in try build(config) }
+    }
+
+    static let maxConcurrency = 4_000_000
+    static let maxTimeoutMs = 3_600_000
+
+    private static func build(_ config: RunConfig) throws(InputError) -> RunPlan {
+        let hp = try HostPort.parse(config.target).get()
+        guard (1...maxConcurrency).contains(config.concurrency) else {
+            throw InputError("--concurrency must be between 1 and \(maxConcurrency), not \(config.concurrency)")
+        }
+        if let rate = config.rate, !(rate > 0 && rate <= 10_000_000) {
+            throw InputError("--rate must be more than 0 and at most 10m connections per second, not \(rate)")
+        }
+        if let d = config.durationSeconds, !(d > 0 && d <= 7 * 86_400) {
+            throw InputError("--duration must be more than 0 and at most 7 days")
+        }
+        if let n = config.connections, !(n > 0 && n <= 1_000_000_000_000) {
+            throw InputError("--connections must be at least 1")
+        }
+        if config.durationSeconds == nil && config.connections == nil {
+            throw InputError("a run must be bounded: give --duration, --connections, or both")
+        }
+        guard (1...maxTimeoutMs).contains(config.connectTimeoutMs) else {
+            throw InputError("--connect-timeout must be between 1ms and 1h")
+        }
+        guard (1...maxTimeoutMs).contains(config.responseTimeoutMs) else {
+            throw InputError("--response-timeout must be between 1ms and 1h")
+        }
+        guard (1...1024).contains(config.threads) else {
+            throw InputError("--threads must be between 1 and 1024, not \(config.threads)")
+        }
+        if let r = config.localPorts, !(r.low >= 1 && r.low <= r.high) {
+            throw InputError("--local-ports \(r) is not a range LO-HI with 1 <= LO <= HI <= 65535")
+        }
+        if config.wireProtocol == .http && (config.send != nil || config.expect != nil) {
+            throw InputError("--send and --expect go with --protocol tcp; --protocol http sends its own GET (use --path)")
+        }
+        if !config.path.hasPrefix("/") || config.path.contains(where: { $0 == "\r" || $0 == "\n" || $0 == " " }) {
+            throw InputError("--path must start with '/' and contain no spaces or line breaks")
+        }
+        if let e = config.expect, e.isEmpty || e.utf8.count > 4096 {
+            throw InputError("--expect takes 1 to 4096 bytes of text")
+        }
+        if let s = config.send, s.isEmpty || s.utf8.count > 65_536 {
+            throw InputError("--send takes 1 to 65536 bytes of text")
+        }
+
+        var sources: [SocketAddress] = []
+        for spec in config.sources { sources += try SourceList.parse(spec) }
+        let resolved = try Resolver.resolve(hp.host, port: hp.port).get()
+        var target = resolved[0]
+        if let family = sources.first?.family {
+            guard sources.allSatisfy({ $0.family == family }) else {
+                throw InputError("--source mixes IPv4 and IPv6 addresses; give addresses of one family")
+            }
+            guard let match = resolved.first(where: { $0.family == family }) else {
+                throw InputError("--source addresses are \(family == .ipv4 ? "IPv4" : "IPv6") but \(hp.host) resolved only to \(resolved.map(\.ip).joined(separator: ", "))")
+            }
+            target = match
+        }
+
+        let payload: [UInt8]?
+        let check: AnswerCheck?
+        switch config.wireProtocol {
+        case .http:
+            payload = Payload.httpGet(path: config.path, host: hp.host, port: hp.port)
+            check = .httpStatusLine
+        case .tcp:
+            payload = config.send.map(Payload.unescaped)
+            check = config.expect.map { .contains(Payload.unescaped($0)) }
+        }
+        return RunPlan(config: config, host: hp.host, port: hp.port, resolved: resolved, target: target,
+                       sources: sources, payload: payload, check: check)
+    }
+}
+
+/// `--source` values: `IP`, `IP,IP,...`, or an IPv4 range `A.B.C.D-A.B.C.E`.
+public enum SourceList {
+    public static let maxAddresses = 1 << 20
+
+    public static func parse(_ spec: String) throws(InputError) -> [SocketAddress] {
+        var out: [SocketAddress] = []
+        for item in spec.split(separator: ",", omittingEmptySubsequences: false).map({ String($0).trimmedSpaces }) {
+            guard !item.isEmpty else { throw InputError("--source has an empty item in '\(spec)'") }
+            if let dash = item.firstIndex(of: "-") {
+                let a = String(item[..<dash]), b = String(item[item.index(after: dash)...])
+                guard let lo = SocketAddress(ip: a, port: 0)?.ipv4Value, let hi = SocketAddress(ip: b, port: 0)?.ipv4Value else {
+                    throw InputError("--source range '\(item)' must be two IPv4 addresses, as in 127.0.0.2-127.0.0.9")
+                }
+                guard lo <= hi else { throw InputError("--source range '\(item)' is reversed: write the lower address first") }
+                guard Int(hi - lo) < maxAddresses else {
+                    throw InputError("--source range '\(item)' holds more than \(maxAddresses) addresses")
+                }
+                for v in lo...hi { out.append(SocketAddress(ipv4Value: v, port: 0)) }
+            } else {
+                guard let a = SocketAddress(ip: item, port: 0) else {
+                    throw InputError("--source '\(item)' is not an IP address (names are not resolved for sources)")
+                }
+                out.append(a)
+            }
+        }
+        return out
+    }
+}
+
+extension String {
+    var trimmedSpaces: String {
+        var s = Substring(self)
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+}

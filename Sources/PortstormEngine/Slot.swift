@@ -1,0 +1,41 @@
+/// Where one attempt is in its life.
+enum Phase: UInt8 {
+    case free = 0
+    case connecting
+    case sending
+    /// Reading the first bytes of the answer to judge them.
+    case receivingHead
+    /// Reading (and discarding) until the server closes.
+    case draining
+}
+
+/// The state of one attempt in flight: a slot of the worker's fixed table (32 bytes).
+struct Slot {
+    var startNs: UInt64 = 0
+    var fd: Int32 = -1
+    /// Bytes of the payload sent so far.
+    var sent: Int32 = 0
+    /// Bytes of the answer kept for judging.
+    var headLength: UInt16 = 0
+    var phase: Phase = .free
+    /// Completions still owed by the ring for this slot (an op and its linked timeout each owe one).
+    var pending: UInt8 = 0
+    /// The attempt has its outcome (or was abandoned); the slot frees when `pending` reaches 0.
+    var done = false
+    /// Cancelled at shutdown: counted as in flight at the end, never given an outcome.
+    var abandoned = false
+}
+
+/// What a completion is for: the high 32 bits of user_data (the low 32 bits are the slot index).
+enum OpTag: UInt64 {
+    case connect = 1
+    case send
+    case recv
+    /// A LINK_TIMEOUT guarding the op before it.
+    case deadline
+    /// A ring close (completes only on failure) or the shutdown cancel.
+    case housekeeping
+
+    @inline(__always)
+    func userData(_ slot: Int) -> UInt64 { rawValue << 32 | UInt64(slot) }
+}

@@ -1,0 +1,346 @@
+import CLibURing
+import Glibc
+import PortstormRecord
+import PortstormSystem
+
+/// One worker: one ring on one thread, a fixed table of attempt slots, and its own counters.
+///
+/// Each attempt: socket() and options (plain syscalls), then on the ring CONNECT linked to a
+/// LINK_TIMEOUT, optionally SEND and RECV (each with a linked timeout), then CLOSE. Failures are
+/// counted by outcome; nothing in the loop throws.
+final class Worker {
+    let plan: WorkerPlan
+    let ring: Ring
+    let control: RunControl
+    let shared: WorkerShared
+    var stats: WorkerStats
+
+    private let slots: UnsafeMutablePointer<Slot>
+    private let freeList: UnsafeMutablePointer<Int32>
+    private var freeCount: Int
+    private let headCapacity: Int
+    private let heads: UnsafeMutableRawPointer?
+    private let discard: UnsafeMutableRawPointer
+    private static let discardSize = 64 * 1024
+    private let payload: UnsafeMutableRawBufferPointer?
+    private let target: UnsafeMutableRawBufferPointer
+    private let connectDeadline: UnsafeMutablePointer<__kernel_timespec>
+    private let responseDeadline: UnsafeMutablePointer<__kernel_timespec>
+    private let schedule: RateSchedule?
+
+    private var started: UInt64 = 0
+    private var busySlots = 0
+    private var stopping = false
+    private var cancelIssued = false
+    private var drainDeadline: UInt64 = 0
+    private var giveUpAt: UInt64 = 0
+    private var lastPublish: UInt64 = 0
+    private(set) var stopReason: StopReason = .duration
+    /// When the worker stopped starting attempts.
+    private(set) var stoppedAtNs: UInt64 = 0
+
+    init(plan: WorkerPlan, control: RunControl, shared: WorkerShared) throws(RingUnavailable) {
+        self.plan = plan
+        self.control = control
+        self.shared = shared
+        let n = max(1, plan.concurrency)
+        var sq: UInt32 = 64
+        while sq < UInt32(min(4096, n * 2)) { sq <<= 1 }
+        ring = try Ring(entries: sq, cqEntries: UInt32(min(1 << 20, max(Int(sq) * 2, n * 4))))
+        stats = WorkerStats(expectedSeconds: plan.expectedSeconds)
+
+        slots = .allocate(capacity: n)
+        slots.initialize(repeating: Slot(), count: n)
+        freeList = .allocate(capacity: n)
+        for i in 0..<n { freeList[i] = Int32(n - 1 - i) }
+        freeCount = n
+        headCapacity = plan.check?.headCapacity ?? 0
+        heads = headCapacity > 0 ? .allocate(byteCount: n * headCapacity, alignment: 16) : nil
+        discard = .allocate(byteCount: Worker.discardSize, alignment: 16)
+        if let bytes = plan.payload, !bytes.isEmpty {
+            let p = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 16)
+            p.copyBytes(from: bytes)
+            payload = p
+        } else {
+            payload = nil
+        }
+        target = .allocate(byteCount: plan.target.storage.count, alignment: 16)
+        target.copyBytes(from: plan.target.storage)
+        connectDeadline = Worker.timespec(plan.connectTimeoutNs)
+        responseDeadline = Worker.timespec(plan.responseTimeoutNs)
+        schedule = plan.rate.map { RateSchedule(startNs: plan.startNs, rate: $0, phase: plan.phase) }
+    }
+
+    deinit {
+        slots.deallocate()
+        freeList.deallocate()
+        heads?.deallocate()
+        discard.deallocate()
+        payload?.deallocate()
+        target.deallocate()
+        connectDeadline.deallocate()
+        responseDeadline.deallocate()
+    }
+
+    private static func timespec(_ nanos: UInt64) -> UnsafeMutablePointer<__kernel_timespec> {
+        let p = UnsafeMutablePointer<__kernel_timespec>.allocate(capacity: 1)
+        p.initialize(to: __kernel_timespec(tv_sec: Int64(nanos / 1_000_000_000), tv_nsec: Int64(nanos % 1_000_000_000)))
+        return p
+    }
+
+    // MARK: - The loop
+
+    /// Runs until the plan's bound or a stop request, then drains; returns when no attempt is left
+    /// in the ring (or, after a forced cancel, when the ring stops answering).
+    func run() {
+        while true {
+            let now = monotonicNanos()
+            stats.advance(toSecond: second(of: now))
+            updateStopping(now)
+            if stopping && busySlots == 0 { break }
+            if cancelIssued && now >= giveUpAt { break }
+            if !stopping { startDue() }
+            let wait = waitNanos(now)
+            if wait == 0 { ring.submitAndGetEvents() } else { ring.submitAndWait(timeoutNanos: wait) }
+            _ = ring.drainCompletions(handle)
+            if now &- lastPublish >= 200_000_000 { publish(now); lastPublish = now }
+        }
+        let end = monotonicNanos()
+        stats.advance(toSecond: second(of: end) + 1)
+        publish(end)
+    }
+
+    @inline(__always)
+    private func second(of now: UInt64) -> Int { now > plan.startNs ? Int((now - plan.startNs) / 1_000_000_000) : 0 }
+
+    private func publish(_ now: UInt64) {
+        var live = stats.live
+        live.elapsedSeconds = Double(now &- plan.startNs) / 1e9
+        shared.publish(live)
+    }
+
+    private func updateStopping(_ now: UInt64) {
+        if !stopping {
+            if control.level >= 1 {
+                stopReason = .interrupted
+            } else if let end = plan.endNs, now >= end {
+                stopReason = .duration
+                if let s = schedule {
+                    let due = min(s.due(at: end), plan.connections ?? .max)
+                    if due > started { stats.missed = due - started }
+                }
+            } else if let limit = plan.connections, started >= limit {
+                stopReason = .connections
+            } else {
+                return
+            }
+            stopping = true
+            stoppedAtNs = now
+            drainDeadline = now + plan.connectTimeoutNs + (plan.payload != nil || plan.close == .server ? 2 : 0)
+                * plan.responseTimeoutNs + 500_000_000
+        }
+        if !cancelIssued && busySlots > 0 && (now >= drainDeadline || control.level >= 2) {
+            abandonAll()
+            cancelIssued = true
+            giveUpAt = now + 2_000_000_000
+        }
+    }
+
+    private func waitNanos(_ now: UInt64) -> UInt64 {
+        var wait: UInt64 = 50_000_000
+        if !stopping {
+            if let s = schedule, freeCount > 0, started < (plan.connections ?? .max) {
+                let next = s.dueTime(of: started)
+                wait = next > now ? min(wait, next - now) : 0
+            }
+            if let end = plan.endNs { wait = end > now ? min(wait, end - now) : 0 }
+        }
+        return wait
+    }
+
+    /// Starts what the schedule (or the free slots, in closed loop) calls for, at most 512 per turn.
+    private func startDue() {
+        let limit = plan.connections ?? .max
+        var budget = 512
+        if let s = schedule {
+            let due = min(s.due(at: monotonicNanos()), limit)
+            while started < due && freeCount > 0 && budget > 0 {
+                let now = monotonicNanos()
+                startAttempt(now: now, late: now > s.dueTime(of: started) &+ WorkerPlan.delayThresholdNs)
+                budget -= 1
+            }
+        } else {
+            while freeCount > 0 && started < limit && budget > 0 {
+                startAttempt(now: monotonicNanos(), late: false)
+                budget -= 1
+            }
+        }
+    }
+
+    // MARK: - One attempt
+
+    private func startAttempt(now: UInt64, late: Bool) {
+        let sourceIndex = Int(started % UInt64(max(1, plan.sources.count)))
+        started &+= 1
+        stats.started(delayed: late)
+        let fd = Socket.tcp(domain: plan.target.domain)
+        if fd < 0 { stats.finished(Outcome(errno: -fd)); return }
+        var rc: Int32 = 0
+        if plan.close == .rst { rc = Socket.setAbortiveClose(fd) }
+        if rc == 0, let range = plan.localPorts { rc = Socket.setLocalPortRange(fd, range) }
+        if rc == 0, !plan.sources.isEmpty { rc = Socket.bindSource(fd, plan.sources[sourceIndex]) }
+        if rc != 0 {
+            Socket.close(fd)
+            stats.finished(Outcome(errno: -rc))
+            return
+        }
+        freeCount -= 1
+        let i = Int(freeList[freeCount])
+        busySlots += 1
+        slots[i] = Slot(startNs: now, fd: fd, phase: .connecting, pending: 2)
+        ring.connect(fd: fd, address: UnsafePointer(target.baseAddress!.assumingMemoryBound(to: sockaddr.self)),
+                     length: socklen_t(target.count), userData: OpTag.connect.userData(i),
+                     timeout: connectDeadline, timeoutUserData: OpTag.deadline.userData(i))
+    }
+
+    private func handle(_ userData: UInt64, _ res: Int32) {
+        guard let tag = OpTag(rawValue: userData >> 32), tag != .housekeeping else { return }
+        let i = Int(truncatingIfNeeded: userData & 0xFFFF_FFFF)
+        slots[i].pending -= 1
+        if tag != .deadline {
+            if slots[i].abandoned {
+                if !slots[i].done { closeSocket(i) }
+            } else {
+                switch tag {
+                case .connect: connectDone(i, res)
+                case .send: sendDone(i, res)
+                case .recv: recvDone(i, res)
+                default: break
+                }
+            }
+        }
+        if slots[i].done && slots[i].pending == 0 { release(i) }
+    }
+
+    private func connectDone(_ i: Int, _ res: Int32) {
+        guard res == 0 else {
+            finish(i, res == -ECANCELED ? .connectTimeout : Outcome(errno: -res))
+            return
+        }
+        stats.connected(latencyNanos: monotonicNanos() &- slots[i].startNs)
+        if payload != nil {
+            sendMore(i)
+        } else if plan.check != nil {
+            // --expect without --send: judge what the server says first (a banner).
+            slots[i].phase = .receivingHead
+            receive(i)
+        } else {
+            afterExchange(i)
+        }
+    }
+
+    private func sendMore(_ i: Int) {
+        guard let p = payload else { return }
+        let off = Int(slots[i].sent)
+        slots[i].phase = .sending
+        slots[i].pending += 2
+        ring.send(fd: slots[i].fd, from: p.baseAddress! + off, length: p.count - off, userData: OpTag.send.userData(i),
+                  timeout: responseDeadline, timeoutUserData: OpTag.deadline.userData(i))
+    }
+
+    private func sendDone(_ i: Int, _ res: Int32) {
+        guard res >= 0 else {
+            finish(i, res == -ECANCELED ? .responseTimeout : Outcome(errno: -res))
+            return
+        }
+        slots[i].sent += res
+        if Int(slots[i].sent) < payload!.count {
+            sendMore(i)
+        } else if plan.check != nil {
+            slots[i].phase = .receivingHead
+            receive(i)
+        } else {
+            afterExchange(i)
+        }
+    }
+
+    /// After connecting (and sending, when there is nothing to check): close, or wait for the server to.
+    private func afterExchange(_ i: Int) {
+        if plan.close == .server {
+            slots[i].phase = .draining
+            receive(i)
+        } else {
+            finish(i, .ok)
+        }
+    }
+
+    private func receive(_ i: Int) {
+        slots[i].pending += 2
+        let buffer: UnsafeMutableRawPointer
+        let length: Int
+        if slots[i].phase == .receivingHead, let heads {
+            buffer = heads + i * headCapacity + Int(slots[i].headLength)
+            length = headCapacity - Int(slots[i].headLength)
+        } else {
+            buffer = discard
+            length = Worker.discardSize
+        }
+        ring.recv(fd: slots[i].fd, into: buffer, length: length, userData: OpTag.recv.userData(i),
+                  timeout: responseDeadline, timeoutUserData: OpTag.deadline.userData(i))
+    }
+
+    private func recvDone(_ i: Int, _ res: Int32) {
+        guard res >= 0 else {
+            finish(i, res == -ECANCELED ? .responseTimeout : Outcome(errno: -res))
+            return
+        }
+        if slots[i].phase == .draining {
+            if res == 0 { finish(i, .ok) } else { receive(i) }
+            return
+        }
+        // Judging the head of the answer.
+        slots[i].headLength += UInt16(res)
+        let head = UnsafeRawBufferPointer(start: heads! + i * headCapacity, count: Int(slots[i].headLength))
+        switch plan.check!.judge(head, eof: res == 0) {
+        case .needMore:
+            receive(i)
+        case .invalid:
+            finish(i, .protocolMismatch)
+        case .valid:
+            if plan.close == .server && res > 0 {
+                slots[i].phase = .draining
+                receive(i)
+            } else {
+                finish(i, .ok)
+            }
+        }
+    }
+
+    private func finish(_ i: Int, _ outcome: Outcome) {
+        stats.finished(outcome)
+        closeSocket(i)
+    }
+
+    private func closeSocket(_ i: Int) {
+        ring.close(fd: slots[i].fd, userData: OpTag.housekeeping.userData(i))
+        slots[i].fd = -1
+        slots[i].done = true
+    }
+
+    private func release(_ i: Int) {
+        slots[i].phase = .free
+        slots[i].done = false
+        slots[i].abandoned = false
+        freeList[freeCount] = Int32(i)
+        freeCount += 1
+        busySlots -= 1
+    }
+
+    /// Cancels every request in the ring; the attempts they belonged to stay counted as in flight.
+    private func abandonAll() {
+        for i in 0..<max(1, plan.concurrency) where slots[i].phase != .free && !slots[i].done {
+            slots[i].abandoned = true
+        }
+        ring.cancelAll(userData: OpTag.housekeeping.userData(0))
+    }
+}

@@ -1,0 +1,30 @@
+import PortstormRecord
+import PortstormSystem
+
+/// What one worker thread is asked to do: its share of the run.
+struct WorkerPlan: Sendable {
+    var index: Int
+    /// Attempts this worker may have in flight.
+    var concurrency: Int
+    /// This worker's share of `--connections` (nil: no count bound).
+    var connections: UInt64?
+    /// This worker's share of `--rate` (nil: closed loop).
+    var rate: Double?
+    /// Stagger of this worker's schedule, in [0, 1) of an interval.
+    var phase: Double
+    var startNs: UInt64
+    /// Stop starting attempts at this time (nil: no time bound).
+    var endNs: UInt64?
+    var target: SocketAddress
+    var sources: [SocketAddress]
+    var localPorts: ClosedRange<UInt16>?
+    var close: CloseMode
+    var payload: [UInt8]?
+    var check: AnswerCheck?
+    var connectTimeoutNs: UInt64
+    var responseTimeoutNs: UInt64
+    var expectedSeconds: Int
+
+    /// Attempts starting later than this after their due time count as delayed.
+    static let delayThresholdNs: UInt64 = 10_000_000
+}

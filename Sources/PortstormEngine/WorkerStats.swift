@@ -1,0 +1,73 @@
+import PortstormRecord
+
+/// One second of one worker, kept until the workers' timelines are merged.
+struct WorkerSecond: Sendable {
+    var t: Int
+    var attempts: UInt64 = 0
+    var delayed: UInt64 = 0
+    var inFlight: UInt64 = 0
+    var outcomes: [(code: UInt16, count: UInt64)] = []
+    /// Sparse connect-latency buckets `[value, count]` of the connects completed in this second.
+    var latency: [[UInt64]] = []
+}
+
+/// Everything one worker counts. Recording an attempt's start or outcome never allocates.
+struct WorkerStats: Sendable {
+    var attempted: UInt64 = 0
+    var inFlight: UInt64 = 0
+    var delayed: UInt64 = 0
+    var missed: UInt64 = 0
+    var outcomes = OutcomeCounts()
+    var connectLatency = LatencyHistogram()
+    var timeline: [WorkerSecond] = []
+
+    // The second being filled.
+    private var currentT = 0
+    private var secAttempts: UInt64 = 0
+    private var secDelayed: UInt64 = 0
+    private var secOutcomes = OutcomeCounts()
+    private var secLatency = LatencyHistogram(significantDigits: .two)
+
+    init(expectedSeconds: Int) { timeline.reserveCapacity(expectedSeconds + 2) }
+
+    @inline(__always)
+    mutating func started(delayed late: Bool) {
+        attempted &+= 1
+        inFlight &+= 1
+        secAttempts &+= 1
+        if late { delayed &+= 1; secDelayed &+= 1 }
+    }
+
+    @inline(__always)
+    mutating func finished(_ outcome: Outcome) {
+        inFlight &-= 1
+        outcomes.add(outcome)
+        secOutcomes.add(outcome)
+    }
+
+    @inline(__always)
+    mutating func connected(latencyNanos: UInt64) {
+        let us = latencyNanos / 1000
+        connectLatency.record(micros: us)
+        secLatency.record(micros: us)
+    }
+
+    /// Closes every second before `t` (empty seconds included) into the timeline.
+    mutating func advance(toSecond t: Int) {
+        while currentT < t {
+            var s = WorkerSecond(t: currentT, attempts: secAttempts, delayed: secDelayed, inFlight: inFlight)
+            s.outcomes = secOutcomes.nonZero.map { ($0.outcome.code, $0.count) }
+            if !secLatency.isEmpty { s.latency = secLatency.buckets }
+            timeline.append(s)
+            secAttempts = 0
+            secDelayed = 0
+            secOutcomes = OutcomeCounts()
+            secLatency.reset()
+            currentT += 1
+        }
+    }
+
+    var live: LiveStatus {
+        LiveStatus(attempted: attempted, inFlight: inFlight, outcomes: outcomes, delayed: delayed)
+    }
+}

@@ -1,0 +1,115 @@
+import Glibc
+import PortstormSystem
+
+/// The epoll loop behind a `TargetServer`; it lives on the server's thread only.
+final class ServeLoop: @unchecked Sendable {
+    let mode: ServerMode
+    let listener: Int32
+    let poller: Poller
+    let state: ServerState
+    let filler: Int32
+    /// Per connection (by fd): progress toward the blank line that ends an HTTP request's headers.
+    private var headerProgress: [UInt8] = []
+    private var connections = Set<Int32>()
+    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    private static let response: [UInt8] = Array(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n".utf8)
+
+    init(mode: ServerMode, listener: Int32, poller: Poller, state: ServerState, filler: Int32) {
+        self.mode = mode
+        self.listener = listener
+        self.poller = poller
+        self.state = state
+        self.filler = filler
+    }
+
+    func run() {
+        if mode != .blackhole { poller.watch(listener) }
+        while !state.stopping.load(ordering: .relaxed) {
+            poller.wait(timeoutMs: 50) { fd in
+                if fd == listener { acceptAll() } else { readable(fd) }
+            }
+        }
+        for fd in connections { Socket.close(fd) }
+        Socket.close(listener)
+        if filler >= 0 { Socket.close(filler) }
+        buffer.deallocate()
+    }
+
+    private func acceptAll() {
+        for _ in 0..<256 {
+            let fd = Socket.accept(listener)
+            if fd < 0 { return }  // EAGAIN, or out of descriptors: epoll reports the listener again
+            state.accepted.add(1, ordering: .relaxed)
+            switch mode {
+            case .acceptClose, .blackhole:
+                Socket.close(fd)
+            case .http:
+                track(fd)
+                // The request is often there already: answer without a trip through epoll.
+                if !serveHTTP(fd) { poller.watch(fd) }
+            case .hold, .echo:
+                track(fd)
+                poller.watch(fd)
+            }
+        }
+    }
+
+    private func track(_ fd: Int32) {
+        connections.insert(fd)
+        state.open.add(1, ordering: .relaxed)
+        if mode == .http {
+            if Int(fd) >= headerProgress.count { headerProgress += [UInt8](repeating: 0, count: Int(fd) + 1024 - headerProgress.count) }
+            headerProgress[Int(fd)] = 0
+        }
+    }
+
+    private func drop(_ fd: Int32) {
+        connections.remove(fd)
+        state.open.subtract(1, ordering: .relaxed)
+        Socket.close(fd)
+    }
+
+    private func readable(_ fd: Int32) {
+        switch mode {
+        case .http:
+            _ = serveHTTP(fd)
+        case .hold:
+            let n = Socket.receive(fd, buffer, wait: false)
+            if n == 0 || (n < 0 && n != -Int(EAGAIN)) { drop(fd) }
+        case .echo:
+            let n = Socket.receive(fd, buffer, wait: false)
+            if n > 0 {
+                _ = Socket.send(fd, UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            } else if n == 0 || n != -Int(EAGAIN) {
+                drop(fd)
+            }
+        case .acceptClose, .blackhole:
+            drop(fd)
+        }
+    }
+
+    /// Reads what is there; when the headers are complete, answers and closes. Returns whether
+    /// the connection is finished (answered or gone).
+    private func serveHTTP(_ fd: Int32) -> Bool {
+        let n = Socket.receive(fd, buffer, wait: false)
+        if n == -Int(EAGAIN) { return false }
+        if n <= 0 { drop(fd); return true }
+        var progress = headerProgress[Int(fd)]
+        for i in 0..<n {
+            let c = buffer[i]
+            switch (progress, c) {
+            case (0, 0x0D), (2, 0x0D): progress += 1
+            case (1, 0x0A), (3, 0x0A): progress += 1
+            case (_, 0x0D): progress = 1
+            default: progress = 0
+            }
+            if progress == 4 { break }
+        }
+        headerProgress[Int(fd)] = progress
+        guard progress == 4 else { return false }
+        ServeLoop.response.withUnsafeBytes { _ = Socket.send(fd, $0) }
+        drop(fd)
+        return true
+    }
+}

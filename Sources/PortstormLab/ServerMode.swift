@@ -1,0 +1,24 @@
+/// How a built-in target server treats a connection.
+public enum ServerMode: String, CaseIterable, Sendable {
+    /// Accept and close at once (the server closes first).
+    case acceptClose = "accept-close"
+    /// Accept and keep the connection open until the client closes it.
+    case hold
+    /// Read a request's headers, answer a minimal HTTP/1.1 200 with `Connection: close`, close.
+    case http
+    /// Send back whatever arrives, until the client closes.
+    case echo
+    /// Listen with backlog 0 and never accept; the queue is pre-filled so every SYN is dropped
+    /// and clients' connects time out.
+    case blackhole
+
+    public var summary: String {
+        switch self {
+        case .acceptClose: return "accept and close at once"
+        case .hold: return "accept and hold until the client closes"
+        case .http: return "answer HTTP/1.1 200, then close"
+        case .echo: return "echo what arrives"
+        case .blackhole: return "never accept: SYNs are dropped, connects time out"
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Histogram
+
+/// Connect latencies in microseconds (an HDR histogram: 3 significant digits, 1 us to 1 hour).
+///
+/// Recording never allocates. In JSON it is stored sparsely, as `[value, count]` pairs of its
+/// non-empty buckets, so that records stay small and two records' histograms can be merged.
+public struct LatencyHistogram: Sendable {
+    public private(set) var hdr: Histogram<UInt64>
+    public static let highestMicros: UInt64 = 3_600_000_000
+
+    public init(significantDigits: SignificantDigits = .three) {
+        hdr = Histogram(lowestDiscernibleValue: 1, highestTrackableValue: Self.highestMicros,
+                        numberOfSignificantValueDigits: significantDigits)
+    }
+
+    /// Records one latency; values past one hour are clamped to it.
+    @inline(__always)
+    public mutating func record(micros: UInt64) {
+        _ = hdr.record(Swift.min(Swift.max(micros, 1), Self.highestMicros))
+    }
+
+    public mutating func record(micros: UInt64, count: UInt64) {
+        _ = hdr.record(Swift.min(Swift.max(micros, 1), Self.highestMicros), count: count)
+    }
+
+    public mutating func merge(_ other: LatencyHistogram) { hdr.add(other.hdr) }
+    public mutating func reset() { hdr.reset() }
+
+    public var count: UInt64 { hdr.totalCount }
+    public var isEmpty: Bool { hdr.totalCount == 0 }
+
+    /// The value at a percentile (0-100), in microseconds; 0 when empty.
+    public func percentile(_ p: Double) -> UInt64 { isEmpty ? 0 : hdr.valueAtPercentile(p) }
+
+    public var max: UInt64 { isEmpty ? 0 : hdr.max }
+    public var min: UInt64 { isEmpty ? 0 : hdr.min }
+    public var mean: Double { isEmpty ? 0 : hdr.mean }
+
+    /// The non-empty buckets as (highest equivalent value, count), ascending.
+    public var buckets: [[UInt64]] {
+        hdr.recordedValues().map { [$0.value, UInt64($0.count)] }
+    }
+
+    /// The usual summary: p50/p90/p99/p99.9/max.
+    public var summary: LatencySummary {
+        LatencySummary(count: count, min: min, mean: (mean * 10).rounded() / 10,
+                       p50: percentile(50), p90: percentile(90), p99: percentile(99),
+                       p999: percentile(99.9), max: max)
+    }
+}
+
+extension LatencyHistogram: Codable {
+    private enum CodingKeys: String, CodingKey { case unit, significantDigits, buckets }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let digits = try c.decodeIfPresent(Int8.self, forKey: .significantDigits) ?? 3
+        self.init(significantDigits: SignificantDigits(rawValue: digits) ?? .three)
+        for pair in try c.decode([[UInt64]].self, forKey: .buckets) where pair.count == 2 {
+            record(micros: pair[0], count: pair[1])
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode("us", forKey: .unit)
+        try c.encode(hdr.numberOfSignificantValueDigits.rawValue, forKey: .significantDigits)
+        try c.encode(buckets, forKey: .buckets)
+    }
+}
+
+/// Latency percentiles in microseconds.
+public struct LatencySummary: Codable, Sendable, Equatable {
+    public var count: UInt64
+    public var min: UInt64
+    public var mean: Double
+    public var p50: UInt64
+    public var p90: UInt64
+    public var p99: UInt64
+    public var p999: UInt64
+    public var max: UInt64
+}

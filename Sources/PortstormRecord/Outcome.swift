@@ -1,0 +1,136 @@
+import Glibc
+
+/// How one attempt ended: exactly one per attempt, with a stable name used in records, reports and tests.
+///
+/// Named outcomes come first; any other errno is `errno_<n>`. The code indexes `OutcomeCounts`.
+public struct Outcome: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let code: UInt16
+
+    /// Where the cause of an outcome lies.
+    public enum Cause: String, Sendable, Codable {
+        /// Not a failure.
+        case none
+        /// This machine's resources: ports, descriptors, buffers, local addresses.
+        case local
+        /// The path or the server: refusals, resets, dropped SYNs, wrong protocol.
+        case remote
+        /// An errno portstorm has no classification for.
+        case unknown
+    }
+
+    private static let named: [(name: String, cause: Cause, errno: Int32?)] = [
+        ("ok", .none, nil),
+        ("eaddrnotavail", .local, EADDRNOTAVAIL),
+        ("eaddrinuse", .local, EADDRINUSE),
+        ("econnrefused", .remote, ECONNREFUSED),
+        ("etimedout", .remote, ETIMEDOUT),
+        ("connect_timeout", .remote, nil),
+        ("econnreset", .remote, ECONNRESET),
+        ("ehostunreach", .remote, EHOSTUNREACH),
+        ("enetunreach", .remote, ENETUNREACH),
+        ("emfile", .local, EMFILE),
+        ("enfile", .local, ENFILE),
+        ("enobufs", .local, ENOBUFS),
+        ("protocol_mismatch", .remote, nil),
+        ("response_timeout", .remote, nil),
+    ]
+
+    /// Errnos at or above this share the last slot (`errno_other`); Linux errnos stop near 133.
+    public static let errnoLimit = 256
+    public static let namedCount = named.count
+    /// How many distinct codes exist: the size of a dense counter table.
+    public static let codeCount = namedCount + errnoLimit
+
+    public static let ok = Outcome(code: 0)
+    public static let eaddrnotavail = Outcome(code: 1)
+    public static let eaddrinuse = Outcome(code: 2)
+    public static let econnrefused = Outcome(code: 3)
+    public static let etimedout = Outcome(code: 4)
+    /// The run's own deadline (`--connect-timeout`) passed before connect() completed.
+    public static let connectTimeout = Outcome(code: 5)
+    public static let econnreset = Outcome(code: 6)
+    public static let ehostunreach = Outcome(code: 7)
+    public static let enetunreach = Outcome(code: 8)
+    public static let emfile = Outcome(code: 9)
+    public static let enfile = Outcome(code: 10)
+    public static let enobufs = Outcome(code: 11)
+    /// Connected, but the answer was not what the protocol expects.
+    public static let protocolMismatch = Outcome(code: 12)
+    /// Connected, but no complete answer (or no close by the server) before `--response-timeout`.
+    public static let responseTimeout = Outcome(code: 13)
+
+    public init(code: UInt16) {
+        precondition(Int(code) < Outcome.codeCount)
+        self.code = code
+    }
+
+    /// The outcome for a failed call's errno (positive).
+    @inline(__always)
+    public init(errno e: Int32) {
+        switch e {
+        case EADDRNOTAVAIL: self = .eaddrnotavail
+        case EADDRINUSE: self = .eaddrinuse
+        case ECONNREFUSED: self = .econnrefused
+        case ETIMEDOUT: self = .etimedout
+        case ECONNRESET: self = .econnreset
+        case EHOSTUNREACH: self = .ehostunreach
+        case ENETUNREACH: self = .enetunreach
+        case EMFILE: self = .emfile
+        case ENFILE: self = .enfile
+        case ENOBUFS: self = .enobufs
+        default:
+            let clamped = e > 0 && Int(e) < Outcome.errnoLimit ? Int(e) : Outcome.errnoLimit - 1
+            self.code = UInt16(Outcome.namedCount + clamped)
+        }
+    }
+
+    /// Parses a stable name back (`ok`, `econnrefused`, `errno_71`, ...).
+    public init?(name: String) {
+        if let i = Outcome.named.firstIndex(where: { $0.name == name }) {
+            self.code = UInt16(i)
+        } else if name.hasPrefix("errno_"), let n = Int(name.dropFirst(6)), n > 0, n < Outcome.errnoLimit {
+            self.code = UInt16(Outcome.namedCount + n)
+        } else {
+            return nil
+        }
+    }
+
+    public var isOK: Bool { code == 0 }
+
+    /// The errno this outcome stands for, when it stands for one.
+    public var errno: Int32? {
+        Int(code) < Outcome.namedCount ? Outcome.named[Int(code)].errno : Int32(Int(code) - Outcome.namedCount)
+    }
+
+    public var name: String {
+        Int(code) < Outcome.namedCount ? Outcome.named[Int(code)].name : "errno_\(Int(code) - Outcome.namedCount)"
+    }
+
+    public var cause: Cause {
+        if Int(code) < Outcome.namedCount { return Outcome.named[Int(code)].cause }
+        switch errno {
+        case EACCES, EPERM, ENOMEM, EAFNOSUPPORT, EINVAL: return .local
+        case EPIPE, ENETDOWN, EPROTO: return .remote
+        default: return .unknown
+        }
+    }
+
+    /// What the name means, in a few words, for tables.
+    public var meaning: String {
+        switch self {
+        case .ok: return "connected and completed"
+        case .connectTimeout: return "no connect within --connect-timeout"
+        case .protocolMismatch: return "answer not in the expected protocol"
+        case .responseTimeout: return "no answer within --response-timeout"
+        default:
+            guard let e = errno else { return name }
+            return String(cString: strerror(e))
+        }
+    }
+
+    public var description: String { name }
+    public static func < (a: Outcome, b: Outcome) -> Bool { a.code < b.code }
+
+    /// Every outcome with a fixed name, in code order.
+    public static var allNamed: [Outcome] { (0..<namedCount).map { Outcome(code: UInt16($0)) } }
+}

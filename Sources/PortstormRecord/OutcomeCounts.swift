@@ -1,0 +1,54 @@
+/// A dense counter per outcome code. Incrementing never allocates once the table exists.
+public struct OutcomeCounts: Sendable, Equatable {
+    public private(set) var counts: [UInt64]
+
+    public init() { counts = [UInt64](repeating: 0, count: Outcome.codeCount) }
+
+    @inline(__always)
+    public mutating func add(_ outcome: Outcome, _ n: UInt64 = 1) { counts[Int(outcome.code)] &+= n }
+
+    public subscript(_ outcome: Outcome) -> UInt64 { counts[Int(outcome.code)] }
+
+    /// Sum over every outcome.
+    public var total: UInt64 { counts.reduce(0, &+) }
+
+    /// Sum over every outcome but `ok`.
+    public var failures: UInt64 { total - counts[0] }
+
+    public mutating func merge(_ other: OutcomeCounts) {
+        for i in counts.indices { counts[i] &+= other.counts[i] }
+    }
+
+    /// The outcomes with a non-zero count, in code order.
+    public var nonZero: [(outcome: Outcome, count: UInt64)] {
+        counts.indices.compactMap { counts[$0] > 0 ? (Outcome(code: UInt16($0)), counts[$0]) : nil }
+    }
+
+    /// `{name: count}` for the non-zero outcomes, as the record stores them.
+    public var byName: [String: UInt64] {
+        Dictionary(uniqueKeysWithValues: nonZero.map { ($0.outcome.name, $0.count) })
+    }
+
+    /// Rebuilds counts from a `{name: count}` map; unknown names are reported back.
+    public init(byName: [String: UInt64]) throws(UnknownOutcomeName) {
+        self.init()
+        for (name, n) in byName {
+            guard let o = Outcome(name: name) else { throw UnknownOutcomeName(name: name) }
+            add(o, n)
+        }
+    }
+}
+
+public struct UnknownOutcomeName: Error, Sendable, CustomStringConvertible {
+    public let name: String
+    public var description: String { "unknown outcome name '\(name)'" }
+}
+
+extension OutcomeCounts: Codable {
+    public init(from decoder: Decoder) throws {
+        let map = try [String: UInt64](from: decoder)
+        try self.init(byName: map)
+    }
+
+    public func encode(to encoder: Encoder) throws { try byName.encode(to: encoder) }
+}

@@ -1,0 +1,83 @@
+/// Who closes a connection first, and how.
+public enum CloseMode: String, Codable, Sendable, CaseIterable {
+    /// The client closes first (FIN): TIME_WAIT stays on this side.
+    case client
+    /// Abortive close (SO_LINGER {on, 0}): RST, no TIME_WAIT on either side.
+    case rst
+    /// Wait for the server's FIN (bounded by --response-timeout), then close: TIME_WAIT on the server.
+    case server
+}
+
+/// What is spoken on a connection once it is up.
+public enum WireProtocol: String, Codable, Sendable, CaseIterable {
+    /// Connect only, or `--send` / `--expect` raw text.
+    case tcp
+    /// One `GET` with `Connection: close`; the answer must start with a well-formed status line.
+    case http
+}
+
+/// An inclusive range of local ports, as `--local-ports LO-HI` gives it.
+public struct PortRange: Codable, Sendable, Equatable, CustomStringConvertible {
+    public var low: UInt16
+    public var high: UInt16
+    public init(low: UInt16, high: UInt16) { self.low = low; self.high = high }
+    public var count: Int { Int(high) - Int(low) + 1 }
+    public var description: String { "\(low)-\(high)" }
+}
+
+/// Everything that shapes a run, as given (after defaults), stored in the record.
+public struct RunConfig: Codable, Sendable, Equatable {
+    /// The target as the user typed it.
+    public var target: String
+    /// New connections per second (open loop); nil for closed loop at `concurrency`.
+    public var rate: Double?
+    /// Cap on attempts in flight, over all threads.
+    public var concurrency: Int
+    /// Stop after this many seconds (nil: no time bound).
+    public var durationSeconds: Double?
+    /// Stop after this many attempts (nil: no count bound).
+    public var connections: Int?
+    public var connectTimeoutMs: Int
+    public var responseTimeoutMs: Int
+    public var close: CloseMode
+    public var wireProtocol: WireProtocol
+    /// Raw text sent after connecting (tcp).
+    public var send: String?
+    /// Text the answer must contain within its first bytes (tcp).
+    public var expect: String?
+    /// Request path (http).
+    public var path: String
+    /// Source addresses, spread round-robin over attempts.
+    public var sources: [String]
+    /// Per-socket ephemeral range (IP_LOCAL_PORT_RANGE).
+    public var localPorts: PortRange?
+    /// Worker threads, one ring each.
+    public var threads: Int
+
+    public init(target: String, rate: Double? = nil, concurrency: Int = 100, durationSeconds: Double? = 10,
+                connections: Int? = nil, connectTimeoutMs: Int = 1000, responseTimeoutMs: Int = 5000,
+                close: CloseMode = .client, wireProtocol: WireProtocol = .tcp, send: String? = nil,
+                expect: String? = nil, path: String = "/", sources: [String] = [], localPorts: PortRange? = nil,
+                threads: Int = 1) {
+        self.target = target
+        self.rate = rate
+        self.concurrency = concurrency
+        self.durationSeconds = durationSeconds
+        self.connections = connections
+        self.connectTimeoutMs = connectTimeoutMs
+        self.responseTimeoutMs = responseTimeoutMs
+        self.close = close
+        self.wireProtocol = wireProtocol
+        self.send = send
+        self.expect = expect
+        self.path = path
+        self.sources = sources
+        self.localPorts = localPorts
+        self.threads = threads
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case target, rate, concurrency, durationSeconds, connections, connectTimeoutMs, responseTimeoutMs
+        case close, wireProtocol = "protocol", send, expect, path, sources, localPorts, threads
+    }
+}

@@ -1,0 +1,219 @@
+import Foundation
+
+/// One run, as written by `portstorm run -o FILE`: versioned, documented by docs/run-record.schema.json.
+public struct RunRecord: Codable, Sendable {
+    public static let currentSchema = "portstorm.run/1"
+
+    public var schema: String = RunRecord.currentSchema
+    public var tool: ToolInfo
+    /// Wall-clock start and end (ISO 8601), for aligning records of the same target.
+    public var startedAt: Date
+    public var endedAt: Date
+    public var elapsedSeconds: Double
+    /// Why the run stopped: `duration`, `connections`, `interrupted`.
+    public var stopReason: StopReason
+    public var config: RunConfig
+    public var target: TargetInfo
+    /// The source addresses attempts were spread over (empty: the kernel chose).
+    public var sources: [String]
+    public var system: SystemSnapshot
+    public var totals: Totals
+    public var latency: LatencyReport
+    public var timeline: [TimelineSecond]
+    /// Things the user should know about how the run was carried out (limits applied, caps).
+    public var notes: [String]
+
+    public init(tool: ToolInfo, startedAt: Date, endedAt: Date, elapsedSeconds: Double, stopReason: StopReason,
+                config: RunConfig, target: TargetInfo, sources: [String], system: SystemSnapshot, totals: Totals,
+                latency: LatencyReport, timeline: [TimelineSecond], notes: [String]) {
+        self.tool = tool
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.elapsedSeconds = elapsedSeconds
+        self.stopReason = stopReason
+        self.config = config
+        self.target = target
+        self.sources = sources
+        self.system = system
+        self.totals = totals
+        self.latency = latency
+        self.timeline = timeline
+        self.notes = notes
+    }
+}
+
+public enum StopReason: String, Codable, Sendable {
+    case duration, connections, interrupted
+}
+
+public struct ToolInfo: Codable, Sendable, Equatable {
+    public var name: String
+    public var version: String
+    public init(name: String = "portstorm", version: String) { self.name = name; self.version = version }
+}
+
+/// The target: what was asked, every address it resolved to, and the one used.
+public struct TargetInfo: Codable, Sendable, Equatable {
+    public var host: String
+    public var port: UInt16
+    public var resolved: [String]
+    public var used: String
+    public init(host: String, port: UInt16, resolved: [String], used: String) {
+        self.host = host
+        self.port = port
+        self.resolved = resolved
+        self.used = used
+    }
+}
+
+/// The kernel and process settings in force for the run (read once, at start).
+public struct SystemSnapshot: Codable, Sendable, Equatable {
+    /// uname(2) release.
+    public var kernel: String
+    /// net.ipv4.ip_local_port_range (/proc/sys), `[low, high]`.
+    public var ipLocalPortRange: [UInt16]?
+    /// RLIMIT_NOFILE after portstorm raised it (getrlimit).
+    public var openFilesSoft: UInt64
+    public var openFilesHard: UInt64
+    public init(kernel: String, ipLocalPortRange: [UInt16]?, openFilesSoft: UInt64, openFilesHard: UInt64) {
+        self.kernel = kernel
+        self.ipLocalPortRange = ipLocalPortRange
+        self.openFilesSoft = openFilesSoft
+        self.openFilesHard = openFilesHard
+    }
+}
+
+/// Counts over the whole run. Invariant: attempted = sum(outcomes) + inFlightAtEnd.
+public struct Totals: Codable, Sendable, Equatable {
+    public var attempted: UInt64
+    public var inFlightAtEnd: UInt64
+    public var outcomes: OutcomeCounts
+    /// Attempts that started more than `delayThresholdMs` after their scheduled time (--rate only).
+    public var delayed: UInt64
+    public var delayThresholdMs: Double
+    /// --rate as asked (nil in closed loop) and attempts per second achieved.
+    public var requestedRate: Double?
+    public var achievedRate: Double
+    /// Attempts the schedule called for but that never started before the run ended (--rate only).
+    public var missed: UInt64
+
+    public init(attempted: UInt64, inFlightAtEnd: UInt64, outcomes: OutcomeCounts, delayed: UInt64 = 0,
+                delayThresholdMs: Double = 10, requestedRate: Double? = nil, achievedRate: Double, missed: UInt64 = 0) {
+        self.attempted = attempted
+        self.inFlightAtEnd = inFlightAtEnd
+        self.outcomes = outcomes
+        self.delayed = delayed
+        self.delayThresholdMs = delayThresholdMs
+        self.requestedRate = requestedRate
+        self.achievedRate = achievedRate
+        self.missed = missed
+    }
+
+    /// Whether every attempt is accounted for.
+    public var isBalanced: Bool { attempted == outcomes.total + inFlightAtEnd }
+
+    /// Each outcome's cause, for the outcomes present (the record carries it so readers need no table).
+    public var causes: [String: Outcome.Cause] {
+        Dictionary(uniqueKeysWithValues: outcomes.nonZero.map { ($0.outcome.name, $0.outcome.cause) })
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case attempted, inFlightAtEnd, outcomes, causes, delayed, delayThresholdMs, requestedRate, achievedRate, missed
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        attempted = try c.decode(UInt64.self, forKey: .attempted)
+        inFlightAtEnd = try c.decode(UInt64.self, forKey: .inFlightAtEnd)
+        outcomes = try c.decode(OutcomeCounts.self, forKey: .outcomes)
+        delayed = try c.decodeIfPresent(UInt64.self, forKey: .delayed) ?? 0
+        delayThresholdMs = try c.decodeIfPresent(Double.self, forKey: .delayThresholdMs) ?? 10
+        requestedRate = try c.decodeIfPresent(Double.self, forKey: .requestedRate)
+        achievedRate = try c.decode(Double.self, forKey: .achievedRate)
+        missed = try c.decodeIfPresent(UInt64.self, forKey: .missed) ?? 0
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(attempted, forKey: .attempted)
+        try c.encode(inFlightAtEnd, forKey: .inFlightAtEnd)
+        try c.encode(outcomes, forKey: .outcomes)
+        try c.encode(causes, forKey: .causes)
+        try c.encode(delayed, forKey: .delayed)
+        try c.encode(delayThresholdMs, forKey: .delayThresholdMs)
+        try c.encodeIfPresent(requestedRate, forKey: .requestedRate)
+        try c.encode(achievedRate, forKey: .achievedRate)
+        try c.encode(missed, forKey: .missed)
+    }
+}
+
+/// Connect latency (from submitting connect to its completion), in microseconds.
+public struct LatencyReport: Codable, Sendable {
+    public var connect: LatencySummary
+    public var connectHistogram: LatencyHistogram
+    public init(connectHistogram: LatencyHistogram) {
+        self.connect = connectHistogram.summary
+        self.connectHistogram = connectHistogram
+    }
+}
+
+/// One second of the run. Attempts count where they started; outcomes where they ended.
+public struct TimelineSecond: Codable, Sendable, Equatable {
+    /// Seconds since the start of the run (0 is the first second).
+    public var t: Int
+    public var attempts: UInt64
+    public var ok: UInt64
+    /// Failures by outcome name (ok excluded).
+    public var failures: [String: UInt64]
+    /// Attempts in flight when the second ended.
+    public var inFlight: UInt64
+    public var delayed: UInt64
+    /// Connect latency percentiles of the connects that completed in this second (nil when none).
+    public var connectLatencyUs: SecondLatency?
+
+    public init(t: Int, attempts: UInt64, ok: UInt64, failures: [String: UInt64], inFlight: UInt64, delayed: UInt64,
+                connectLatencyUs: SecondLatency?) {
+        self.t = t
+        self.attempts = attempts
+        self.ok = ok
+        self.failures = failures
+        self.inFlight = inFlight
+        self.delayed = delayed
+        self.connectLatencyUs = connectLatencyUs
+    }
+}
+
+public struct SecondLatency: Codable, Sendable, Equatable {
+    public var p50: UInt64
+    public var p90: UInt64
+    public var p99: UInt64
+    public var max: UInt64
+    public init(p50: UInt64, p90: UInt64, p99: UInt64, max: UInt64) {
+        self.p50 = p50
+        self.p90 = p90
+        self.p99 = p99
+        self.max = max
+    }
+}
+
+extension RunRecord {
+    /// The JSON encoder records are written with: sorted keys, ISO 8601 dates, pretty-printed.
+    public static func makeEncoder() -> JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        e.dateEncodingStrategy = .iso8601
+        return e
+    }
+
+    public static func makeDecoder() -> JSONDecoder {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .iso8601
+        return d
+    }
+
+    public func jsonData() throws -> Data { try RunRecord.makeEncoder().encode(self) }
+
+    public static func load(from data: Data) throws -> RunRecord {
+        try makeDecoder().decode(RunRecord.self, from: data)
+    }
+}

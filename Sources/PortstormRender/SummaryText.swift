@@ -1,0 +1,55 @@
+import PortstormRecord
+
+/// The terse end-of-run summary for a terminal: rate, outcome table, connect latency, notes.
+public enum SummaryText {
+    public static func render(_ r: RunRecord) -> String {
+        var lines: [String] = []
+        let c = r.config
+        let t = r.totals
+        let proto = c.wireProtocol == .http ? "http GET \(c.path)" : (c.send != nil ? "tcp with payload" : "tcp connect")
+        lines.append("portstorm \(r.tool.version): \(r.target.host):\(r.target.port) -> \(r.target.used), \(proto), close=\(c.close.rawValue)")
+        if r.target.resolved.count > 1 {
+            lines.append("  resolved to \(r.target.resolved.joined(separator: ", ")); used \(r.target.used)")
+        }
+        if !r.sources.isEmpty {
+            let shown = r.sources.count <= 4 ? r.sources.joined(separator: ", ")
+                : "\(r.sources.first!) .. \(r.sources.last!) (\(r.sources.count) addresses)"
+            lines.append("  sources: \(shown)")
+        }
+        if let lp = c.localPorts { lines.append("  local ports: \(lp) (\(lp.count) ports per destination)") }
+        lines.append("  \(Format.seconds(r.elapsedSeconds)), concurrency \(Format.count(c.concurrency)), threads \(c.threads), stopped by \(r.stopReason.rawValue)")
+        var rateLine = "  achieved \(Format.rate(t.achievedRate)) attempts/s"
+        if let want = t.requestedRate {
+            rateLine = "  requested \(Format.rate(want))/s, achieved \(Format.rate(t.achievedRate))/s"
+            rateLine += ", delayed \(Format.count(t.delayed)) (> \(Format.rate(t.delayThresholdMs))ms late), missed \(Format.count(t.missed))"
+        }
+        lines.append(rateLine)
+        lines.append("  attempted \(Format.count(t.attempted)), ok \(Format.count(t.outcomes[.ok])), failed \(Format.count(t.outcomes.failures)), in flight at end \(Format.count(t.inFlightAtEnd))")
+        lines.append("")
+        lines.append(contentsOf: outcomeTable(t))
+        lines.append("")
+        let l = r.latency.connect
+        if l.count > 0 {
+            lines.append("  connect latency  p50 \(Format.micros(l.p50))  p90 \(Format.micros(l.p90))  p99 \(Format.micros(l.p99))  p99.9 \(Format.micros(l.p999))  max \(Format.micros(l.max))  (\(Format.count(l.count)) connects)")
+        } else {
+            lines.append("  connect latency  no connection completed")
+        }
+        for note in r.notes { lines.append("  note: \(note)") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// One row per outcome present: count, share of attempts, local/remote, meaning.
+    static func outcomeTable(_ t: Totals) -> [String] {
+        let rows = t.outcomes.nonZero
+        guard !rows.isEmpty else { return ["  no attempt finished"] }
+        let nameW = max(7, rows.map { $0.outcome.name.count }.max()!)
+        let countW = max(5, rows.map { Format.count($0.count).count }.max()!)
+        var out = ["  " + Format.pad("outcome", nameW) + "  " + Format.pad("count", countW, right: true) + "    share  cause   meaning"]
+        for (o, n) in rows {
+            let cause = o.cause == .none ? "-" : o.cause.rawValue
+            out.append("  " + Format.pad(o.name, nameW) + "  " + Format.pad(Format.count(n), countW, right: true) + "  "
+                       + Format.pad(Format.percent(n, of: t.attempted), 7, right: true) + "  " + Format.pad(cause, 6) + "  " + o.meaning)
+        }
+        return out
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import PortstormLab
+import PortstormRecord
+import PortstormSystem
+
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Churn against a built-in HTTP target on loopback for a few seconds and report.",
+        discussion: """
+        Starts `serve --mode http` on 127.0.0.1 (a free port), runs HTTP churn against it
+        (GET with Connection: close, a new connection each time) and prints the summary.
+        Nothing leaves this machine.
+
+        Example:
+          portstorm demo --duration 3s -o demo-run.json
+        """
+    )
+
+    @Option(name: [.short, .customLong("duration")], help: ArgumentHelp("How long to run.", valueName: "time"))
+    var duration: String = "5s"
+
+    @Option(name: [.short, .customLong("concurrency")], help: ArgumentHelp("Attempts in flight.", valueName: "n"))
+    var concurrency: String = "50"
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the run record (JSON) here.", valueName: "file"))
+    var output: String = "demo-run.json"
+
+    func run() throws {
+        let seconds: Double
+        let c: Int
+        do throws(InputError) {
+            seconds = try InputParsing.duration(duration, option: "--duration")
+            c = try InputParsing.count(concurrency, option: "--concurrency", max: 100_000)
+        } catch {
+            Terminal.fail(error.message, code: ExitStatus.usage)
+        }
+        guard seconds <= 600 else { Terminal.fail("--duration for the demo is at most 10m", code: ExitStatus.usage) }
+        let server: TargetServer
+        do {
+            server = try TargetServer.start(mode: .http, listen: SocketAddress(ip: "127.0.0.1", port: 0)!)
+        } catch {
+            Terminal.fail("cannot start the built-in target: \(error)", code: ExitStatus.unavailable)
+        }
+        defer { server.stop() }
+        Terminal.out("demo: built-in http target on \(server.address); \(Int(seconds))s of HTTP churn, concurrency \(c)\n\n")
+        let config = RunConfig(target: server.address.description, concurrency: c, durationSeconds: seconds,
+                               close: .server, wireProtocol: .http)
+        let status = RunExecution(output: output, quiet: false).execute(config)
+        if status != 0 { throw ExitCode(status) }
+    }
+}

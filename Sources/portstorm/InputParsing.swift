@@ -1,0 +1,69 @@
+import PortstormRecord
+import PortstormSystem
+
+/// Parsers for the values the command line takes; each failure is one sentence for the user.
+enum InputParsing {
+    /// `500ms`, `10s`, `2m`, `1h`, `1.5s`; a bare number is seconds. Returns seconds.
+    static func duration(_ text: String, option: String) throws(InputError) -> Double {
+        let s = text.lowercased()
+        let units: [(String, Double)] = [("ms", 0.001), ("us", 0.000_001), ("s", 1), ("m", 60), ("h", 3600)]
+        var number = Substring(s), scale = 1.0
+        for (suffix, factor) in units where s.hasSuffix(suffix) {
+            number = s.dropLast(suffix.count)
+            scale = factor
+            break
+        }
+        guard let v = Double(number), v.isFinite, v > 0 else {
+            throw InputError("\(option) '\(text)' is not a positive duration: write 500ms, 10s, 2m or 1h")
+        }
+        return v * scale
+    }
+
+    /// `20000`, `20k`, `1.5m` (k = 1,000, m = 1,000,000). Returns the number.
+    static func amount(_ text: String, option: String) throws(InputError) -> Double {
+        let s = text.lowercased().replacingOccurrences(of: "_", with: "")
+        var number = Substring(s), scale = 1.0
+        if s.hasSuffix("k") { number = s.dropLast(); scale = 1e3 }
+        if s.hasSuffix("m") { number = s.dropLast(); scale = 1e6 }
+        guard let v = Double(number), v.isFinite, v > 0 else {
+            throw InputError("\(option) '\(text)' is not a positive number: write 500, 20k or 1m")
+        }
+        return v * scale
+    }
+
+    /// A whole count (`20k`), at most `max`.
+    static func count(_ text: String, option: String, max: Double = 1e12) throws(InputError) -> Int {
+        let v = try amount(text, option: option)
+        guard v == v.rounded(), v <= max else {
+            throw InputError("\(option) '\(text)' must be a whole number no larger than \(Int(max))")
+        }
+        return Int(v)
+    }
+
+    /// `LO-HI`, inclusive, within 1-65535.
+    static func portRange(_ text: String) throws(InputError) -> PortRange {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let lo = Int(parts[0]), let hi = Int(parts[1]) else {
+            throw InputError("--local-ports '\(text)' is not a range: write LO-HI, as in 40000-40009")
+        }
+        guard (1...65535).contains(lo), (1...65535).contains(hi) else {
+            throw InputError("--local-ports '\(text)' is outside 1-65535")
+        }
+        guard lo <= hi else { throw InputError("--local-ports '\(text)' is reversed: write the lower port first") }
+        return PortRange(low: UInt16(lo), high: UInt16(hi))
+    }
+
+    /// `ADDR:PORT` for a listener: a numeric IPv4 or bracketed IPv6 address; port 0 picks one.
+    static func listenAddress(_ text: String) throws(InputError) -> SocketAddress {
+        if let colon = text.lastIndex(of: ":"), text[text.index(after: colon)...] == "0" {
+            let host = String(text[..<colon]).trimmingCharacters(in: ["[", "]"])
+            if let a = SocketAddress(ip: host, port: 0) { return a }
+        }
+        let hp = try HostPort.parse(text).get()
+        let host = hp.host == "localhost" ? "127.0.0.1" : hp.host
+        guard let a = SocketAddress(ip: host, port: hp.port) else {
+            throw InputError("--listen '\(text)' must be a numeric address, as in 127.0.0.1:8080 or [::1]:8080")
+        }
+        return a
+    }
+}

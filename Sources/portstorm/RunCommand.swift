@@ -1,0 +1,103 @@
+import ArgumentParser
+import PortstormRecord
+import PortstormSystem
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Open connections to a target and count every outcome.",
+        discussion: """
+        Each attempt opens a new TCP connection (socket, options, connect with a deadline),
+        optionally sends a payload and checks the answer, then closes. A run is always bounded:
+        by --duration (10s when neither bound is given), by --connections, or by both.
+
+        Examples:
+          portstorm run 127.0.0.1:8080 -c 200 -d 30s
+          portstorm run 127.0.0.1:8080 --rate 2k -d 1m -o run.json
+          portstorm run localhost:80 --protocol http --path /health -n 50k
+          portstorm run 127.0.0.1:9000 --close rst -c 1000 -d 20s
+          portstorm run 127.0.0.1:9000 --local-ports 40000-40009 -c 20 -n 20
+          portstorm run 127.0.0.1:9000 --source 127.0.0.2-127.0.0.9 --rate 5k -d 1m
+        """
+    )
+
+    @Argument(help: "The target, HOST:PORT (IPv6 in brackets, as in [::1]:8080).")
+    var target: String
+
+    @Option(help: ArgumentHelp("New connections per second, open loop (500, 20k).", valueName: "n"))
+    var rate: String?
+
+    @Option(name: [.short, .customLong("concurrency")], help: ArgumentHelp("Cap on attempts in flight.", valueName: "n"))
+    var concurrency: String = "100"
+
+    @Option(name: [.short, .customLong("duration")], help: ArgumentHelp("Time bound (500ms, 10s, 2m).", valueName: "time"))
+    var duration: String?
+
+    @Option(name: [.customShort("n"), .customLong("connections")], help: ArgumentHelp("Attempt count bound (20000, 20k).", valueName: "n"))
+    var connections: String?
+
+    @Option(name: .customLong("connect-timeout"), help: ArgumentHelp("The run's own connect deadline.", valueName: "time"))
+    var connectTimeout: String = "2s"
+
+    @Option(name: .customLong("response-timeout"),
+            help: ArgumentHelp("Deadline for each send, answer and server close.", valueName: "time"))
+    var responseTimeout: String = "5s"
+
+    @Option(help: "Who closes first: client (TIME_WAIT here), rst (SO_LINGER 0), server (wait for its FIN). Default: client for tcp, server for http.")
+    var close: CloseMode?
+
+    @Option(name: .customLong("protocol"), help: "What to speak once connected.")
+    var wireProtocol: WireProtocol = .tcp
+
+    @Option(help: ArgumentHelp("Text to send after connecting (tcp; \\r \\n \\t escapes).", valueName: "text"))
+    var send: String?
+
+    @Option(help: ArgumentHelp("Text the answer must contain in its first KiB (tcp).", valueName: "text"))
+    var expect: String?
+
+    @Option(help: ArgumentHelp("Request path (http).", valueName: "path"))
+    var path: String = "/"
+
+    @Option(help: ArgumentHelp("Source addresses: IP,IP,... or A.B.C.D-A.B.C.E (repeatable).", valueName: "ips"))
+    var source: [String] = []
+
+    @Option(name: .customLong("local-ports"),
+            help: ArgumentHelp("Ephemeral ports for every socket (IP_LOCAL_PORT_RANGE, Linux 6.3+).", valueName: "lo-hi"))
+    var localPorts: String?
+
+    @Option(help: ArgumentHelp("Worker threads, one io_uring each.", valueName: "n"))
+    var threads: String = "1"
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the run record (JSON) here.", valueName: "file"))
+    var output: String?
+
+    @Flag(help: "Print only the summary (no live line).")
+    var quiet = false
+
+    func run() throws {
+        let config: RunConfig
+        do throws(InputError) {
+            config = try makeConfig()
+        } catch {
+            Terminal.fail(error.message, code: ExitStatus.usage)
+        }
+        let status = RunExecution(output: output, quiet: quiet).execute(config)
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    func makeConfig() throws(InputError) -> RunConfig {
+        let d = try duration.map { (t) throws(InputError) in try InputParsing.duration(t, option: "--duration") }
+        let n = try connections.map { (t) throws(InputError) in try InputParsing.count(t, option: "--connections") }
+        let r = try rate.map { (t) throws(InputError) in try InputParsing.amount(t, option: "--rate") }
+        let ct = try InputParsing.duration(connectTimeout, option: "--connect-timeout")
+        let rt = try InputParsing.duration(responseTimeout, option: "--response-timeout")
+        return RunConfig(
+            target: target, rate: r,
+            concurrency: try InputParsing.count(concurrency, option: "--concurrency", max: 4e6),
+            durationSeconds: d ?? (n == nil ? 10 : nil), connections: n,
+            connectTimeoutMs: max(1, Int((ct * 1000).rounded())), responseTimeoutMs: max(1, Int((rt * 1000).rounded())),
+            close: close ?? (wireProtocol == .http ? .server : .client), wireProtocol: wireProtocol,
+            send: send, expect: expect, path: path, sources: source,
+            localPorts: try localPorts.map { (t) throws(InputError) in try InputParsing.portRange(t) },
+            threads: try InputParsing.count(threads, option: "--threads", max: 1024))
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import PortstormEngine
+import PortstormRecord
+import PortstormRender
+import PortstormSystem
+
+/// Runs a configuration end to end: plan, engine with live output, summary, record.
+/// Shared by `run` and `demo`.
+struct RunExecution {
+    let output: String?
+    let quiet: Bool
+
+    /// Returns the process exit status.
+    func execute(_ config: RunConfig) -> Int32 {
+        let plan: RunPlan
+        switch RunPlan.make(config) {
+        case .success(let p): plan = p
+        case .failure(let e): Terminal.fail(e.message, code: ExitStatus.usage)
+        }
+        if let output { checkWritable(output) }
+
+        let control = RunControl()
+        let tty = Terminal.stderrIsTTY
+        let signals = SignalWatch(control: control) { level in
+            Terminal.err(level == 1 ? "\nstopping: finishing the attempts in flight (Ctrl-C again to cancel them)\n"
+                                    : "\ncancelling the attempts in flight\n")
+        }
+        defer { signals.cancel() }
+
+        var live = LiveLine(durationSeconds: config.durationSeconds, connections: config.connections)
+        var ticks = 0
+        let record: RunRecord
+        do {
+            record = try Engine.run(plan, control: control) { status in
+                ticks += 1
+                guard !quiet else { return }
+                let line = live.render(status)
+                if tty {
+                    Terminal.err("\r\u{1B}[2K" + line)
+                } else if ticks % 5 == 0 {
+                    Terminal.err(line + "\n")
+                }
+            }
+        } catch {
+            Terminal.fail(error.description, code: ExitStatus.unavailable)
+        }
+        if tty && !quiet && ticks > 0 { Terminal.err("\r\u{1B}[2K") }
+
+        Terminal.out(SummaryText.render(record))
+        if let output {
+            do {
+                try write(record, to: output)
+                Terminal.out("  record: \(output)\n")
+            } catch {
+                Terminal.fail("cannot write the record to \(output): \(error.localizedDescription)", code: ExitStatus.cannotWrite)
+            }
+        }
+        return record.stopReason == .interrupted ? ExitStatus.interrupted : 0
+    }
+
+    /// Fails before the run, not after it, when the record could not be written.
+    private func checkWritable(_ path: String) {
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            Terminal.fail("cannot write the record to \(path): folder \(dir) does not exist", code: ExitStatus.cannotWrite)
+        }
+        guard access(dir, W_OK) == 0 else {
+            Terminal.fail("cannot write the record to \(path): folder \(dir) is not writable", code: ExitStatus.cannotWrite)
+        }
+    }
+
+    private func write(_ record: RunRecord, to path: String) throws {
+        try record.jsonData().write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+}
