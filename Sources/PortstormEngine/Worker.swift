@@ -99,7 +99,11 @@ final class Worker {
             updateStopping(now)
             if stopping && busySlots == 0 { break }
             if cancelIssued && now >= giveUpAt { break }
-            if !stopping { startDue() }
+            if !stopping {
+                startDue()
+                // A count bound is reached as the last attempt starts: note the time now, not a wait later.
+                if let limit = plan.connections, started >= limit { updateStopping(monotonicNanos()) }
+            }
             let wait = waitNanos(now)
             if wait == 0 { ring.submitAndGetEvents() } else { ring.submitAndWait(timeoutNanos: wait) }
             _ = ring.drainCompletions(handle)

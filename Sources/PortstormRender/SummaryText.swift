@@ -7,7 +7,9 @@ public enum SummaryText {
         let c = r.config
         let t = r.totals
         let proto = c.wireProtocol == .http ? "http GET \(c.path)" : (c.send != nil ? "tcp with payload" : "tcp connect")
-        lines.append("portstorm \(r.tool.version): \(r.target.host):\(r.target.port) -> \(r.target.used), \(proto), close=\(c.close.rawValue)")
+        let asked = c.target
+        let via = asked == r.target.used ? "" : " -> \(r.target.used)"
+        lines.append("portstorm \(r.tool.version): \(asked)\(via), \(proto), close=\(c.close.rawValue)")
         if r.target.resolved.count > 1 {
             lines.append("  resolved to \(r.target.resolved.joined(separator: ", ")); used \(r.target.used)")
         }
