@@ -58,9 +58,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Literal records shared by the tests.
+        .target(name: "PortstormTestSupport", dependencies: ["PortstormRecord"], path: "Tests/Support"),
         .testTarget(name: "PortstormSystemTests", dependencies: ["PortstormSystem"]),
-        .testTarget(name: "PortstormRecordTests", dependencies: ["PortstormRecord"]),
-        .testTarget(name: "PortstormRenderTests", dependencies: ["PortstormRender", "PortstormRecord"],
+        .testTarget(name: "PortstormRecordTests", dependencies: ["PortstormRecord", "PortstormTestSupport"]),
+        .testTarget(name: "PortstormRenderTests", dependencies: ["PortstormRender", "PortstormRecord", "PortstormTestSupport"],
                     resources: [.copy("Golden")]),
         .testTarget(
             name: "PortstormEngineTests",

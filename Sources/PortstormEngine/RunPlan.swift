@@ -102,7 +102,7 @@ public enum SourceList {
         var out: [SocketAddress] = []
         for item in spec.split(separator: ",", omittingEmptySubsequences: false).map({ String($0).trimmedSpaces }) {
             guard !item.isEmpty else { throw InputError("--source has an empty item in '\(spec)'") }
-            if let dash = item.firstIndex(of: "-") {
+            if let dash = item.firstIndex(of: "-"), SocketAddress(ip: String(item[..<dash]), port: 0) != nil {
                 let a = String(item[..<dash]), b = String(item[item.index(after: dash)...])
                 guard let lo = SocketAddress(ip: a, port: 0)?.ipv4Value, let hi = SocketAddress(ip: b, port: 0)?.ipv4Value else {
                     throw InputError("--source range '\(item)' must be two IPv4 addresses, as in 127.0.0.2-127.0.0.9")

@@ -8,7 +8,7 @@ public enum SummaryText {
         let t = r.totals
         let proto = c.wireProtocol == .http ? "http GET \(c.path)" : (c.send != nil ? "tcp with payload" : "tcp connect")
         let asked = c.target
-        let via = asked == r.target.used ? "" : " -> \(r.target.used)"
+        let via = asked == r.target.used || r.target.resolved.count > 1 ? "" : " -> \(r.target.used)"
         lines.append("portstorm \(r.tool.version): \(asked)\(via), \(proto), close=\(c.close.rawValue)")
         if r.target.resolved.count > 1 {
             lines.append("  resolved to \(r.target.resolved.joined(separator: ", ")); used \(r.target.used)")
@@ -18,12 +18,12 @@ public enum SummaryText {
                 : "\(r.sources.first!) .. \(r.sources.last!) (\(r.sources.count) addresses)"
             lines.append("  sources: \(shown)")
         }
-        if let lp = c.localPorts { lines.append("  local ports: \(lp) (\(lp.count) ports per destination)") }
+        if let lp = c.localPorts { lines.append("  local ports: \(lp) (\(Format.count(lp.count)) ports per destination)") }
         lines.append("  \(Format.seconds(r.elapsedSeconds)), concurrency \(Format.count(c.concurrency)), threads \(c.threads), stopped by \(r.stopReason.rawValue)")
         var rateLine = "  achieved \(Format.rate(t.achievedRate)) attempts/s"
         if let want = t.requestedRate {
             rateLine = "  requested \(Format.rate(want))/s, achieved \(Format.rate(t.achievedRate))/s"
-            rateLine += ", delayed \(Format.count(t.delayed)) (> \(Format.rate(t.delayThresholdMs))ms late), missed \(Format.count(t.missed))"
+            rateLine += ", delayed \(Format.count(t.delayed)) (> \(Int(t.delayThresholdMs))ms late), missed \(Format.count(t.missed))"
         }
         lines.append(rateLine)
         lines.append("  attempted \(Format.count(t.attempted)), ok \(Format.count(t.outcomes[.ok])), failed \(Format.count(t.outcomes.failures)), in flight at end \(Format.count(t.inFlightAtEnd))")

@@ -1,0 +1,91 @@
+// Hot-path microbenchmarks for PortstormRecord: what a worker does once per attempt.
+//
+// Every benchmark builds its state (counter table, histogram, input values) before
+// `benchmark.startMeasurement()`, so the measured loop contains only the call under test.
+// The checked-in static thresholds in ../../Thresholds/ hold `mallocCountTotal` at 0 for
+// each of them; `swift package benchmark thresholds check` fails (exit 2) on any malloc.
+
+import Benchmark
+import Glibc
+import PortstormRecord
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput, .mallocCountTotal],
+        warmupIterations: 3,
+        // 1,000 calls per sample: the malloc count checked is per sample, so even one
+        // allocation in 1,000 calls shows up as a non-zero sample.
+        scalingFactor: .kilo,
+        maxDuration: .seconds(1),
+        maxIterations: 10_000,
+        // Used by `thresholds check` against Thresholds/*.p90.json: no tolerance at all.
+        thresholds: [.mallocCountTotal: .init(absolute: [.p90: 0])]
+    )
+
+    // Recording one outcome into a worker's dense counter table.
+    Benchmark("OutcomeCounts.add") { benchmark in
+        var counts = OutcomeCounts()  // allocates its table: not measured
+        // Rotate through a few outcomes so the compiler can't fold the loop into one add.
+        let outcomes: [Outcome] = [.ok, .econnrefused, .ok, .etimedout, .ok, .eaddrnotavail, .ok, Outcome(errno: EPIPE)]
+        let mask = outcomes.count - 1
+        var i = identity(0)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            counts.add(outcomes[i & mask])
+            i &+= 1
+        }
+        benchmark.stopMeasurement()
+        blackHole(counts.total)
+    }
+
+    // The call exactly as the brief states it: one fixed outcome.
+    Benchmark("OutcomeCounts.add.econnrefused") { benchmark in
+        var counts = OutcomeCounts()
+        let outcome = identity(Outcome.econnrefused)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            counts.add(outcome)
+            blackHole(counts[outcome])
+        }
+        benchmark.stopMeasurement()
+        blackHole(counts.total)
+    }
+
+    // Recording one connect latency into the HDR histogram.
+    Benchmark("LatencyHistogram.record") { benchmark in
+        var histogram = LatencyHistogram()  // allocates its buckets: not measured
+        // Latencies from 0 us (clamped to 1) up to past one hour (clamped to one hour),
+        // so every bucket range and both clamps are exercised.
+        var values = [UInt64](repeating: 0, count: 1024)
+        var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for j in values.indices {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17
+            values[j] = x % (j % 4 == 0 ? 5_000_000_000 : 50_000)
+        }
+        let mask = values.count - 1
+        var i = identity(0)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            histogram.record(micros: values[i & mask])
+            i &+= 1
+        }
+        benchmark.stopMeasurement()
+        blackHole(histogram.count)
+    }
+
+    // Mapping a failed call's errno to its outcome (named ones, others, out of range).
+    Benchmark("Outcome.init_errno") { benchmark in
+        let errnos: [Int32] = [
+            ECONNREFUSED, EADDRNOTAVAIL, ETIMEDOUT, ECONNRESET, EADDRINUSE, EHOSTUNREACH, ENETUNREACH, EMFILE,
+            ENFILE, ENOBUFS, EPIPE, EPROTO, EINVAL, 0, -1, 100_000,
+        ]
+        let mask = errnos.count - 1
+        blackHole(Outcome(errno: EPIPE))  // first use of Outcome's static tables: not measured
+        var i = identity(0)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(Outcome(errno: errnos[i & mask]))
+            i &+= 1
+        }
+    }
+}

@@ -1,0 +1,30 @@
+// swift-tools-version: 6.1
+//
+// Microbenchmarks for portstorm's hot path (recording outcomes and latencies).
+// A separate package so that `swift build` of the main package never sees it.
+// Run from this folder: see README.md.
+import PackageDescription
+
+let package = Package(
+    name: "PortstormBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: ".."),
+        // Only the MallocInterposer trait: this replaces the package's default traits and so turns
+        // RuntimeInterposer off, whose swift-runtime-interposer package is not available here.
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "PortstormRecordBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "PortstormRecord", package: "main"),
+            ],
+            path: "Benchmarks/PortstormRecordBenchmarks",
+            plugins: [
+                .plugin(name: "BenchmarkPlugin", package: "benchmark"),
+            ]
+        ),
+    ]
+)

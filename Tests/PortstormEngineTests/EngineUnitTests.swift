@@ -1,0 +1,97 @@
+@testable import PortstormEngine
+import PortstormRecord
+import Testing
+
+@Suite struct RateScheduleTests {
+    @Test func attemptsFallDueOnTheIntervalGrid() {
+        let s = RateSchedule(startNs: 1_000_000_000, rate: 1000, phase: 0)
+        #expect(s.due(at: 999_999_999) == 0)
+        #expect(s.due(at: 1_000_000_000) == 1)
+        #expect(s.due(at: 1_000_999_999) == 1)
+        #expect(s.due(at: 1_001_000_000) == 2)
+        #expect(s.due(at: 2_000_000_000) == 1001)
+        #expect(s.dueTime(of: 10) == 1_010_000_000)
+    }
+
+    @Test func workersAreStaggered() {
+        let a = RateSchedule(startNs: 0, rate: 100, phase: 0)
+        let b = RateSchedule(startNs: 0, rate: 100, phase: 0.5)
+        #expect(b.dueTime(of: 0) - a.dueTime(of: 0) == 5_000_000)
+    }
+}
+
+@Suite struct AnswerCheckTests {
+    func judge(_ check: AnswerCheck, _ text: String, eof: Bool = false) -> AnswerCheck.Verdict {
+        Array(text.utf8).withUnsafeBytes { check.judge($0, eof: eof) }
+    }
+
+    @Test func httpStatusLines() {
+        #expect(judge(.httpStatusLine, "HTTP/1.1 200 OK\r\n") == .valid)
+        #expect(judge(.httpStatusLine, "HTTP/1.0 503\r\n") == .valid)
+        #expect(judge(.httpStatusLine, "HTTP/1.1 20") == .needMore)
+        #expect(judge(.httpStatusLine, "HTTP/1.1 20", eof: true) == .invalid)
+        #expect(judge(.httpStatusLine, "") == .needMore)
+        #expect(judge(.httpStatusLine, "", eof: true) == .invalid)
+        #expect(judge(.httpStatusLine, "SSH-2.0-OpenSSH") == .invalid)
+        #expect(judge(.httpStatusLine, "HTTP/2 200 ") == .invalid)
+        #expect(judge(.httpStatusLine, "HTTP/1.1 2x0 OK") == .invalid)
+    }
+
+    @Test func containsChecks() {
+        let c = AnswerCheck.contains(Array("pong".utf8))
+        #expect(judge(c, "ping pong") == .valid)
+        #expect(judge(c, "pin") == .needMore)
+        #expect(judge(c, "pin", eof: true) == .invalid)
+        #expect(judge(c, String(repeating: "x", count: 1024)) == .invalid)
+    }
+
+    @Test func payloads() {
+        #expect(Payload.unescaped("a\\r\\nb\\t\\\\c\\q") == Array("a\r\nb\t\\c\\q".utf8))
+        let get = String(decoding: Payload.httpGet(path: "/x", host: "::1", port: 8080), as: UTF8.self)
+        #expect(get.hasPrefix("GET /x HTTP/1.1\r\nHost: [::1]:8080\r\n"))
+        #expect(get.hasSuffix("Connection: close\r\n\r\n"))
+    }
+}
+
+@Suite struct RunPlanTests {
+    func error(_ config: RunConfig) -> String? {
+        if case .failure(let e) = RunPlan.make(config) { return e.message }
+        return nil
+    }
+
+    @Test func rejectsBadCombinationsWithOneSentence() {
+        let base = RunConfig(target: "127.0.0.1:9", durationSeconds: 1)
+        var c = base
+        c.durationSeconds = nil
+        #expect(error(c)?.contains("must be bounded") == true)
+        c = base; c.concurrency = 0
+        #expect(error(c)?.contains("--concurrency") == true)
+        c = base; c.rate = -5
+        #expect(error(c)?.contains("--rate") == true)
+        c = base; c.wireProtocol = .http; c.send = "x"
+        #expect(error(c)?.contains("--protocol tcp") == true)
+        c = base; c.sources = ["127.0.0.9-127.0.0.2"]
+        #expect(error(c)?.contains("reversed") == true)
+        c = base; c.sources = ["::1"]
+        #expect(error(c)?.contains("resolved only to 127.0.0.1") == true)
+        c = base; c.sources = ["not-an-ip"]
+        #expect(error(c)?.contains("is not an IP address") == true)
+        c = base; c.path = "no-slash"
+        #expect(error(c)?.contains("--path") == true)
+        c = base; c.target = "no-such-host.invalid:80"
+        #expect(error(c)?.contains("cannot resolve") == true)
+        #expect(error(base) == nil)
+    }
+
+    @Test func expandsSourceRanges() throws {
+        let list = try SourceList.parse("127.0.0.2-127.0.0.4, 127.0.0.9")
+        #expect(list.map(\.ip) == ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.9"])
+    }
+
+    @Test func sourcesPickTheTargetAddressOfTheirFamily() throws {
+        var c = RunConfig(target: "localhost:9", durationSeconds: 1)
+        c.sources = ["127.0.0.1"]
+        let plan = try RunPlan.make(c).get()
+        #expect(plan.target.family == .ipv4)
+    }
+}

@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""Validate a portstorm run record (the JSON written by `portstorm run -o FILE`).
+
+usage: validate-record.py [--schema-only | --strict] RECORD.json [SCHEMA]
+
+SCHEMA defaults to run-record.schema.json next to this script. The record is checked
+against the JSON Schema (draft 2020-12, with format checks), then against invariants the
+schema cannot express (skipped with --schema-only):
+
+  - totals.causes has exactly the keys of totals.outcomes
+  - totals.attempted == sum(totals.outcomes) + totals.inFlightAtEnd
+  - the histogram's bucket counts add up to latency.connect.count, buckets ascend by value,
+    and the summary is all zero when empty, ordered (min <= p50 <= ... <= max) otherwise
+  - timeline[i].t == i
+  - endedAt >= startedAt; localPorts / ipLocalPortRange have low <= high
+  - stopReason `duration` / `connections` matches a configured bound
+  - totals.requestedRate equals config.rate; without a rate, delayed and missed are 0
+
+--strict also requires the timeline to account for the totals (per-second attempts,
+ok and failures add up to totals.attempted and totals.outcomes), which holds for records
+written by a run but not for hand-made sample records.
+
+Exit status: 0 valid, 1 invalid (every problem is printed on stderr), 2 usage or I/O error.
+"""
+
+import json
+import os
+import sys
+from datetime import datetime
+
+try:
+    from jsonschema import Draft202012Validator
+except ImportError:  # pragma: no cover
+    print("validate-record.py: the python3 'jsonschema' package is required (pip install jsonschema)", file=sys.stderr)
+    sys.exit(2)
+
+DEFAULT_SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "run-record.schema.json")
+
+
+def usage(msg=None):
+    if msg:
+        print(f"validate-record.py: {msg}", file=sys.stderr)
+    print("usage: validate-record.py [--schema-only | --strict] RECORD.json [SCHEMA]", file=sys.stderr)
+    sys.exit(2)
+
+
+def _no_duplicates(pairs):
+    obj = {}
+    for k, v in pairs:
+        if k in obj:
+            raise ValueError(f"duplicate key {k!r}")
+        obj[k] = v
+    return obj
+
+
+def _reject_constant(name):
+    raise ValueError(f"non-standard JSON number {name}")
+
+
+def load_json(path, what):
+    try:
+        with open(path, "rb") as f:
+            return json.loads(f.read().decode("utf-8"), object_pairs_hook=_no_duplicates,
+                              parse_constant=_reject_constant)
+    except OSError as e:
+        print(f"validate-record.py: cannot read {what} {path}: {e.strerror}", file=sys.stderr)
+        sys.exit(2)
+    except (ValueError, UnicodeDecodeError) as e:
+        if what == "schema":
+            print(f"validate-record.py: schema {path} is not valid JSON: {e}", file=sys.stderr)
+            sys.exit(2)
+        return e
+
+
+def pointer(path_parts):
+    return "/" + "/".join(str(p) for p in path_parts) if path_parts else "(record)"
+
+
+def schema_errors(record, schema):
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    out = []
+    for err in sorted(validator.iter_errors(record), key=lambda e: [str(p) for p in e.absolute_path]):
+        # For anyOf/allOf failures, the deepest sub-error is usually the informative one.
+        msg = err.message
+        if err.context:
+            best = max(err.context, key=lambda e: len(e.absolute_path))
+            if best.message != msg:
+                msg = f"{msg} ({best.message})"
+        out.append(f"{pointer(err.absolute_path)}: {msg}")
+    return out
+
+
+def parse_date(s):
+    return datetime.fromisoformat(s.replace("Z", "+00:00"))
+
+
+def invariant_errors(r, strict):
+    errs = []
+    totals, config = r["totals"], r["config"]
+    outcomes = totals["outcomes"]
+
+    if set(totals["causes"]) != set(outcomes):
+        errs.append(f"/totals/causes: keys {sorted(totals['causes'])} differ from /totals/outcomes keys {sorted(outcomes)}")
+    total = sum(outcomes.values())
+    if totals["attempted"] != total + totals["inFlightAtEnd"]:
+        errs.append(f"/totals: attempted {totals['attempted']} != sum(outcomes) {total} + inFlightAtEnd {totals['inFlightAtEnd']}")
+
+    summary, buckets = r["latency"]["connect"], r["latency"]["connectHistogram"]["buckets"]
+    bucket_total = sum(b[1] for b in buckets)
+    if bucket_total != summary["count"]:
+        errs.append(f"/latency: connectHistogram bucket counts add up to {bucket_total}, connect.count is {summary['count']}")
+    for i in range(1, len(buckets)):
+        if buckets[i][0] <= buckets[i - 1][0]:
+            errs.append(f"/latency/connectHistogram/buckets/{i}: value {buckets[i][0]} does not ascend (previous {buckets[i - 1][0]})")
+            break
+    keys = ["min", "p50", "p90", "p99", "p999", "max"]
+    if summary["count"] == 0:
+        nonzero = [k for k in keys + ["mean"] if summary[k] != 0]
+        if nonzero:
+            errs.append(f"/latency/connect: count is 0 but {', '.join(nonzero)} not 0")
+    else:
+        values = [summary[k] for k in keys]
+        if values != sorted(values):
+            errs.append(f"/latency/connect: min <= p50 <= p90 <= p99 <= p999 <= max does not hold: {values}")
+        if not summary["min"] <= summary["mean"] <= summary["max"] + 0.05:
+            errs.append(f"/latency/connect: mean {summary['mean']} outside [min, max]")
+
+    for i, s in enumerate(r["timeline"]):
+        if s["t"] != i:
+            errs.append(f"/timeline/{i}/t: is {s['t']}, expected {i}")
+            break
+
+    if parse_date(r["endedAt"]) < parse_date(r["startedAt"]):
+        errs.append(f"/endedAt: {r['endedAt']} is before startedAt {r['startedAt']}")
+    lp = config.get("localPorts")
+    if lp and lp["low"] > lp["high"]:
+        errs.append(f"/config/localPorts: low {lp['low']} > high {lp['high']}")
+    pr = r["system"].get("ipLocalPortRange")
+    if pr and pr[0] > pr[1]:
+        errs.append(f"/system/ipLocalPortRange: low {pr[0]} > high {pr[1]}")
+
+    reason = r["stopReason"]
+    if reason == "duration" and "durationSeconds" not in config:
+        errs.append("/stopReason: 'duration' but config has no durationSeconds")
+    if reason == "connections" and "connections" not in config:
+        errs.append("/stopReason: 'connections' but config has no connections bound")
+    if totals.get("requestedRate") != config.get("rate"):
+        errs.append(f"/totals/requestedRate: {totals.get('requestedRate')} differs from /config/rate {config.get('rate')}")
+    if "rate" not in config:
+        if totals["delayed"] != 0 or totals["missed"] != 0:
+            errs.append(f"/totals: delayed {totals['delayed']} and missed {totals['missed']} must be 0 without --rate")
+        late = [i for i, s in enumerate(r["timeline"]) if s["delayed"] != 0]
+        if late:
+            errs.append(f"/timeline/{late[0]}/delayed: not 0 without --rate")
+
+    if strict:
+        tl = r["timeline"]
+        n = sum(s["attempts"] for s in tl)
+        if n != totals["attempted"]:
+            errs.append(f"/timeline: attempts add up to {n}, totals.attempted is {totals['attempted']}")
+        ok = sum(s["ok"] for s in tl)
+        if ok != outcomes.get("ok", 0):
+            errs.append(f"/timeline: ok adds up to {ok}, totals.outcomes.ok is {outcomes.get('ok', 0)}")
+        failures = {}
+        for s in tl:
+            for k, v in s["failures"].items():
+                failures[k] = failures.get(k, 0) + v
+        expected = {k: v for k, v in outcomes.items() if k != "ok"}
+        if failures != expected:
+            errs.append(f"/timeline: failures add up to {failures}, totals.outcomes (ok excluded) is {expected}")
+        d = sum(s["delayed"] for s in tl)
+        if d != totals["delayed"]:
+            errs.append(f"/timeline: delayed adds up to {d}, totals.delayed is {totals['delayed']}")
+    return errs
+
+
+def main(argv):
+    flags = [a for a in argv if a.startswith("--")]
+    args = [a for a in argv if not a.startswith("--")]
+    if "--help" in flags or "-h" in args:
+        print(__doc__.strip())
+        return 0
+    unknown = [f for f in flags if f not in ("--schema-only", "--strict")]
+    if unknown:
+        usage(f"unknown option {unknown[0]}")
+    if "--schema-only" in flags and "--strict" in flags:
+        usage("--schema-only and --strict exclude each other")
+    if not 1 <= len(args) <= 2:
+        usage()
+    record_path = args[0]
+    schema_path = args[1] if len(args) == 2 else DEFAULT_SCHEMA
+
+    schema = load_json(schema_path, "schema")
+    try:
+        Draft202012Validator.check_schema(schema)
+    except Exception as e:  # jsonschema.SchemaError
+        print(f"validate-record.py: {schema_path} is not a valid draft 2020-12 schema: {e.message if hasattr(e, 'message') else e}",
+              file=sys.stderr)
+        return 2
+
+    record = load_json(record_path, "record")
+    if isinstance(record, Exception):
+        print(f"{record_path}: INVALID: not valid JSON: {record}", file=sys.stderr)
+        return 1
+
+    errors = schema_errors(record, schema)
+    if not errors and "--schema-only" not in flags:
+        errors = invariant_errors(record, strict="--strict" in flags)
+    if errors:
+        print(f"{record_path}: INVALID ({len(errors)} problem{'s' if len(errors) != 1 else ''}):", file=sys.stderr)
+        for e in errors:
+            print(f"  {e}", file=sys.stderr)
+        return 1
+    print(f"{record_path}: valid {record.get('schema')} record")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
