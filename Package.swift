@@ -70,7 +70,8 @@ let package = Package(
         ),
         .testTarget(
             name: "PortstormCLITests",
-            dependencies: ["portstorm", "PortstormRecord"]
+            dependencies: ["portstorm", "PortstormRecord", "PortstormLab", "PortstormSystem"],
+            exclude: ["Golden"]
         ),
     ],
     swiftLanguageModes: [.v6]
