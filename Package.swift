@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(
             name: "PortstormCLITests",
             dependencies: ["portstorm", "PortstormRecord", "PortstormLab", "PortstormSystem"],
-            exclude: ["Golden"]
+            exclude: ["Golden", "Fixtures"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -19,7 +19,7 @@ public enum SummaryText {
             lines.append("  sources: \(shown)")
         }
         if let lp = c.localPorts { lines.append("  local ports: \(lp) (\(Format.count(lp.count)) ports per destination)") }
-        lines.append("  \(Format.seconds(r.elapsedSeconds)), concurrency \(Format.count(c.concurrency)), threads \(c.threads), stopped by \(r.stopReason.rawValue)")
+        lines.append("  \(Format.seconds(r.elapsedSeconds)), concurrency \(Format.count(c.concurrency)), threads \(c.threads), \(ended(r.stopReason))")
         var rateLine = "  achieved \(Format.rate(t.achievedRate)) attempts/s"
         if let want = t.requestedRate {
             rateLine = "  requested \(Format.rate(want))/s, achieved \(Format.rate(t.achievedRate))/s"
@@ -38,6 +38,14 @@ public enum SummaryText {
         }
         for note in r.notes { lines.append("  note: \(note)") }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func ended(_ reason: StopReason) -> String {
+        switch reason {
+        case .duration: return "ended at its duration"
+        case .connections: return "ended at its connection count"
+        case .interrupted: return "interrupted (Ctrl-C)"
+        }
     }
 
     /// One row per outcome present: count, share of attempts, local/remote, meaning.

@@ -50,7 +50,7 @@ import Testing
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
         #expect(p.terminationStatus == 130)
-        #expect(text.contains("stopped by interrupted"))
+        #expect(text.contains("interrupted (Ctrl-C)"))
         let record = try RunRecord.load(from: Data(contentsOf: file))
         #expect(record.stopReason == .interrupted)
         #expect(record.totals.isBalanced)
