@@ -35,9 +35,17 @@ public enum Engine {
             config.concurrency = capped
         }
 
+        let threads = max(1, min(config.threads, config.concurrency))
+        if threads != config.threads {
+            notes.append("ran \(threads) worker threads (asked \(config.threads)): no more threads than attempts in flight")
+            config.threads = threads
+        }
+        // Read once, before the first attempt.
+        let system = SystemSnapshot(kernel: KernelInfo.release(),
+                                    ipLocalPortRange: KernelInfo.localPortRange().map { [$0.lowerBound, $0.upperBound] },
+                                    openFilesSoft: limit.soft, openFilesHard: limit.hard)
         let startedAt = Date()
         let startNs = monotonicNanos()
-        let threads = max(1, min(config.threads, config.concurrency))
         let shares = (0..<threads).map { _ in WorkerShared() }
         var workers: [OSThread] = []
         for k in 0..<threads {
@@ -75,7 +83,7 @@ public enum Engine {
             }
         }
         return RecordBuilder(config: config, plan: plan, startedAt: startedAt, startNs: startNs, endNs: endNs,
-                             notes: notes, openFiles: limit).build(results)
+                             notes: notes, system: system).build(results)
     }
 
     static func mergedLive(_ shares: [WorkerShared]) -> LiveStatus {

@@ -10,7 +10,7 @@ struct RecordBuilder {
     let startNs: UInt64
     let endNs: UInt64
     let notes: [String]
-    let openFiles: ResourceLimits.OpenFiles
+    let system: SystemSnapshot
 
     func build(_ results: [(stats: WorkerStats, reason: StopReason, stoppedAtNs: UInt64)]) -> RunRecord {
         var outcomes = OutcomeCounts()
@@ -31,9 +31,6 @@ struct RecordBuilder {
         let totals = Totals(attempted: attempted, inFlightAtEnd: inFlight, outcomes: outcomes, delayed: delayed,
                             delayThresholdMs: Double(WorkerPlan.delayThresholdNs) / 1e6, requestedRate: config.rate,
                             achievedRate: (Double(attempted) / activeSeconds * 10).rounded() / 10, missed: missed)
-        let system = SystemSnapshot(kernel: KernelInfo.release(),
-                                    ipLocalPortRange: KernelInfo.localPortRange().map { [$0.lowerBound, $0.upperBound] },
-                                    openFilesSoft: openFiles.soft, openFilesHard: openFiles.hard)
         let elapsed = Double(endNs &- startNs) / 1e9
         return RunRecord(
             tool: ToolInfo(version: PortstormVersion.current),
@@ -49,7 +46,7 @@ struct RecordBuilder {
     static func mergeTimelines(_ timelines: [[WorkerSecond]]) -> [TimelineSecond] {
         let length = timelines.map(\.count).max() ?? 0
         return (0..<length).map { t in
-            var attempts: UInt64 = 0, delayed: UInt64 = 0, inFlight: UInt64 = 0
+            var attempts: UInt64 = 0, delayed: UInt64 = 0, inFlight: UInt64 = 0, slowest: UInt64 = 0
             var counts = OutcomeCounts()
             var hist = LatencyHistogram(significantDigits: .two)
             for tl in timelines where t < tl.count {
@@ -59,11 +56,12 @@ struct RecordBuilder {
                 inFlight += s.inFlight
                 for (code, n) in s.outcomes { counts.add(Outcome(code: code), n) }
                 for pair in s.latency { hist.record(micros: pair[0], count: pair[1]) }
+                slowest = max(slowest, s.latencyMax)
             }
             var failures = counts.byName
             failures["ok"] = nil
             let lat = hist.isEmpty ? nil : SecondLatency(p50: hist.percentile(50), p90: hist.percentile(90),
-                                                        p99: hist.percentile(99), max: hist.max)
+                                                        p99: min(hist.percentile(99), slowest), max: slowest)
             return TimelineSecond(t: t, attempts: attempts, ok: counts[.ok], failures: failures, inFlight: inFlight,
                                   delayed: delayed, connectLatencyUs: lat)
         }

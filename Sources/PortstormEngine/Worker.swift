@@ -129,10 +129,6 @@ final class Worker {
                 stopReason = .interrupted
             } else if let end = plan.endNs, now >= end {
                 stopReason = .duration
-                if let s = schedule {
-                    let due = min(s.due(at: end), plan.connections ?? .max)
-                    if due > started { stats.missed = due - started }
-                }
             } else if let limit = plan.connections, started >= limit {
                 stopReason = .connections
             } else {
@@ -140,6 +136,13 @@ final class Worker {
             }
             stopping = true
             stoppedAtNs = now
+            if let s = schedule {
+                // Attempts that never started though due longer ago than the delay threshold
+                // (the cap was full): the same rule that makes a started attempt "delayed".
+                let stopAt = min(now, plan.endNs ?? now)
+                let due = min(s.due(at: stopAt &- min(stopAt, WorkerPlan.delayThresholdNs)), plan.connections ?? .max)
+                if due > started { stats.missed = due - started }
+            }
             drainDeadline = now + plan.connectTimeoutNs + (plan.payload != nil || plan.close == .server ? 2 : 0)
                 * plan.responseTimeoutNs + 500_000_000
         }

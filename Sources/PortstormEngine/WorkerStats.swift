@@ -9,6 +9,8 @@ struct WorkerSecond: Sendable {
     var outcomes: [(code: UInt16, count: UInt64)] = []
     /// Sparse connect-latency buckets `[value, count]` of the connects completed in this second.
     var latency: [[UInt64]] = []
+    /// The exact slowest connect of this second, in microseconds (the buckets round it).
+    var latencyMax: UInt64 = 0
 }
 
 /// Everything one worker counts. Recording an attempt's start or outcome never allocates.
@@ -27,6 +29,7 @@ struct WorkerStats: Sendable {
     private var secDelayed: UInt64 = 0
     private var secOutcomes = OutcomeCounts()
     private var secLatency = LatencyHistogram(significantDigits: .two)
+    private var secLatencyMax: UInt64 = 0
 
     init(expectedSeconds: Int) { timeline.reserveCapacity(expectedSeconds + 2) }
 
@@ -50,6 +53,7 @@ struct WorkerStats: Sendable {
         let us = latencyNanos / 1000
         connectLatency.record(micros: us)
         secLatency.record(micros: us)
+        if us > secLatencyMax { secLatencyMax = us }
     }
 
     /// Closes every second before `t` (empty seconds included) into the timeline.
@@ -58,6 +62,8 @@ struct WorkerStats: Sendable {
             var s = WorkerSecond(t: currentT, attempts: secAttempts, delayed: secDelayed, inFlight: inFlight)
             s.outcomes = secOutcomes.nonZero.map { ($0.outcome.code, $0.count) }
             if !secLatency.isEmpty { s.latency = secLatency.buckets }
+            s.latencyMax = secLatencyMax
+            secLatencyMax = 0
             timeline.append(s)
             secAttempts = 0
             secDelayed = 0

@@ -35,7 +35,8 @@ public struct Outcome: Hashable, Sendable, Comparable, CustomStringConvertible {
         ("response_timeout", .remote, nil),
     ]
 
-    /// Errnos at or above this share the last slot (`errno_other`); Linux errnos stop near 133.
+    /// Errnos at or above this (and nonsensical ones, <= 0) are counted as `errno_255`;
+    /// Linux errnos stop near 133, so that name never stands for a real one.
     public static let errnoLimit = 256
     public static let namedCount = named.count
     /// How many distinct codes exist: the size of a dense counter table.

@@ -55,7 +55,7 @@ public struct RunConfig: Codable, Sendable, Equatable {
     public var threads: Int
 
     public init(target: String, rate: Double? = nil, concurrency: Int = 100, durationSeconds: Double? = 10,
-                connections: Int? = nil, connectTimeoutMs: Int = 1000, responseTimeoutMs: Int = 5000,
+                connections: Int? = nil, connectTimeoutMs: Int = 2000, responseTimeoutMs: Int = 5000,
                 close: CloseMode = .client, wireProtocol: WireProtocol = .tcp, send: String? = nil,
                 expect: String? = nil, path: String = "/", sources: [String] = [], localPorts: PortRange? = nil,
                 threads: Int = 1) {

@@ -91,10 +91,12 @@ public struct Totals: Codable, Sendable, Equatable {
     /// Attempts that started more than `delayThresholdMs` after their scheduled time (--rate only).
     public var delayed: UInt64
     public var delayThresholdMs: Double
-    /// --rate as asked (nil in closed loop) and attempts per second achieved.
+    /// --rate as asked (nil in closed loop), and attempts per second achieved while attempts were
+    /// being started (from the start until the run stopped starting them; the drain is excluded).
     public var requestedRate: Double?
     public var achievedRate: Double
-    /// Attempts the schedule called for but that never started before the run ended (--rate only).
+    /// Attempts the schedule called for before the run stopped but that never started, because the
+    /// concurrency cap was full (--rate only).
     public var missed: UInt64
 
     public init(attempted: UInt64, inFlightAtEnd: UInt64, outcomes: OutcomeCounts, delayed: UInt64 = 0,

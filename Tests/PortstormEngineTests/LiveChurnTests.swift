@@ -155,6 +155,8 @@ func serve(_ mode: ServerMode, _ ip: String = "127.0.0.1") throws -> TargetServe
         #expect(r.timeline.count >= 2)
         #expect(r.timeline[0].attempts >= 390 && r.timeline[0].attempts <= 401)
         #expect(r.stopReason == .duration)
+        #expect(r.totals.missed == 0, "a run that keeps its schedule misses nothing")
+        for s in r.timeline { #expect((s.connectLatencyUs?.max ?? 0) <= r.latency.connect.max) }
     }
 
     @Test func aFullConcurrencyCapShowsAsDelayedAndMissed() throws {
@@ -230,5 +232,7 @@ func serve(_ mode: ServerMode, _ ip: String = "127.0.0.1") throws -> TargetServe
         #expect(r.totals.attempted >= 50)
         #expect(r.totals.isBalanced)
         #expect(r.totals.inFlightAtEnd > 0, "held connections were cancelled, so they end in flight")
+        // 1000 slots never fill at 100/s: everything due before the stop started.
+        #expect(r.totals.missed == 0)
     }
 }
