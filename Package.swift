@@ -41,6 +41,11 @@ let package = Package(
             name: "PortstormEngine",
             dependencies: ["PortstormSystem", "PortstormRecord", "CLibURing"]
         ),
+        // Kernel observation: sysctl snapshot, /proc/net counters, sock_diag census.
+        .target(
+            name: "PortstormProbes",
+            dependencies: ["PortstormSystem", "PortstormRecord"]
+        ),
         // Built-in target servers.
         .target(
             name: "PortstormLab",
@@ -54,13 +59,19 @@ let package = Package(
         .executableTarget(
             name: "portstorm",
             dependencies: [
-                "PortstormEngine", "PortstormLab", "PortstormRecord", "PortstormRender", "PortstormSystem",
+                "PortstormEngine", "PortstormLab", "PortstormProbes", "PortstormRecord", "PortstormRender",
+                "PortstormSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Literal records shared by the tests.
         .target(name: "PortstormTestSupport", dependencies: ["PortstormRecord"], path: "Tests/Support"),
         .testTarget(name: "PortstormSystemTests", dependencies: ["PortstormSystem"]),
+        .testTarget(
+            name: "PortstormProbesTests",
+            dependencies: ["PortstormProbes", "PortstormRecord", "PortstormSystem", "PortstormLab", "PortstormEngine"],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(name: "PortstormRecordTests", dependencies: ["PortstormRecord", "PortstormTestSupport"]),
         .testTarget(name: "PortstormRenderTests", dependencies: ["PortstormRender", "PortstormRecord", "PortstormTestSupport"],
                     resources: [.copy("Golden")]),

@@ -21,7 +21,9 @@ public enum Engine {
     /// File descriptors kept free beyond one per attempt in flight (rings, output files, stdio).
     static let descriptorHeadroom: UInt64 = 64
 
-    public static func run(_ plan: RunPlan, control: RunControl,
+    /// Runs `plan` until its bound or a stop request. `observer`, when given, samples the kernel
+    /// from this thread every 100 ms; `onTick` gets the live status once a second.
+    public static func run(_ plan: RunPlan, control: RunControl, observer: RunObserver? = nil,
                            onTick: (LiveStatus) -> Void = { _ in }) throws(EngineError) -> RunRecord {
         if let unavailable = Ring.probe() { throw .ioUringUnavailable(unavailable) }
         var notes: [String] = []
@@ -41,11 +43,12 @@ public enum Engine {
             config.threads = threads
         }
         // Read once, before the first attempt.
-        let system = SystemSnapshot(kernel: KernelInfo.release(),
-                                    ipLocalPortRange: KernelInfo.localPortRange().map { [$0.lowerBound, $0.upperBound] },
-                                    openFilesSoft: limit.soft, openFilesHard: limit.hard)
+        let system = observer?.prepare() ?? SystemSnapshot(
+            kernel: KernelInfo.release(), ipLocalPortRange: KernelInfo.localPortRange().map { [$0.lowerBound, $0.upperBound] },
+            openFilesSoft: limit.soft, openFilesHard: limit.hard)
         let startedAt = Date()
         let startNs = monotonicNanos()
+        observer?.begin(runStartNs: startNs)
         let shares = (0..<threads).map { _ in WorkerShared() }
         var workers: [OSThread] = []
         for k in 0..<threads {
@@ -63,16 +66,25 @@ public enum Engine {
         }
 
         var nextTick = startNs + 1_000_000_000
+        var nextSample = startNs
         while !shares.allSatisfy({ $0.isFinished }) {
-            usleep(20_000)
             let now = monotonicNanos()
+            if let observer, now >= nextSample {
+                observer.sample(nowNs: now, live: mergedLive(shares))
+                nextSample = now + 100_000_000
+            }
             if now >= nextTick {
-                onTick(mergedLive(shares))
+                var live = mergedLive(shares)
+                observer?.annotate(&live)
+                onTick(live)
                 nextTick += 1_000_000_000
             }
+            usleep(20_000)
         }
         workers.forEach { $0.join() }
         let endNs = monotonicNanos()
+        observer?.sample(nowNs: endNs, live: mergedLive(shares))
+        let kernel = observer?.finish() ?? [:]
 
         var results: [(WorkerStats, StopReason, UInt64)] = []
         for s in shares {
@@ -83,7 +95,7 @@ public enum Engine {
             }
         }
         return RecordBuilder(config: config, plan: plan, startedAt: startedAt, startNs: startNs, endNs: endNs,
-                             notes: notes, system: system).build(results)
+                             notes: notes, system: system).build(results, kernel: kernel)
     }
 
     static func mergedLive(_ shares: [WorkerShared]) -> LiveStatus {

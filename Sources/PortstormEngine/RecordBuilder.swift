@@ -12,7 +12,8 @@ struct RecordBuilder {
     let notes: [String]
     let system: SystemSnapshot
 
-    func build(_ results: [(stats: WorkerStats, reason: StopReason, stoppedAtNs: UInt64)]) -> RunRecord {
+    func build(_ results: [(stats: WorkerStats, reason: StopReason, stoppedAtNs: UInt64)],
+               kernel: [Int: KernelSecond]) -> RunRecord {
         var outcomes = OutcomeCounts()
         var latency = LatencyHistogram()
         var attempted: UInt64 = 0, inFlight: UInt64 = 0, delayed: UInt64 = 0, missed: UInt64 = 0
@@ -39,7 +40,11 @@ struct RecordBuilder {
             target: TargetInfo(host: plan.host, port: plan.port, resolved: plan.resolved.map(\.ip), used: plan.target.description),
             sources: plan.sources.map(\.ip), system: system, totals: totals,
             latency: LatencyReport(connectHistogram: latency),
-            timeline: Self.mergeTimelines(results.map(\.stats.timeline)), notes: notes)
+            timeline: Self.mergeTimelines(results.map(\.stats.timeline)).map { s in
+                var s = s
+                s.kernel = kernel[s.t]
+                return s
+            }, notes: notes)
     }
 
     /// Adds the workers' seconds together, aligned on `t` (all workers share one start time).

@@ -5,6 +5,11 @@ public struct LiveStatus: Sendable {
     public var inFlight: UInt64
     public var outcomes: OutcomeCounts
     public var delayed: UInt64
+    /// TIME_WAIT sockets in the namespace (sockstat), when the run is observed.
+    public var timeWait: Int64?
+    /// The busiest tuple's ports in use and effective range size, from the last census.
+    public var portsInUse: Int?
+    public var portRange: Int?
 
     public init(elapsedSeconds: Double = 0, attempted: UInt64 = 0, inFlight: UInt64 = 0,
                 outcomes: OutcomeCounts = OutcomeCounts(), delayed: UInt64 = 0) {

@@ -66,15 +66,38 @@ public struct TargetInfo: Codable, Sendable, Equatable {
     }
 }
 
-/// The kernel and process settings in force for the run (read once, at start).
+/// The kernel and process settings in force for the run, read once before the first attempt from
+/// inside the network namespace the run is in (most net.* settings are per namespace).
+/// Values the kernel does not offer (an older kernel, a module not loaded) are absent.
 public struct SystemSnapshot: Codable, Sendable, Equatable {
     /// uname(2) release.
     public var kernel: String
-    /// net.ipv4.ip_local_port_range (/proc/sys), `[low, high]`.
+    /// net.ipv4.ip_local_port_range, `[low, high]`.
     public var ipLocalPortRange: [UInt16]?
     /// RLIMIT_NOFILE after portstorm raised it (getrlimit).
     public var openFilesSoft: UInt64
     public var openFilesHard: UInt64
+    /// net.ipv4.ip_local_reserved_ports as written by the kernel (e.g. "8080,40000-40009").
+    public var ipLocalReservedPorts: String?
+    /// net.ipv4.tcp_tw_reuse: 0 off, 1 on, 2 loopback only.
+    public var tcpTwReuse: Int?
+    /// net.ipv4.tcp_tw_reuse_delay in ms (Linux 6.12+).
+    public var tcpTwReuseDelayMs: Int?
+    public var tcpMaxTwBuckets: Int?
+    public var tcpFinTimeout: Int?
+    public var tcpTimestamps: Int?
+    public var tcpSynRetries: Int?
+    /// net.core.somaxconn.
+    public var somaxconn: Int?
+    public var tcpMaxSynBacklog: Int?
+    /// fs.file-max and fs.nr_open.
+    public var fileMax: Int?
+    public var nrOpen: Int?
+    /// net.netfilter.nf_conntrack_max, when the conntrack module is loaded.
+    public var nfConntrackMax: Int?
+    /// kernel.io_uring_disabled: 0 allowed, 1 restricted to a group, 2 disabled.
+    public var ioUringDisabled: Int?
+
     public init(kernel: String, ipLocalPortRange: [UInt16]?, openFilesSoft: UInt64, openFilesHard: UInt64) {
         self.kernel = kernel
         self.ipLocalPortRange = ipLocalPortRange
@@ -172,6 +195,8 @@ public struct TimelineSecond: Codable, Sendable, Equatable {
     public var delayed: UInt64
     /// Connect latency percentiles of the connects that completed in this second (nil when none).
     public var connectLatencyUs: SecondLatency?
+    /// What the kernel showed during this second (nil when the run was not observed).
+    public var kernel: KernelSecond?
 
     public init(t: Int, attempts: UInt64, ok: UInt64, failures: [String: UInt64], inFlight: UInt64, delayed: UInt64,
                 connectLatencyUs: SecondLatency?) {

@@ -27,6 +27,10 @@ public struct LiveLine {
         line += " attempts \(Format.rate(attempts))/s  ok \(Format.rate(ok))/s"
         line += fails.isEmpty ? "  failed 0" : "  failed: " + fails.joined(separator: ", ")
         line += "  in flight \(Format.count(s.inFlight))"
+        if let tw = s.timeWait { line += "  TIME_WAIT \(Format.count(tw))" }
+        if let used = s.portsInUse, let range = s.portRange, range > 0 {
+            line += "  ports \(Format.count(used))/\(Format.count(range)) (" + String(format: "%.1f%%", Double(used) * 100 / Double(range)) + ")"
+        }
         if let fraction = progress(s) {
             let width = 20, filled = Int((fraction * Double(width)).rounded(.down))
             line += "  [" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]"

@@ -73,6 +73,9 @@ struct Run: ParsableCommand {
     @Flag(help: "Print only the summary (no live line).")
     var quiet = false
 
+    @Flag(name: .customLong("no-observe"), help: "Skip watching the kernel (TIME_WAIT, counters, port census) during the run.")
+    var noObserve = false
+
     func run() throws {
         let config: RunConfig
         do throws(InputError) {
@@ -80,7 +83,7 @@ struct Run: ParsableCommand {
         } catch {
             Terminal.fail(error.message, code: ExitStatus.usage)
         }
-        let status = RunExecution(output: output, quiet: quiet).execute(config)
+        let status = RunExecution(output: output, quiet: quiet, observe: !noObserve).execute(config)
         if status != 0 { throw ExitCode(status) }
     }
 

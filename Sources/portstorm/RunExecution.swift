@@ -1,5 +1,6 @@
 import Foundation
 import PortstormEngine
+import PortstormProbes
 import PortstormRecord
 import PortstormRender
 import PortstormSystem
@@ -9,6 +10,8 @@ import PortstormSystem
 struct RunExecution {
     let output: String?
     let quiet: Bool
+    /// Sample the kernel beside the run (PortstormProbes.KernelObserver).
+    let observe: Bool
 
     /// Returns the process exit status.
     func execute(_ config: RunConfig) -> Int32 {
@@ -29,9 +32,10 @@ struct RunExecution {
 
         var live = LiveLine(durationSeconds: config.durationSeconds, connections: config.connections)
         var ticks = 0
-        let record: RunRecord
+        let observer = observe ? KernelObserver(target: plan.target, localPorts: config.localPorts) : nil
+        var record: RunRecord
         do {
-            record = try Engine.run(plan, control: control) { status in
+            record = try Engine.run(plan, control: control, observer: observer) { status in
                 ticks += 1
                 guard !quiet else { return }
                 let line = live.render(status)
@@ -45,6 +49,9 @@ struct RunExecution {
             Terminal.fail(error.description, code: ExitStatus.unavailable)
         }
         if tty && !quiet && ticks > 0 { Terminal.err("\r\u{1B}[2K") }
+        if let why = observer?.censusError {
+            record.notes.append("the sock_diag census was skipped: \(why)")
+        }
 
         Terminal.out(SummaryText.render(record))
         if let output {

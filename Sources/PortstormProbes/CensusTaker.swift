@@ -1,0 +1,44 @@
+import PortstormRecord
+import PortstormSystem
+
+/// Counts the sockets toward one target per (source IP, destination IP, destination port) tuple,
+/// by state, with the local ports they hold inside the effective range. One sock_diag dump.
+public struct CensusTaker: Sendable {
+    public let target: SocketAddress
+    public let rangeLow: UInt16
+    public let rangeHigh: UInt16
+    public let rangeSize: Int
+    public static let bucketCount = 64
+
+    public init(target: SocketAddress, range: (low: UInt16, high: UInt16, size: Int)) {
+        self.target = target
+        rangeLow = range.low
+        rangeHigh = range.high
+        rangeSize = range.size
+    }
+
+    public func take(atMs: Int, trigger: String) throws(SystemError) -> Census {
+        let start = monotonicNanos()
+        let targetIP = IPBytes(target)
+        let span = Int(rangeHigh) - Int(rangeLow) + 1
+        var groups: [IPBytes: (states: [Int], inUse: Int, buckets: [Int])] = [:]
+        try SockDiag.dump(family: target.family, states: SockDiag.connectionStates, destinationPort: target.port) { s in
+            guard s.destination == targetIP else { return }
+            var g = groups[s.source] ?? ([Int](repeating: 0, count: 12), 0, [Int](repeating: 0, count: Self.bucketCount))
+            g.states[Int(min(s.state, 11))] += 1
+            if s.sourcePort >= rangeLow && s.sourcePort <= rangeHigh {
+                g.inUse += 1
+                g.buckets[(Int(s.sourcePort) - Int(rangeLow)) * Self.bucketCount / span] += 1
+            }
+            groups[s.source] = g
+        }
+        let tuples = groups.map { source, g in
+            var states: [String: Int] = [:]
+            for (i, n) in g.states.enumerated() where n > 0 { states[SockDiag.stateNames[UInt8(i)] ?? "STATE_\(i)"] = n }
+            return TupleCensus(source: source.text, destination: target.ip, port: target.port, states: states,
+                               portsInUse: g.inUse, rangeSize: rangeSize, rangeLow: rangeLow, rangeHigh: rangeHigh,
+                               buckets: g.buckets)
+        }.sorted { $0.source < $1.source }
+        return Census(atMs: atMs, trigger: trigger, tookUs: Int((monotonicNanos() - start) / 1000), tuples: tuples)
+    }
+}
