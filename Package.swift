@@ -51,15 +51,20 @@ let package = Package(
             name: "PortstormLab",
             dependencies: ["PortstormSystem"]
         ),
-        // Record -> terminal summary, live line, JSON.
+        // Record -> findings: pure functions (preflight now; the reporter's analysis next).
+        .target(
+            name: "PortstormAnalysis",
+            dependencies: ["PortstormRecord"]
+        ),
+        // Record and findings -> terminal summary, live line, doctor report.
         .target(
             name: "PortstormRender",
-            dependencies: ["PortstormRecord"]
+            dependencies: ["PortstormRecord", "PortstormAnalysis"]
         ),
         .executableTarget(
             name: "portstorm",
             dependencies: [
-                "PortstormEngine", "PortstormLab", "PortstormProbes", "PortstormRecord", "PortstormRender",
+                "PortstormAnalysis", "PortstormEngine", "PortstormLab", "PortstormProbes", "PortstormRecord", "PortstormRender",
                 "PortstormSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -67,6 +72,7 @@ let package = Package(
         // Literal records shared by the tests.
         .target(name: "PortstormTestSupport", dependencies: ["PortstormRecord"], path: "Tests/Support"),
         .testTarget(name: "PortstormSystemTests", dependencies: ["PortstormSystem"]),
+        .testTarget(name: "PortstormAnalysisTests", dependencies: ["PortstormAnalysis", "PortstormRecord"]),
         .testTarget(
             name: "PortstormProbesTests",
             dependencies: ["PortstormProbes", "PortstormRecord", "PortstormSystem", "PortstormLab", "PortstormEngine"],

@@ -31,7 +31,7 @@ public final class KernelObserver: RunObserver {
 
     public func prepare() -> SystemSnapshot {
         let snapshot = SystemProbe.snapshot()
-        census = CensusTaker(target: target, range: SystemProbe.effectiveRange(snapshot, perSocket: localPorts))
+        census = CensusTaker(target: target, range: PortBudget.effectiveRange(snapshot, perSocket: localPorts))
         return snapshot
     }
 

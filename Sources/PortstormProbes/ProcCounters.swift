@@ -59,15 +59,4 @@ public enum ProcCounters {
         return SockstatSample(inuse: (tcp["inuse"] ?? 0) + (tcp6?["inuse"] ?? 0), orphan: tcp["orphan"] ?? 0,
                               tw: tcp["tw"] ?? 0, alloc: tcp["alloc"] ?? 0, mem: tcp["mem"] ?? 0)
     }
-
-    /// `ip_local_reserved_ports` text ("8080,40000-40009") -> ranges; malformed items are ignored.
-    public static func reservedPorts(_ text: String) -> [ClosedRange<UInt16>] {
-        text.split(whereSeparator: { $0 == "," || $0 == "\n" || $0 == " " }).compactMap { item in
-            let ends = item.split(separator: "-")
-            guard let lo = UInt16(ends[0]) else { return nil }
-            if ends.count == 1 { return lo...lo }
-            guard ends.count == 2, let hi = UInt16(ends[1]), lo <= hi else { return nil }
-            return lo...hi
-        }
-    }
 }

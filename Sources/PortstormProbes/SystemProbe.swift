@@ -24,20 +24,4 @@ public enum SystemProbe {
         s.ioUringDisabled = KernelInfo.sysctlInt("kernel/io_uring_disabled")
         return s
     }
-
-    /// The ports connect() may pick for a socket: the per-socket range (IP_LOCAL_PORT_RANGE)
-    /// intersected with ip_local_port_range, minus ip_local_reserved_ports.
-    public static func effectiveRange(_ s: SystemSnapshot, perSocket: PortRange?) -> (low: UInt16, high: UInt16, size: Int) {
-        var lo = s.ipLocalPortRange?.first ?? 32768, hi = s.ipLocalPortRange?.last ?? 60999
-        if let p = perSocket, max(lo, p.low) <= min(hi, p.high) {
-            lo = max(lo, p.low)
-            hi = min(hi, p.high)
-        }
-        var size = Int(hi) - Int(lo) + 1
-        for r in ProcCounters.reservedPorts(s.ipLocalReservedPorts ?? "") {
-            let a = max(r.lowerBound, lo), b = min(r.upperBound, hi)
-            if a <= b { size -= Int(b) - Int(a) + 1 }
-        }
-        return (lo, hi, max(0, size))
-    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PortstormAnalysis
 import PortstormEngine
 import PortstormProbes
 import PortstormRecord
@@ -21,6 +22,14 @@ struct RunExecution {
         case .failure(let e): Terminal.fail(e.message, code: ExitStatus.usage)
         }
         if let output { checkWritable(output) }
+        if !quiet {
+            // The preflight's warnings, when they matter for this load.
+            let load = PlannedLoad(rate: config.rate, concurrency: config.concurrency, sources: plan.sources.count,
+                                   localPorts: config.localPorts, close: config.close, targetIsLoopback: plan.target.isLoopback)
+            for line in DoctorText.warnings(Preflight.check(SystemProbe.snapshot(), load: load, ioUringProblem: nil)) {
+                Terminal.err(line + "\n")
+            }
+        }
 
         let control = RunControl()
         let tty = Terminal.stderrIsTTY

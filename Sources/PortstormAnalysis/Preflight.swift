@@ -1,0 +1,145 @@
+import Foundation
+import PortstormRecord
+
+/// The load a user is about to run, as far as the preflight needs it.
+public struct PlannedLoad: Sendable {
+    public var rate: Double?
+    public var concurrency: Int
+    /// Source addresses (each has its own port budget); 1 when the kernel chooses.
+    public var sources: Int
+    public var localPorts: PortRange?
+    public var close: CloseMode
+    /// nil when the target is not known (doctor without --target).
+    public var targetIsLoopback: Bool?
+
+    public init(rate: Double? = nil, concurrency: Int = 100, sources: Int = 1, localPorts: PortRange? = nil,
+                close: CloseMode = .client, targetIsLoopback: Bool? = nil) {
+        self.rate = rate
+        self.concurrency = concurrency
+        self.sources = max(1, sources)
+        self.localPorts = localPorts
+        self.close = close
+        self.targetIsLoopback = targetIsLoopback
+    }
+}
+
+/// `portstorm doctor`: what in this machine's settings will limit a connection-churn run, and what
+/// to change. Pure: everything comes from the snapshot and the planned load.
+public enum Preflight {
+    /// `ioUringProblem` is the sentence explaining why io_uring cannot be used (nil when it can).
+    public static func check(_ s: SystemSnapshot, load: PlannedLoad, ioUringProblem: String?) -> [Finding] {
+        [ioUring(ioUringProblem), portBudget(s, load), twReuse(s, load), timeWaitLength(s), twBuckets(s, load),
+         openFiles(s, load), conntrack(s, load), listenQueue(s)].compactMap { $0 }
+    }
+
+    static func ioUring(_ problem: String?) -> Finding {
+        guard let problem else { return Finding(.ok, "io_uring", "io_uring is available") }
+        return Finding(.problem, "io_uring", "io_uring cannot be used: portstorm cannot run here", evidence: [problem])
+    }
+
+    static func portBudget(_ s: SystemSnapshot, _ load: PlannedLoad) -> Finding {
+        let r = PortBudget.effectiveRange(s, perSocket: load.localPorts)
+        let perTuple = PortBudget.sustainableRate(rangeSize: r.size)
+        let total = perTuple * Double(load.sources)
+        var evidence = ["ephemeral range \(r.low)-\(r.high): \(r.size) usable ports per (source, destination, port) tuple"]
+        if let reserved = s.ipLocalReservedPorts, !reserved.isEmpty { evidence.append("ip_local_reserved_ports: \(reserved)") }
+        evidence.append(String(format: "without TIME_WAIT reuse one tuple sustains about %.0f new connections/s (%d ports / 60 s)", perTuple, r.size))
+        if load.sources > 1 { evidence.append(String(format: "%d source addresses: about %.0f/s in all", load.sources, total)) }
+        let widen = load.localPorts != nil
+            ? "widen --local-ports (the per-socket range)"
+            : "widen net.ipv4.ip_local_port_range (e.g. \"1024 65535\", keeping server ports out with ip_local_reserved_ports)"
+        let more = "add source addresses (--source A.B.C.D-A.B.C.E): each has its own budget toward the same destination"
+        if load.concurrency > r.size * load.sources {
+            return Finding(.problem, "port-budget",
+                           "\(load.concurrency) attempts in flight but only \(r.size * load.sources) ports toward this destination: the rest will fail with EADDRNOTAVAIL",
+                           evidence: evidence, advice: [widen, more, "lower --concurrency"])
+        }
+        let reuse = load.targetIsLoopback.map { PortBudget.reuseApplies(s, targetIsLoopback: $0) } ?? false
+        if let rate = load.rate, load.close == .client, rate > total, !reuse {
+            let fill = Double(r.size * load.sources) / rate
+            evidence.append(String(format: "at %.0f/s with the client closing first, TIME_WAIT fills the range in about %.0f s; then connect() fails with EADDRNOTAVAIL", rate, fill))
+            return Finding(.warning, "port-budget", String(format: "--rate %.0f/s is above what the port range sustains (about %.0f/s)", rate, total),
+                           evidence: evidence,
+                           advice: [widen, more,
+                                    "let the server close first (--close server), or keep connections alive: TIME_WAIT then stays on the server",
+                                    "SO_LINGER 0 (--close rst) where an abortive close is acceptable: no TIME_WAIT at all",
+                                    "net.ipv4.tcp_tw_reuse=1 lets new outgoing connections reuse TIME_WAIT tuples (needs TCP timestamps)"])
+        }
+        return Finding(.ok, "port-budget", String(format: "port budget: about %.0f new connections/s per tuple without reuse", perTuple), evidence: evidence)
+    }
+
+    static func twReuse(_ s: SystemSnapshot, _ load: PlannedLoad) -> Finding? {
+        guard let v = s.tcpTwReuse else { return nil }
+        let delay = s.tcpTwReuseDelayMs.map { " after \($0) ms" } ?? ""
+        let meaning = ["off: TIME_WAIT tuples are never reused for new connections",
+                       "on for every outgoing connection (reused\(delay), only with TCP timestamps)",
+                       "on for loopback connections only (reused\(delay)); other destinations get no reuse"]
+        var evidence = ["net.ipv4.tcp_tw_reuse = \(v): \(v >= 0 && v <= 2 ? meaning[v] : "unknown value")"]
+        evidence.append("it applies to new outgoing connections (this client), never to a server's accepted ones")
+        if s.tcpTimestamps == 0 && v != 0 {
+            evidence.append("net.ipv4.tcp_timestamps = 0: reuse cannot happen without timestamps")
+            return Finding(.warning, "tw-reuse", "tcp_tw_reuse is set but TCP timestamps are off", evidence: evidence,
+                           advice: ["set net.ipv4.tcp_timestamps = 1"])
+        }
+        if let loop = load.targetIsLoopback {
+            let applies = PortBudget.reuseApplies(s, targetIsLoopback: loop)
+            evidence.append(applies ? "it applies to this target" : "it does not apply to this target")
+        }
+        return Finding(.info, "tw-reuse", "TIME_WAIT reuse: \(v >= 0 && v <= 2 ? meaning[v] : "tcp_tw_reuse = \(v)")", evidence: evidence)
+    }
+
+    static func timeWaitLength(_ s: SystemSnapshot) -> Finding {
+        var evidence = ["the side that closes first keeps the tuple in TIME_WAIT for 60 s (TCP_TIMEWAIT_LEN, fixed when the kernel is built)"]
+        if let fin = s.tcpFinTimeout {
+            evidence.append("net.ipv4.tcp_fin_timeout = \(fin) s bounds orphaned FIN_WAIT2 sockets; it does not shorten TIME_WAIT")
+        }
+        evidence.append("tcp_tw_recycle was removed in Linux 4.12: advice that mentions it is stale")
+        return Finding(.info, "time-wait", "TIME_WAIT lasts 60 s and no sysctl shortens it", evidence: evidence)
+    }
+
+    static func twBuckets(_ s: SystemSnapshot, _ load: PlannedLoad) -> Finding? {
+        guard let buckets = s.tcpMaxTwBuckets, let rate = load.rate, load.close == .client else { return nil }
+        let expected = Int(rate * PortBudget.timeWaitSeconds)
+        guard expected > buckets else { return nil }
+        return Finding(.info, "tw-buckets", "TIME_WAIT would pass net.ipv4.tcp_max_tw_buckets",
+                       evidence: ["about \(expected) TIME_WAIT sockets at \(Int(rate))/s against a cap of \(buckets)",
+                                  "past the cap the kernel drops new TIME_WAIT sockets at once (TCPTimeWaitOverflow in /proc/net/netstat): ports return sooner, without TIME_WAIT's protection against stray old segments"])
+    }
+
+    static func openFiles(_ s: SystemSnapshot, _ load: PlannedLoad) -> Finding {
+        let need = UInt64(load.concurrency) + 64
+        let evidence = ["RLIMIT_NOFILE soft \(s.openFilesSoft), hard \(s.openFilesHard); \(load.concurrency) attempts in flight need about \(need)"]
+            + (s.nrOpen.map { ["fs.nr_open = \($0)"] } ?? []) + (s.fileMax.map { ["fs.file-max = \($0)"] } ?? [])
+        if let fileMax = s.fileMax, UInt64(fileMax) < need {
+            return Finding(.warning, "open-files", "fs.file-max is below the descriptors the run needs: expect ENFILE",
+                           evidence: evidence, advice: ["raise fs.file-max, or lower --concurrency"])
+        }
+        if s.openFilesSoft >= need { return Finding(.ok, "open-files", "open-file limit is enough", evidence: evidence) }
+        if s.openFilesHard >= need {
+            return Finding(.ok, "open-files", "portstorm raises the open-file soft limit to \(need) itself", evidence: evidence)
+        }
+        return Finding(.warning, "open-files", "the open-file hard limit caps --concurrency near \(Int(s.openFilesHard) - 64)",
+                       evidence: evidence,
+                       advice: ["raise the hard limit (ulimit -Hn, /etc/security/limits.conf, LimitNOFILE= in a systemd unit), or run as root"])
+    }
+
+    static func conntrack(_ s: SystemSnapshot, _ load: PlannedLoad) -> Finding? {
+        guard let max = s.nfConntrackMax else { return nil }
+        // A closed connection's entry lingers for nf_conntrack_tcp_timeout_time_wait (120 s by default).
+        let need = load.concurrency + Int((load.rate ?? 0) * 120)
+        let evidence = ["net.netfilter.nf_conntrack_max = \(max); this load may need about \(need) entries (in flight + 120 s of closed connections)"]
+        if need > max {
+            return Finding(.warning, "conntrack", "the connection-tracking table may fill: new SYNs are then dropped and look like timeouts",
+                           evidence: evidence + ["the kernel logs \"nf_conntrack: table full, dropping packet\""],
+                           advice: ["raise net.netfilter.nf_conntrack_max, or exempt the test traffic from tracking (a NOTRACK rule)"])
+        }
+        return Finding(.ok, "conntrack", "connection tracking has room", evidence: evidence)
+    }
+
+    static func listenQueue(_ s: SystemSnapshot) -> Finding? {
+        guard let somax = s.somaxconn else { return nil }
+        return Finding(.info, "listen-queue", "a server on this machine queues at most \(somax) connections not yet accepted",
+                       evidence: ["net.core.somaxconn = \(somax)" + (s.tcpMaxSynBacklog.map { ", tcp_max_syn_backlog = \($0)" } ?? ""),
+                                  "a full accept queue drops SYNs (ListenOverflows, ListenDrops): clients see connect timeouts and 1 s / 3 s latencies"])
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import PortstormAnalysis
+import PortstormEngine
+import PortstormProbes
+import PortstormRecord
+import PortstormRender
+import PortstormSystem
+
+struct Doctor: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check this machine's limits for connection churn before a big test.",
+        discussion: """
+        Reads the settings of the current network namespace (port range, TIME_WAIT reuse, open-file
+        and conntrack limits, io_uring) and says what will limit a run, with what to change.
+        Describe the planned load to get verdicts for it.
+
+        Examples:
+          portstorm doctor
+          portstorm doctor --rate 2k --target 10.0.0.5:80
+          portstorm doctor -c 50000 --source 127.0.0.2-127.0.0.9 --json
+        """
+    )
+
+    @Option(help: ArgumentHelp("Planned new connections per second.", valueName: "n"))
+    var rate: String?
+
+    @Option(name: [.short, .customLong("concurrency")], help: ArgumentHelp("Planned attempts in flight.", valueName: "n"))
+    var concurrency: String = "100"
+
+    @Option(help: ArgumentHelp("Planned source addresses (as for run).", valueName: "ips"))
+    var source: [String] = []
+
+    @Option(name: .customLong("local-ports"), help: ArgumentHelp("Planned per-socket port range.", valueName: "lo-hi"))
+    var localPorts: String?
+
+    @Option(help: "Planned close mode.")
+    var close: CloseMode = .client
+
+    @Option(help: ArgumentHelp("The target, to tell whether loopback-only settings apply.", valueName: "host:port"))
+    var target: String?
+
+    @Flag(help: "Print the snapshot and findings as JSON.")
+    var json = false
+
+    func run() throws {
+        var load = PlannedLoad()
+        do throws(InputError) {
+            load.rate = try rate.map { (t) throws(InputError) in try InputParsing.amount(t, option: "--rate") }
+            load.concurrency = try InputParsing.count(concurrency, option: "--concurrency", max: 4e6)
+            var sources = 0
+            for spec in source { sources += try SourceList.parse(spec).count }
+            load.sources = max(1, sources)
+            load.localPorts = try localPorts.map { (t) throws(InputError) in try InputParsing.portRange(t) }
+            load.close = close
+            if let target {
+                let hp = try HostPort.parse(target).get()
+                load.targetIsLoopback = try Resolver.resolve(hp.host, port: hp.port).get().first?.isLoopback
+            }
+        } catch {
+            Terminal.fail(error.message, code: ExitStatus.usage)
+        }
+        ResourceLimits.raiseOpenFiles(to: UInt64(load.concurrency) + 64)
+        let snapshot = SystemProbe.snapshot()
+        let findings = Preflight.check(snapshot, load: load, ioUringProblem: Ring.probe()?.description)
+        if json {
+            let e = JSONEncoder()
+            e.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let data = try e.encode(DoctorReport(system: snapshot, findings: findings))
+            Terminal.out(String(decoding: data, as: UTF8.self) + "\n")
+        } else {
+            Terminal.out(DoctorText.render(snapshot, findings))
+        }
+        if findings.contains(where: { $0.severity == .problem }) { throw ExitCode(1) }
+    }
+}
+
+struct DoctorReport: Codable {
+    var system: SystemSnapshot
+    var findings: [Finding]
+}
