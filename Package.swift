@@ -70,12 +70,13 @@ let package = Package(
             ]
         ),
         // Literal records shared by the tests.
-        .target(name: "PortstormTestSupport", dependencies: ["PortstormRecord"], path: "Tests/Support"),
+        .target(name: "PortstormTestSupport", dependencies: ["PortstormRecord", "PortstormSystem"], path: "Tests/Support"),
         .testTarget(name: "PortstormSystemTests", dependencies: ["PortstormSystem"]),
         .testTarget(name: "PortstormAnalysisTests", dependencies: ["PortstormAnalysis", "PortstormRecord"]),
         .testTarget(
             name: "PortstormProbesTests",
-            dependencies: ["PortstormProbes", "PortstormRecord", "PortstormSystem", "PortstormLab", "PortstormEngine"],
+            dependencies: ["PortstormProbes", "PortstormRecord", "PortstormSystem", "PortstormLab", "PortstormEngine",
+                           "PortstormTestSupport"],
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "PortstormRecordTests", dependencies: ["PortstormRecord", "PortstormTestSupport"]),
@@ -83,7 +84,7 @@ let package = Package(
                     resources: [.copy("Golden")]),
         .testTarget(
             name: "PortstormEngineTests",
-            dependencies: ["PortstormEngine", "PortstormLab", "PortstormRecord", "PortstormSystem"]
+            dependencies: ["PortstormEngine", "PortstormLab", "PortstormRecord", "PortstormSystem", "PortstormTestSupport"]
         ),
         .testTarget(
             name: "PortstormCLITests",

@@ -5,6 +5,10 @@
 // Run from this folder: see README.md.
 import PackageDescription
 
+// The parent package (portstorm) is `.package(path: "..")`; a path dependency's identity is the
+// name of its folder, which is whatever the clone is called ("main" here), so it is read, not fixed.
+let parent = Context.packageDirectory.split(separator: "/").dropLast().last.map { String($0).lowercased() } ?? "main"
+
 let package = Package(
     name: "PortstormBenchmarks",
     platforms: [.macOS(.v15)],
@@ -19,7 +23,7 @@ let package = Package(
             name: "PortstormRecordBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "PortstormRecord", package: "main"),
+                .product(name: "PortstormRecord", package: parent),
             ],
             path: "Benchmarks/PortstormRecordBenchmarks",
             plugins: [

@@ -8,7 +8,6 @@ public final class KernelObserver: RunObserver {
     let target: SocketAddress
     let localPorts: PortRange?
     let censusEveryNs: UInt64 = 1_000_000_000
-    let burstGapNs: UInt64 = 200_000_000
 
     private var startNs: UInt64 = 0
     private var census: CensusTaker?
@@ -19,6 +18,8 @@ public final class KernelObserver: RunObserver {
     private var currentT = 0
     private var lastCensusNs: UInt64 = 0
     private var lastLocalFailures: UInt64 = 0
+    private var localFailuresGrowing = false
+    private var lastNs: UInt64 = 0
     private var latestSockstat: SockstatSample?
     private var latestCensus: Census?
     /// Set when a dump fails (e.g. sock_diag missing): the census is then skipped, said once.
@@ -60,20 +61,30 @@ public final class KernelObserver: RunObserver {
             if delta != 0 { d[kv.key] = delta }
         }
 
+        // A burst begins when eaddrnotavail/eaddrinuse grow after a sample where they did not:
+        // census at once, to see the ports at the onset. While they keep growing, once a second.
         let localFailures = live.outcomes[.eaddrnotavail] + live.outcomes[.eaddrinuse]
-        let burst = localFailures > lastLocalFailures && nowNs &- lastCensusNs >= burstGapNs
+        let growing = localFailures > lastLocalFailures
+        let burst = growing && !localFailuresGrowing
         lastLocalFailures = localFailures
-        if censusError == nil, let taker = census, burst || nowNs &- lastCensusNs >= censusEveryNs {
-            do {
-                let c = try taker.take(atMs: Int((nowNs &- startNs) / 1_000_000), trigger: burst ? "burst" : "periodic")
-                latestCensus = c
-                second.census = c
-            } catch {
-                censusError = "\(error)"
-            }
-            lastCensusNs = nowNs
+        localFailuresGrowing = growing
+        if burst || nowNs &- lastCensusNs >= censusEveryNs {
+            takeCensus(into: &second, nowNs: nowNs, trigger: burst ? "burst" : "periodic")
         }
         seconds[t] = second
+        lastNs = nowNs
+    }
+
+    private func takeCensus(into second: inout KernelSecond, nowNs: UInt64, trigger: String) {
+        guard censusError == nil, let taker = census else { return }
+        do {
+            let c = try taker.take(atMs: Int((nowNs &- startNs) / 1_000_000), trigger: trigger)
+            latestCensus = c
+            second.census = c
+        } catch {
+            censusError = "\(error)"
+        }
+        lastCensusNs = nowNs
     }
 
     public func annotate(_ live: inout LiveStatus) {
@@ -84,7 +95,16 @@ public final class KernelObserver: RunObserver {
         }
     }
 
-    public func finish() -> [Int: KernelSecond] { seconds }
+    /// Ends with a census of what the run left behind (TIME_WAIT stays 60 s), unless one was just taken.
+    public func finish() -> [Int: KernelSecond] {
+        let t = lastNs > startNs ? Int((lastNs - startNs) / 1_000_000_000) : 0
+        if lastNs &- lastCensusNs >= 100_000_000 || seconds[t]?.census == nil {
+            var second = seconds[t] ?? KernelSecond()
+            takeCensus(into: &second, nowNs: lastNs, trigger: "final")
+            seconds[t] = second
+        }
+        return seconds
+    }
 
     private func readCounters() -> [String: Int64] {
         var tables = ProcCounters.table(KernelInfo.readSmallFile("/proc/net/netstat") ?? "")

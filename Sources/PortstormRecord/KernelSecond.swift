@@ -40,7 +40,8 @@ public struct SockstatSample: Codable, Sendable, Equatable {
 public struct Census: Codable, Sendable, Equatable {
     /// Milliseconds since the start of the run when the census was taken.
     public var atMs: Int
-    /// Why it was taken: `periodic`, or `burst` when eaddrnotavail/eaddrinuse started to grow.
+    /// Why it was taken: `periodic` (about every second), `burst` (eaddrnotavail/eaddrinuse
+    /// started to grow), or `final` (when the run was over).
     public var trigger: String
     /// How long the dump took, in microseconds.
     public var tookUs: Int

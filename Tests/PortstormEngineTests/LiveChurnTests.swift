@@ -4,6 +4,7 @@ import PortstormEngine
 import PortstormLab
 import PortstormRecord
 import PortstormSystem
+import PortstormTestSupport
 import Testing
 
 /// Runs a configuration through the engine and checks the accounting invariant on every run.

@@ -4,19 +4,19 @@ import PortstormSystem
 /// Test-only reading of /proc/net/tcp and tcp6: enough to count sockets by port and state, and to
 /// find local ports nobody uses. (The product's census uses sock_diag; tests read /proc to stay
 /// independent of the code under test.)
-enum ProcNetTCP {
-    struct Entry {
-        let localIP: String
-        let localPort: UInt16
-        let remotePort: UInt16
+public enum ProcNetTCP {
+    public struct Entry {
+        public let localIP: String
+        public let localPort: UInt16
+        public let remotePort: UInt16
         /// Kernel TCP state number: 1 ESTABLISHED, 6 TIME_WAIT, 10 LISTEN, ...
-        let state: Int
+        public let state: Int
     }
 
-    static let timeWait = 6
-    static let established = 1
+    public static let timeWait = 6
+    public static let established = 1
 
-    static func entries() -> [Entry] {
+    public static func entries() -> [Entry] {
         ["/proc/net/tcp", "/proc/net/tcp6"].flatMap { path -> [Entry] in
             // /proc files report size 0: read them with read() until EOF, not with Foundation.
             guard let text = KernelInfo.readSmallFile(path, limit: 256 << 20) else { return [] }
@@ -25,7 +25,7 @@ enum ProcNetTCP {
     }
 
     /// `  0: 0100007F:1F90 0100007F:D2F0 06 ...`: addresses are hex, IPv4 in little-endian.
-    static func parse(_ line: Substring) -> Entry? {
+    public static func parse(_ line: Substring) -> Entry? {
         let f = line.split(separator: " ", omittingEmptySubsequences: true)
         guard f.count > 4 else { return nil }
         let local = f[1].split(separator: ":"), remote = f[2].split(separator: ":")
@@ -40,7 +40,7 @@ enum ProcNetTCP {
 
     /// Polls until at least `wanted` sockets are in `state` around `port` (the peer's close can lag
     /// the end of a run by a few milliseconds), or `seconds` pass; returns the last count.
-    static func await(_ wanted: Int, state: Int, port: UInt16, seconds: Double = 3) -> Int {
+    public static func await(_ wanted: Int, state: Int, port: UInt16, seconds: Double = 3) -> Int {
         let deadline = monotonicNanos() + UInt64(seconds * 1e9)
         var n = count(state: state, port: port)
         while n < wanted && monotonicNanos() < deadline {
@@ -51,13 +51,13 @@ enum ProcNetTCP {
     }
 
     /// Sockets in `state` on either side of connections to or from `port`.
-    static func count(state: Int, port: UInt16) -> Int {
+    public static func count(state: Int, port: UInt16) -> Int {
         entries().filter { $0.state == state && ($0.localPort == port || $0.remotePort == port) }.count
     }
 
     /// A window of `size` consecutive ports inside the namespace's ephemeral range that no socket
     /// uses as its local port, avoiding `avoid`.
-    static func freeWindow(size: Int, avoiding avoid: UInt16) -> ClosedRange<UInt16>? {
+    public static func freeWindow(size: Int, avoiding avoid: UInt16) -> ClosedRange<UInt16>? {
         let used = Set(entries().map(\.localPort))
         guard let range = KernelInfo.localPortRange() else { return nil }
         var start = (Int(range.lowerBound) + 1000) / 10 * 10
