@@ -72,7 +72,7 @@ let package = Package(
         // Literal records shared by the tests.
         .target(name: "PortstormTestSupport", dependencies: ["PortstormRecord", "PortstormSystem"], path: "Tests/Support"),
         .testTarget(name: "PortstormSystemTests", dependencies: ["PortstormSystem"]),
-        .testTarget(name: "PortstormAnalysisTests", dependencies: ["PortstormAnalysis", "PortstormRecord"]),
+        .testTarget(name: "PortstormAnalysisTests", dependencies: ["PortstormAnalysis", "PortstormRecord", "PortstormTestSupport"]),
         .testTarget(
             name: "PortstormProbesTests",
             dependencies: ["PortstormProbes", "PortstormRecord", "PortstormSystem", "PortstormLab", "PortstormEngine",

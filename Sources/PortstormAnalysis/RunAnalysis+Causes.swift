@@ -1,0 +1,142 @@
+import Foundation
+import PortstormRecord
+
+extension RunAnalysis {
+    static func pct(_ x: Double) -> String { String(format: "%.1f%%", x * 100) }
+    static func share(_ n: UInt64, _ r: RunRecord) -> String {
+        String(format: "%.2f%%", Double(n) * 100 / Double(max(1, r.totals.attempted)))
+    }
+
+    /// "not related to the local port range" evidence for remote failures, when the record shows it.
+    static func portRelation(_ o: Onset) -> String? {
+        guard let occ = o.occupancyAtOnset else { return nil }
+        let r = o.correlationWithOccupancy.map { String(format: ", correlation with occupancy r = %.2f", $0) } ?? ""
+        if occ < 0.5 && (o.correlationWithOccupancy ?? 0) < 0.5 {
+            return "not related to the local port range: the busiest tuple was at \(pct(occ)) of its ports at the onset\(r)"
+        }
+        return "the busiest tuple was at \(pct(occ)) of its ports at the onset\(r)"
+    }
+
+    static func when(_ o: Onset) -> String {
+        o.firstSecond == o.lastSecond ? "in second \(o.firstSecond)"
+            : "from second \(o.firstSecond) to \(o.lastSecond), peak \(o.peakPerSecond)/s"
+    }
+
+    static let portAdvice = [
+        "widen net.ipv4.ip_local_port_range (or --local-ports), keeping server ports out with ip_local_reserved_ports",
+        "spread over more source addresses (--source A.B.C.D-A.B.C.E): each has its own budget per destination",
+        "let the server close first, or keep connections alive: TIME_WAIT then stays on the server",
+        "SO_LINGER 0 (--close rst) where an abortive close is acceptable: no TIME_WAIT at all",
+        "net.ipv4.tcp_tw_reuse=1 lets new outgoing connections reuse TIME_WAIT tuples (needs TCP timestamps)",
+        "not: tcp_tw_recycle (removed in Linux 4.12), nor tcp_fin_timeout (it does not shorten TIME_WAIT)",
+    ]
+
+    static func cause(_ o: Onset, _ r: RunRecord, _ cap: CapacityModel) -> Finding {
+        let name = o.outcome
+        var ev = ["\(o.count) attempts (\(share(o.count, r))) ended \(name), \(when(o))"]
+        let counters = r.timeline.compactMap { $0.kernel?.counters }
+        func total(_ counter: String) -> Int64 { counters.reduce(0) { $0 + ($1[counter] ?? 0) } }
+        let target = "\(r.target.used)"
+
+        switch name {
+        case "eaddrnotavail", "eaddrinuse":
+            let range = PortBudget.effectiveRange(r.system, perSocket: r.config.localPorts)
+            ev.append("effective port range \(range.low)-\(range.high): \(range.size) ports per (source, destination, port) tuple, \(cap.tuples) tuple(s)")
+            if let occ = o.occupancyAtOnset {
+                ev.append("at the onset the busiest tuple had \(pct(occ)) of its ports in use")
+                if let c = o.correlationWithOccupancy { ev.append(String(format: "failures per second follow occupancy: r = %.2f", c)) }
+                let tw = r.timeline.compactMap { $0.kernel?.census?.busiest?.states["TIME_WAIT"] }.max() ?? 0
+                if tw > 0 { ev.append("up to \(tw) of that tuple's sockets were in TIME_WAIT") }
+                if occ >= 0.9 {
+                    if name == "eaddrinuse" {
+                        ev.append("with source addresses bound before connect, a full range shows as EADDRINUSE from bind()")
+                    }
+                    return Finding(.problem, "port-exhaustion", "the client ran out of ephemeral ports toward \(target)",
+                                   evidence: ev + ["the limit is this client's, not the server's"], advice: portAdvice)
+                }
+                ev.append("the range was not full: ports were not the cause")
+                let advice = name == "eaddrnotavail"
+                    ? ["check --source: every source address must be configured on this machine (ip addr)",
+                       "check the address family: a name resolving to ::1 while the server listens on IPv4 only (resolved: \(r.target.resolved.joined(separator: ", ")))"]
+                    : ["bind source addresses with IP_BIND_ADDRESS_NO_PORT (portstorm does) so that ports stay shared across destinations"]
+                return Finding(.problem, "cannot-assign", "\(name) without port exhaustion: a local address problem", evidence: ev, advice: advice)
+            }
+            ev.append("no census in the record (run with observation on to see the ports)")
+            if r.config.concurrency > range.size * cap.tuples {
+                ev.append("\(r.config.concurrency) attempts in flight exceed the \(range.size * cap.tuples) ports available")
+            }
+            return Finding(.problem, "port-exhaustion", "local addresses could not be assigned (most often: ephemeral ports used up)",
+                           evidence: ev, advice: portAdvice)
+
+        case "econnrefused":
+            ev.append("the server (or a host on the path) answered the SYN with RST: nothing accepts connections at \(target)")
+            if r.target.resolved.count > 1 { ev.append("\(r.target.host) resolved to \(r.target.resolved.joined(separator: ", ")); portstorm used \(target)") }
+            if let rel = portRelation(o) { ev.append(rel) }
+            return Finding(.problem, "refused", "connections refused by \(target)", evidence: ev, advice: [
+                "check that the server is started and listening on that port (ss -ltn on the server)",
+                "a server listening on 127.0.0.1 only refuses clients that use another address: listen on 0.0.0.0 or the right one",
+                "check the port, and that \(r.target.host) resolves to the server's address (not an old IP, a proxy or a CDN)",
+            ])
+
+        case "connect_timeout", "etimedout":
+            ev.append(name == "etimedout" ? "the kernel gave up after its SYN retries (tcp_syn_retries = \(r.system.tcpSynRetries.map(String.init) ?? "?"))"
+                                          : "no SYN-ACK within --connect-timeout \(r.config.connectTimeoutMs) ms")
+            let overflows = total("ListenOverflows"), retrans = total("TCPSynRetrans")
+            if retrans > 0 { ev.append("TCPSynRetrans grew by \(retrans): SYNs were sent again") }
+            if overflows > 0 {
+                ev.append("ListenOverflows grew by \(overflows) on this machine: a local listener's accept queue was full and dropped SYNs")
+            }
+            if let rel = portRelation(o) { ev.append(rel) }
+            var advice = ["a firewall or cloud security group dropping SYNs: check the rules for \(target)",
+                          "the server or its host is down, or the address is internal and unreachable from this network"]
+            if overflows > 0 {
+                advice.insert("the server accepts too slowly: raise its listen backlog (and net.core.somaxconn) or its accept rate", at: 0)
+            }
+            return Finding(.problem, "timeout", "connects timed out: SYNs got no answer", evidence: ev, advice: advice)
+
+        case "econnreset":
+            ev.append("the peer sent RST on an established connection")
+            if let rel = portRelation(o) { ev.append(rel) }
+            return Finding(.problem, "reset", "connections reset by the peer", evidence: ev, advice: [
+                "a server that closes with unread data, or aborts (SO_LINGER 0), resets: check what it does with the request",
+                "an overloaded server or a middlebox (load balancer, proxy) with its own limits",
+            ])
+
+        case "emfile", "enfile":
+            ev.append("RLIMIT_NOFILE soft \(r.system.openFilesSoft), hard \(r.system.openFilesHard); fs.file-max \(r.system.fileMax.map(String.init) ?? "?")")
+            ev.append("a local limit: the server never saw these attempts")
+            return Finding(.problem, "descriptors", "this machine ran out of file descriptors (\(name))", evidence: ev, advice: [
+                name == "emfile" ? "raise the open-file limit (ulimit -n, LimitNOFILE=) or lower --concurrency"
+                                 : "raise fs.file-max or lower --concurrency",
+            ])
+
+        case "enobufs":
+            return Finding(.problem, "buffers", "the kernel ran out of buffer memory (ENOBUFS)", evidence: ev + ["a local limit"],
+                           advice: ["lower --concurrency, or look at net.ipv4.tcp_mem and memory pressure"])
+
+        case "protocol_mismatch":
+            ev.append("connected, but the answer was not \(r.config.wireProtocol == .http ? "an HTTP/1.x status line" : "the expected text")")
+            return Finding(.problem, "protocol", "client and server speak different protocols", evidence: ev, advice: [
+                "check that the port serves what the client speaks (an HTTP client on a raw TCP or TLS port, a WebSocket handshake to a plain HTTP service)",
+                "a proxy in the way can answer in its own protocol",
+            ])
+
+        case "response_timeout":
+            ev.append("connected, but no complete answer (or no close by the server) within --response-timeout \(r.config.responseTimeoutMs) ms")
+            return Finding(.warning, "no-answer", "the server accepted but did not answer in time", evidence: ev, advice: [
+                "a server that keeps connections open: use --close client, or keep-alive",
+                "an overloaded server: compare with a lower rate",
+            ])
+
+        case "ehostunreach", "enetunreach":
+            ev.append(name == "enetunreach" ? "no route to the destination network" : "no route to the host (or ICMP host unreachable)")
+            return Finding(.problem, "unreachable", "the destination is unreachable from here", evidence: ev, advice: [
+                "check routes (ip route get \(r.target.used.split(separator: ":").first ?? "")) and that the address is reachable from this network",
+            ])
+
+        default:
+            return Finding(o.cause == .local ? .problem : .warning, "other", "\(name) (\(Outcome(name: name)?.meaning ?? name))",
+                           evidence: ev + ["cause: \(o.cause.rawValue)"])
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import PortstormRecord
+
+/// The record's raw series turned into what findings and charts use.
+public enum RunAnalysis {
+    public static func analyze(_ r: RunRecord) -> Analysis {
+        let tuples = tupleSeries(r)
+        let onsets = self.onsets(r)
+        let capacity = capacityModel(r)
+        let health = generatorHealth(r)
+        var findings: [Finding] = []
+        for o in onsets { findings.append(cause(o, r, capacity)) }
+        if let bumps = synRetransmitBumps(r) { findings.append(bumps) }
+        findings.append(capacityFinding(r, capacity, tuples))
+        if let h = healthFinding(r, health) { findings.append(h) }
+        if onsets.isEmpty && r.totals.attempted > 0 {
+            findings.insert(Finding(.ok, "all-ok", "every attempt that finished succeeded",
+                                    evidence: ["\(r.totals.outcomes[.ok]) ok of \(r.totals.attempted) attempted, \(r.totals.inFlightAtEnd) in flight at the end"]), at: 0)
+        }
+        findings.sort { $0.severity > $1.severity }
+        return Analysis(findings: findings, onsets: onsets, tuples: tuples, capacity: capacity, health: health)
+    }
+
+    /// Per tuple, one point per census, in time order.
+    static func tupleSeries(_ r: RunRecord) -> [TupleSeries] {
+        var byKey: [String: TupleSeries] = [:]
+        var order: [String] = []
+        for second in r.timeline {
+            guard let c = second.kernel?.census else { continue }
+            for t in c.tuples {
+                let key = "\(t.source)|\(t.destination)|\(t.port)"
+                if byKey[key] == nil {
+                    byKey[key] = TupleSeries(source: t.source, destination: t.destination, port: t.port, rangeSize: t.rangeSize,
+                                             points: [], peakPortsInUse: 0, peakOccupancy: 0)
+                    order.append(key)
+                }
+                byKey[key]!.points.append(TuplePoint(atMs: c.atMs, portsInUse: t.portsInUse, timeWait: t.states["TIME_WAIT"] ?? 0,
+                                                     established: t.states["ESTABLISHED"] ?? 0, buckets: t.buckets))
+                byKey[key]!.peakPortsInUse = max(byKey[key]!.peakPortsInUse, t.portsInUse)
+                byKey[key]!.peakOccupancy = max(byKey[key]!.peakOccupancy, t.occupancy)
+            }
+        }
+        return order.map { byKey[$0]! }
+    }
+
+    /// The busiest tuple's occupancy per second that has a census.
+    static func occupancyBySecond(_ r: RunRecord) -> [Int: Double] {
+        var out: [Int: Double] = [:]
+        for s in r.timeline {
+            if let b = s.kernel?.census?.busiest { out[s.t] = b.occupancy }
+            else if let c = s.kernel?.census, c.tuples.isEmpty { out[s.t] = 0 }
+        }
+        return out
+    }
+
+    static func onsets(_ r: RunRecord) -> [Onset] {
+        let occupancy = occupancyBySecond(r)
+        let censuses = r.timeline.compactMap { s in s.kernel?.census.map { (s.t, $0) } }
+        return r.totals.outcomes.nonZero.filter { !$0.outcome.isOK }.map { (o, n) in
+            let name = o.name
+            let perSecond = r.timeline.map { ($0.t, $0.failures[name] ?? 0) }
+            let active = perSecond.filter { $0.1 > 0 }
+            let first = active.first?.0 ?? 0, last = active.last?.0 ?? 0
+            // Prefer the census taken at the burst's onset; else the first one at or after the onset second.
+            let atOnset = censuses.first { $0.0 >= first && $0.1.trigger == "burst" }
+                ?? censuses.first { $0.0 >= first } ?? censuses.last
+            let points = perSecond.compactMap { t, n in occupancy[t].map { (Double(n), $0) } }
+            return Onset(outcome: name, cause: o.cause, count: n, firstSecond: first, lastSecond: last,
+                         peakPerSecond: active.map(\.1).max() ?? 0,
+                         occupancyAtOnset: atOnset.map { $0.1.busiest?.occupancy ?? 0 },
+                         correlationWithOccupancy: pearson(points))
+        }
+    }
+
+    /// Pearson's r of the pairs; nil for fewer than 3 points or a constant series.
+    static func pearson(_ pairs: [(Double, Double)]) -> Double? {
+        guard pairs.count >= 3 else { return nil }
+        let n = Double(pairs.count)
+        let mx = pairs.map(\.0).reduce(0, +) / n, my = pairs.map(\.1).reduce(0, +) / n
+        var sxy = 0.0, sxx = 0.0, syy = 0.0
+        for (x, y) in pairs {
+            sxy += (x - mx) * (y - my)
+            sxx += (x - mx) * (x - mx)
+            syy += (y - my) * (y - my)
+        }
+        guard sxx > 0, syy > 0 else { return nil }
+        return sxy / (sxx * syy).squareRoot()
+    }
+
+    static func capacityModel(_ r: RunRecord) -> CapacityModel {
+        let range = PortBudget.effectiveRange(r.system, perSocket: r.config.localPorts)
+        let tuples = max(1, r.sources.count)
+        let loopback = r.target.resolved.first.map { $0.hasPrefix("127.") || $0 == "::1" } ?? false
+        let reuse = PortBudget.reuseApplies(r.system, targetIsLoopback: loopback)
+        let clientCloses = r.config.close == .client
+        let perTuple = clientCloses ? PortBudget.sustainableRate(rangeSize: range.size) : nil
+        let active = r.totals.achievedRate > 0 ? Double(r.totals.attempted) / r.totals.achievedRate : r.elapsedSeconds
+        let okRate = active > 0 ? Double(r.totals.outcomes[.ok]) / active : 0
+        return CapacityModel(rangeSize: range.size, tuples: tuples, reuseInEffect: reuse, modelRatePerTuple: perTuple,
+                             modelRate: perTuple.map { $0 * Double(tuples) }, achievedOkRate: okRate,
+                             requestedRate: r.config.rate)
+    }
+
+    static func generatorHealth(_ r: RunRecord) -> GeneratorHealth {
+        let t = r.totals
+        let base = Double(max(1, t.attempted + t.missed))
+        let limited = t.requestedRate != nil && (Double(t.delayed) / base > 0.01 || Double(t.missed) / base > 0.01)
+        return GeneratorHealth(requestedRate: t.requestedRate, achievedRate: t.achievedRate, delayed: t.delayed,
+                               missed: t.missed, generatorLimited: limited)
+    }
+}

@@ -1,0 +1,71 @@
+import PortstormRecord
+
+/// What the reporter concludes from one run record: findings with evidence and advice, plus the
+/// series the charts draw. `RunAnalysis.analyze` is pure.
+public struct Analysis: Codable, Sendable {
+    public var findings: [Finding]
+    public var onsets: [Onset]
+    public var tuples: [TupleSeries]
+    public var capacity: CapacityModel
+    public var health: GeneratorHealth
+}
+
+/// When one failure class began and ended, and how it relates to the local port budget.
+public struct Onset: Codable, Sendable, Equatable {
+    public var outcome: String
+    public var cause: Outcome.Cause
+    public var count: UInt64
+    /// First and last second (timeline `t`) with at least one such failure.
+    public var firstSecond: Int
+    public var lastSecond: Int
+    public var peakPerSecond: UInt64
+    /// Busiest tuple's ports in use / range at the onset (the census nearest after it); nil unobserved.
+    public var occupancyAtOnset: Double?
+    /// Pearson correlation, over the seconds with a census, of this failure's count per second and
+    /// the busiest tuple's occupancy; nil when there are too few points or no variation.
+    public var correlationWithOccupancy: Double?
+}
+
+/// One (source, destination, port) tuple over the run, from the censuses.
+public struct TupleSeries: Codable, Sendable, Equatable {
+    public var source: String
+    public var destination: String
+    public var port: UInt16
+    public var rangeSize: Int
+    public var points: [TuplePoint]
+    public var peakPortsInUse: Int
+    public var peakOccupancy: Double
+}
+
+public struct TuplePoint: Codable, Sendable, Equatable {
+    /// Milliseconds since the start of the run.
+    public var atMs: Int
+    public var portsInUse: Int
+    public var timeWait: Int
+    public var established: Int
+    public var buckets: [Int]
+}
+
+/// The sustainable-rate model against what the run achieved.
+public struct CapacityModel: Codable, Sendable, Equatable {
+    public var rangeSize: Int
+    public var tuples: Int
+    /// Whether tcp_tw_reuse applied to this target (1, or 2 with a loopback target).
+    public var reuseInEffect: Bool
+    /// range / 60 s per tuple; nil when the client did not close first (no TIME_WAIT here).
+    public var modelRatePerTuple: Double?
+    public var modelRate: Double?
+    /// Successful connections per second over the time attempts were being started.
+    public var achievedOkRate: Double
+    public var requestedRate: Double?
+}
+
+/// Whether portstorm itself kept the requested schedule.
+public struct GeneratorHealth: Codable, Sendable, Equatable {
+    public var requestedRate: Double?
+    public var achievedRate: Double
+    public var delayed: UInt64
+    public var missed: UInt64
+    /// The generator (or its concurrency cap) held the rate back: over 1% delayed or missed.
+    public var generatorLimited: Bool
+}
