@@ -24,11 +24,7 @@ public enum DoctorText {
         show("RLIMIT_NOFILE (soft/hard)", "\(s.openFilesSoft) / \(s.openFilesHard)")
         show("kernel.io_uring_disabled", s.ioUringDisabled)
         lines.append("")
-        for f in findings.sorted(by: { $0.severity > $1.severity }) {
-            lines.append(Format.pad("[\(f.severity.rawValue)]", 10) + f.title)
-            for e in f.evidence { lines.append("          " + e) }
-            for a in f.advice { lines.append("          -> " + a) }
-        }
+        lines += FindingsText.render(findings)
         return lines.joined(separator: "\n") + "\n"
     }
 

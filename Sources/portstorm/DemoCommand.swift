@@ -45,7 +45,7 @@ struct Demo: ParsableCommand {
         Terminal.out("demo: built-in http target on \(server.address); \(Int(seconds))s of HTTP churn, concurrency \(c)\n\n")
         let config = RunConfig(target: server.address.description, concurrency: c, durationSeconds: seconds,
                                close: .server, wireProtocol: .http)
-        let status = RunExecution(output: output, quiet: false, observe: true).execute(config)
+        let status = RunExecution(output: output, report: nil, quiet: false, observe: true).execute(config)
         if status != 0 { throw ExitCode(status) }
     }
 }

@@ -70,6 +70,9 @@ struct Run: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the run record (JSON) here.", valueName: "file"))
     var output: String?
 
+    @Option(help: ArgumentHelp("Also write a report (format from the extension: .html, .md, .csv, .json, else text).", valueName: "file"))
+    var report: String?
+
     @Flag(help: "Print only the summary (no live line).")
     var quiet = false
 
@@ -83,7 +86,7 @@ struct Run: ParsableCommand {
         } catch {
             Terminal.fail(error.message, code: ExitStatus.usage)
         }
-        let status = RunExecution(output: output, quiet: quiet, observe: !noObserve).execute(config)
+        let status = RunExecution(output: output, report: report, quiet: quiet, observe: !noObserve).execute(config)
         if status != 0 { throw ExitCode(status) }
     }
 

@@ -10,6 +10,8 @@ import PortstormSystem
 /// Shared by `run` and `demo`.
 struct RunExecution {
     let output: String?
+    /// Where to write a report of the run, in the format its extension names.
+    let report: String?
     let quiet: Bool
     /// Sample the kernel beside the run (PortstormProbes.KernelObserver).
     let observe: Bool
@@ -22,6 +24,7 @@ struct RunExecution {
         case .failure(let e): Terminal.fail(e.message, code: ExitStatus.usage)
         }
         if let output { checkWritable(output) }
+        if let report { checkWritable(report) }
         if !quiet {
             // The preflight's warnings, when they matter for this load.
             let load = PlannedLoad(rate: config.rate, concurrency: config.concurrency, sources: plan.sources.count,
@@ -69,6 +72,15 @@ struct RunExecution {
                 Terminal.out("  record: \(output)\n")
             } catch {
                 Terminal.fail("cannot write the record to \(output): \(error.localizedDescription)", code: ExitStatus.cannotWrite)
+            }
+        }
+        if let report {
+            let format = ReportFormat.forPath(report)
+            do {
+                try format.render(record).write(toFile: report, atomically: true, encoding: .utf8)
+                Terminal.out("  report: \(report) (\(format.rawValue))\n")
+            } catch {
+                Terminal.fail("cannot write the report to \(report): \(error.localizedDescription)", code: ExitStatus.cannotWrite)
             }
         }
         return record.stopReason == .interrupted ? ExitStatus.interrupted : 0

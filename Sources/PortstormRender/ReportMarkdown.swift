@@ -1,0 +1,91 @@
+import Foundation
+import PortstormAnalysis
+import PortstormRecord
+
+/// A capacity-planning report to paste into a ticket.
+public enum ReportMarkdown {
+    public static func render(_ r: RunRecord, _ a: Analysis) -> String {
+        let c = r.config, t = r.totals
+        var md: [String] = []
+        md.append("# portstorm report: \(c.target)")
+        md.append("")
+        md.append("- target: `\(r.target.host):\(r.target.port)`, resolved to \(r.target.resolved.map { "`\($0)`" }.joined(separator: ", ")), used `\(r.target.used)`")
+        md.append("- run: \(Format.seconds(r.elapsedSeconds)), \(c.wireProtocol.rawValue), close=\(c.close.rawValue), concurrency \(Format.count(c.concurrency)), threads \(c.threads), \(SummaryText.ended(r.stopReason))")
+        md.append("- started \(ISO8601DateFormatter().string(from: r.startedAt)), portstorm \(r.tool.version), kernel \(r.system.kernel)")
+        if let want = t.requestedRate {
+            md.append("- rate: requested \(Format.rate(want))/s, achieved \(Format.rate(t.achievedRate))/s (delayed \(Format.count(t.delayed)), missed \(Format.count(t.missed)))")
+        } else {
+            md.append("- rate: achieved \(Format.rate(t.achievedRate)) attempts/s (closed loop)")
+        }
+        md.append("")
+        md.append("## Verdict")
+        md.append("")
+        for f in a.findings where f.severity >= .warning { md.append("- **\(f.title)**") }
+        if !a.findings.contains(where: { $0.severity >= .warning }) { md.append("- no failure worth a warning") }
+        md.append("")
+        md.append("## Outcomes")
+        md.append("")
+        md.append("| outcome | count | share | cause | first s | last s | occupancy at onset |")
+        md.append("| --- | ---: | ---: | --- | ---: | ---: | ---: |")
+        for (o, n) in t.outcomes.nonZero {
+            let onset = a.onsets.first { $0.outcome == o.name }
+            md.append("| \(o.name) | \(Format.count(n)) | \(Format.percent(n, of: t.attempted)) | \(o.cause == .none ? "-" : o.cause.rawValue) | "
+                      + "\(onset.map { "\($0.firstSecond)" } ?? "-") | \(onset.map { "\($0.lastSecond)" } ?? "-") | "
+                      + "\(onset?.occupancyAtOnset.map { String(format: "%.1f%%", $0 * 100) } ?? "-") |")
+        }
+        md.append("")
+        md.append("Attempted \(Format.count(t.attempted)), in flight at the end \(Format.count(t.inFlightAtEnd)).")
+        md.append("")
+        let l = r.latency.connect
+        md.append("## Connect latency")
+        md.append("")
+        md.append("| p50 | p90 | p99 | p99.9 | max | connects |")
+        md.append("| ---: | ---: | ---: | ---: | ---: | ---: |")
+        md.append("| \(Format.micros(l.p50)) | \(Format.micros(l.p90)) | \(Format.micros(l.p99)) | \(Format.micros(l.p999)) | \(Format.micros(l.max)) | \(Format.count(l.count)) |")
+        md.append("")
+        md.append("## Capacity")
+        md.append("")
+        let cap = a.capacity
+        md.append("| | value |")
+        md.append("| --- | ---: |")
+        md.append("| ports per tuple (effective range) | \(Format.count(cap.rangeSize)) |")
+        md.append("| tuples (source addresses) | \(cap.tuples) |")
+        md.append("| model: new connections/s without TIME_WAIT reuse | \(cap.modelRate.map { Format.rate($0) } ?? "not bounded (client does not close first)") |")
+        md.append("| TIME_WAIT reuse in effect | \(cap.reuseInEffect ? "yes" : "no") |")
+        md.append("| achieved successful connections/s | \(Format.rate(cap.achievedOkRate)) |")
+        if let want = cap.requestedRate { md.append("| requested | \(Format.rate(want)) |") }
+        md.append("")
+        if !a.tuples.isEmpty {
+            md.append("## Port budget per tuple")
+            md.append("")
+            md.append("| source | destination | ports | peak in use | peak occupancy | peak TIME_WAIT |")
+            md.append("| --- | --- | ---: | ---: | ---: | ---: |")
+            for s in a.tuples {
+                md.append("| \(s.source) | \(s.destination):\(s.port) | \(Format.count(s.rangeSize)) | \(Format.count(s.peakPortsInUse)) | "
+                          + String(format: "%.1f%%", s.peakOccupancy * 100) + " | \(Format.count(s.points.map(\.timeWait).max() ?? 0)) |")
+            }
+            md.append("")
+        }
+        md.append("## Findings")
+        md.append("")
+        for f in a.findings {
+            md.append("### \(f.severity.rawValue): \(f.title)")
+            md.append("")
+            for e in f.evidence { md.append("- \(e)") }
+            if !f.advice.isEmpty {
+                md.append("")
+                md.append("What to do:")
+                md.append("")
+                for adv in f.advice { md.append("- \(adv)") }
+            }
+            md.append("")
+        }
+        if !r.notes.isEmpty {
+            md.append("## Notes")
+            md.append("")
+            for n in r.notes { md.append("- \(n)") }
+            md.append("")
+        }
+        return md.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import PortstormRecord
+import PortstormRender
+
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Explain a run record: what failed, when, why, and what to change.",
+        discussion: """
+        Reads a record written by `portstorm run -o FILE` and renders the analysis: failure onsets,
+        their relation to the local port budget, the sustainable-rate model, and advice.
+
+        Formats: text (terminal), markdown (a capacity-planning report for a ticket), html (one
+        self-contained file with charts), csv (the per-second timeline), json (the findings).
+
+        Examples:
+          portstorm report run.json
+          portstorm report run.json --format html -o report.html
+          portstorm report run.json --format csv > timeline.csv
+        """
+    )
+
+    @Argument(help: "A run record (JSON).")
+    var record: String
+
+    @Option(help: "Output format. Default: from the -o extension, else text.")
+    var format: ReportFormat?
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write here instead of standard output.", valueName: "file"))
+    var output: String?
+
+    func run() throws {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: record))
+        } catch {
+            Terminal.fail("cannot read \(record): \((error as NSError).localizedDescription)", code: ExitStatus.usage)
+        }
+        let r: RunRecord
+        do {
+            r = try RunRecord.load(from: data)
+        } catch {
+            Terminal.fail("\(record) is not a portstorm run record (\(Report.why(error)))", code: ExitStatus.usage)
+        }
+        let chosen = format ?? output.map(ReportFormat.forPath) ?? .text
+        let text = chosen.render(r)
+        if let output {
+            do {
+                try text.write(toFile: output, atomically: true, encoding: .utf8)
+            } catch {
+                Terminal.fail("cannot write \(output): \((error as NSError).localizedDescription)", code: ExitStatus.cannotWrite)
+            }
+            Terminal.out("report: \(output) (\(chosen.rawValue))\n")
+        } else {
+            Terminal.out(text)
+        }
+    }
+
+    /// A decoding error in one line: which field, what was wrong.
+    static func why(_ error: Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, let ctx):
+            return "missing \(path(ctx.codingPath + [key]))"
+        case DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx):
+            return "wrong value at \(path(ctx.codingPath))"
+        case DecodingError.dataCorrupted(let ctx):
+            return ctx.codingPath.isEmpty ? "not valid JSON" : "bad value at \(path(ctx.codingPath)): \(ctx.debugDescription)"
+        default:
+            return "\(error)"
+        }
+    }
+
+    static func path(_ keys: [CodingKey]) -> String {
+        keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: ["."])
+    }
+}
+
+extension ReportFormat: ExpressibleByArgument {}
