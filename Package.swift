@@ -88,7 +88,8 @@ let package = Package(
         ),
         .testTarget(
             name: "PortstormCLITests",
-            dependencies: ["portstorm", "PortstormRecord", "PortstormLab", "PortstormSystem"],
+            dependencies: ["portstorm", "PortstormRecord", "PortstormLab", "PortstormSystem", "PortstormAnalysis",
+                           "PortstormTestSupport"],
             exclude: ["Golden", "Fixtures"]
         ),
     ],

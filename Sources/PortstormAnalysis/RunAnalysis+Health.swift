@@ -38,10 +38,23 @@ extension RunAnalysis {
             let recycled = r.timeline.compactMap { $0.kernel?.counters["TWRecycled"] }.reduce(0, +)
             if recycled > 0 { ev.append("TWRecycled grew by \(recycled) during the run") }
         }
-        let over = c.achievedOkRate > model * 1.05
-        let title = over
-            ? String(format: "the run sustained %.0f/s, above the %.0f/s the port range allows without reuse", c.achievedOkRate, model)
-            : String(format: "sustainable rate without TIME_WAIT reuse: about %.0f new connections/s from %d source(s)", model, c.tuples)
+        let ports = Double(c.rangeSize * c.tuples)
+        let fill = c.achievedOkRate > 0 ? ports / c.achievedOkRate : 0
+        let exhausted = r.totals.outcomes[.eaddrnotavail] + r.totals.outcomes[.eaddrinuse] > 0
+        let title: String
+        if c.achievedOkRate <= model * 1.05 {
+            title = String(format: "sustainable rate without TIME_WAIT reuse: about %.0f new connections/s from %d source(s)", model, c.tuples)
+        } else if c.reuseInEffect {
+            title = String(format: "the run made %.0f/s, above the %.0f/s the port range allows without reuse: TIME_WAIT reuse made up the difference", c.achievedOkRate, model)
+        } else if exhausted {
+            // Measured, not modelled: the ok rate before the first local failure, and when it came.
+            let onset: Int = r.timeline.first(where: { ($0.failures["eaddrnotavail"] ?? 0) + ($0.failures["eaddrinuse"] ?? 0) > 0 }).map { $0.t } ?? 0
+            let before = r.timeline.prefix(onset).map(\.ok)
+            let rate = before.isEmpty ? c.achievedOkRate : Double(before.reduce(0, +)) / Double(before.count)
+            title = String(format: "at %.0f/s the %.0f ports filled after about %d s; after that only about %.0f/s is sustainable", rate, ports, onset, model)
+        } else {
+            title = String(format: "the run ended before the range filled: at %.0f/s the %.0f ports fill in about %.0f s, then about %.0f/s is sustainable", c.achievedOkRate, ports, fill, model)
+        }
         return Finding(.info, "capacity", title, evidence: ev,
                        advice: c.achievedOkRate > model * 0.8 && !c.reuseInEffect ? Array(portAdvice.prefix(3)) : [])
     }

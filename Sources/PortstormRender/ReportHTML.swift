@@ -78,8 +78,9 @@ public enum ReportHTML {
         let top = Double(max(busiest.rangeSize, busiest.peakPortsInUse)) * 1.1
         var c = SVGChart(x: 0...Double(max(1, r.timeline.count)), y: 0...max(top, 1))
         c.line([(0, Double(busiest.rangeSize)), (Double(max(1, r.timeline.count)), Double(busiest.rangeSize))], stroke: "#c0392b", dash: true, width: 1.2)
-        c.line(busiest.points.map { (Double($0.atMs) / 1000, Double($0.portsInUse)) }, stroke: "#1f6fb2")
-        c.line(busiest.points.map { (Double($0.atMs) / 1000, Double($0.timeWait)) }, stroke: "#e0a800")
+        // Ports in use drawn wide underneath: when every port is in TIME_WAIT the two lines coincide.
+        c.line(busiest.points.map { (Double($0.atMs) / 1000, Double($0.portsInUse)) }, stroke: "#1f6fb2", width: 4)
+        c.line(busiest.points.map { (Double($0.atMs) / 1000, Double($0.timeWait)) }, stroke: "#e0a800", width: 1.6)
         if tw.contains(where: { $0.1 <= top }) { c.line(tw.filter { $0.1 <= top }, stroke: "#999999", dash: true, width: 1) }
         for o in a.onsets { c.vmarker(at: Double(o.firstSecond), label: o.outcome, color: o.cause == .local ? localColor : remoteColor) }
         return legend([("ports in use (\(busiest.source) to \(busiest.destination):\(busiest.port))", "#1f6fb2"),

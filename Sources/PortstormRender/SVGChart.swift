@@ -81,7 +81,8 @@ struct SVGChart {
         }
         let raw = (b - a) / 5
         let mag = pow(10, floor(log10(max(raw, 1e-9))))
-        let step = [1.0, 2, 2.5, 5, 10].map { $0 * mag }.first { $0 >= raw } ?? raw
+        // 1-2-5 steps: tick labels stay exact when written as whole numbers.
+        let step = [1.0, 2, 5, 10].map { $0 * mag }.first { $0 >= raw } ?? raw
         var out: [Double] = []
         var v = ceil(a / step) * step
         while v <= b + step * 1e-6 { out.append(v); v += step }
