@@ -95,3 +95,34 @@ struct NamespaceError: Error { let message: String }
         #expect(try String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8) == hostRange)
     }
 }
+
+@Suite(.serialized) struct PlanNamespaceTests {
+    @Test func aRampFindsThePortKneeInANarrowNamespace() throws {
+        if let why = TestNamespace.unavailable {
+            print("skipped: \(why)")
+            return
+        }
+        let ns = try TestNamespace()
+        defer {
+            ns.remove()
+            #expect(!TestNamespace.list().contains(ns.name), "namespace left behind")
+        }
+        // 200 ports, no TIME_WAIT reuse: the client runs out of ports above a few hundred connections.
+        try ns.sysctl("net.ipv4.ip_local_port_range", "40000 40199")
+        try ns.sysctl("net.ipv4.tcp_tw_reuse", "0")
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = ["ip", "netns", "exec", ns.name, CLIProcess.binary.path, "serve", "--mode", "hold", "--listen", "127.0.0.1:8080", "-d", "30s"]
+        server.standardOutput = FileHandle.nullDevice
+        try server.run()
+        defer { server.terminate(); server.waitUntilExit() }
+        usleep(300_000)
+        let r = try ns.run([CLIProcess.binary.path, "plan", "127.0.0.1:8080", "--from", "25", "--to", "400", "--factor", "2",
+                            "--step-duration", "2s", "--target-rate", "400"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("limit hit first: the client's ephemeral ports"), "\(r.stdout)")
+        #expect(r.stdout.contains("mostly eaddrnotavail"))
+        #expect(r.stdout.contains("highest sustainable rate: "))
+        #expect(r.stdout.contains("400/s needs 120 source address(es) at 200 ports each"))
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import PortstormRecord
+
+/// One step of a rate ramp, summarised from its run record.
+public struct PlanStep: Codable, Sendable, Equatable {
+    public var rate: Double
+    public var attempted: UInt64
+    public var ok: UInt64
+    public var failureShare: Double
+    /// The most frequent failure of the step, if any.
+    public var dominantFailure: String?
+    public var connectP99Us: UInt64
+    public var achievedRate: Double
+    public var delayedOrMissedShare: Double
+    public var peakOccupancy: Double?
+    public var listenOverflows: Int64
+    public var timeWaitAtEnd: Int64?
+
+    public init(_ r: RunRecord) {
+        let t = r.totals
+        rate = r.config.rate ?? t.achievedRate
+        attempted = t.attempted
+        ok = t.outcomes[.ok]
+        failureShare = Double(t.outcomes.failures) / Double(max(1, t.attempted))
+        dominantFailure = t.outcomes.nonZero.filter { !$0.outcome.isOK }.max { $0.count < $1.count }?.outcome.name
+        connectP99Us = r.latency.connect.p99
+        achievedRate = t.achievedRate
+        delayedOrMissedShare = Double(t.delayed + t.missed) / Double(max(1, t.attempted + t.missed))
+        peakOccupancy = r.timeline.compactMap { $0.kernel?.census?.busiest?.occupancy }.max()
+        listenOverflows = r.timeline.compactMap { $0.kernel?.counters["ListenOverflows"] }.reduce(0, +)
+        timeWaitAtEnd = r.timeline.last(where: { $0.kernel?.sockstat != nil })?.kernel?.sockstat?.tw
+    }
+}
+
+/// When a step counts as past the knee.
+public struct KneeRule: Codable, Sendable, Equatable {
+    /// Failures above this share of attempts.
+    public var maxFailureShare: Double
+    /// Connect p99 above this multiple of the first step's (and above 1 ms).
+    public var latencyFactor: Double
+    public init(maxFailureShare: Double = 0.01, latencyFactor: Double = 3) {
+        self.maxFailureShare = maxFailureShare
+        self.latencyFactor = latencyFactor
+    }
+}
+
+/// The capacity report: the highest sustainable rate, the limit that came first, what a target needs.
+public struct CapacityPlan: Codable, Sendable {
+    public var steps: [PlanStep]
+    /// Index of the first step past the knee (nil: the ceiling was reached without one).
+    public var kneeStep: Int?
+    public var kneeReason: String?
+    /// The limit hit first: `ports`, `accept-queue`, `server`, `generator`, `latency`, or nil.
+    public var limit: String?
+    /// The highest step rate that stayed under the knee (nil when even the first step failed).
+    public var sustainableRate: Double?
+    public var targetRate: Double
+    public var needs: [String]
+    /// What the steps cannot show (e.g. steps shorter than TIME_WAIT).
+    public var caveats: [String]
+    public var rule: KneeRule
+
+    /// Where the knee is, given the steps run so far. Pure.
+    public static func knee(_ steps: [PlanStep], rule: KneeRule) -> (index: Int, reason: String, limit: String)? {
+        guard let first = steps.first else { return nil }
+        let baseline = max(first.connectP99Us, 1)
+        for (i, s) in steps.enumerated() {
+            if s.failureShare > rule.maxFailureShare {
+                let f = s.dominantFailure ?? "failures"
+                let reason = String(format: "%.1f%% of attempts failed at %.0f/s (mostly %@)", s.failureShare * 100, s.rate, f)
+                return (i, reason, limit(for: s))
+            }
+            if s.delayedOrMissedShare > 0.01 || s.achievedRate < s.rate * 0.95 {
+                return (i, String(format: "the generator reached only %.0f/s of %.0f/s", s.achievedRate, s.rate), "generator")
+            }
+            if i > 0, s.connectP99Us > 1000, Double(s.connectP99Us) > Double(baseline) * rule.latencyFactor {
+                return (i, String(format: "connect p99 rose to %.1f ms (%.1fx the first step)", Double(s.connectP99Us) / 1000,
+                                  Double(s.connectP99Us) / Double(baseline)), "latency")
+            }
+        }
+        return nil
+    }
+
+    static func limit(for s: PlanStep) -> String {
+        switch s.dominantFailure {
+        case "eaddrnotavail", "eaddrinuse": return "ports"
+        case "connect_timeout", "etimedout": return s.listenOverflows > 0 ? "accept-queue" : "server"
+        case "emfile", "enfile", "enobufs": return "local-limits"
+        default: return "server"
+        }
+    }
+
+    public static func make(steps: [PlanStep], rule: KneeRule, targetRate: Double, system: SystemSnapshot,
+                            config: RunConfig, sources: Int) -> CapacityPlan {
+        let k = knee(steps, rule: rule)
+        let under = k.map { Array(steps.prefix($0.index)) } ?? steps
+        let range = PortBudget.effectiveRange(system, perSocket: config.localPorts)
+        let perTuple = PortBudget.sustainableRate(rangeSize: range.size)
+        var needs: [String] = []
+        if config.close == .client {
+            let tuplesNeeded = Int((targetRate / perTuple).rounded(.up))
+            needs.append(String(format: "without TIME_WAIT reuse, %.0f/s needs %d source address(es) at %d ports each (about %.0f/s per source), or a range of %d ports per source",
+                                targetRate, tuplesNeeded, range.size, perTuple, Int((targetRate * PortBudget.timeWaitSeconds).rounded(.up))))
+            needs.append("or let the server close first / keep connections alive (TIME_WAIT moves to the server), or --close rst (no TIME_WAIT)")
+        } else {
+            needs.append("the client does not close first (--close \(config.close.rawValue)): its port range does not bound the rate")
+        }
+        if k?.limit == "accept-queue" { needs.append("the server must accept faster: a larger listen backlog (and net.core.somaxconn), more accept threads") }
+        if k?.limit == "generator" { needs.append("more generator threads or machines: this one could not keep the schedule") }
+        var caveats: [String] = []
+        if config.close == .client, let d = config.durationSeconds, d < PortBudget.timeWaitSeconds,
+           let best = under.last?.rate, best > perTuple * Double(max(1, sources)) {
+            caveats.append(String(format: "each step lasted %.0f s, less than TIME_WAIT's 60 s: without TIME_WAIT reuse, any rate above about %.0f/s (%d ports x %d source(s) / 60 s) runs out of ports once it has lasted a minute, whatever a short step shows",
+                                  d, perTuple * Double(max(1, sources)), range.size, max(1, sources)))
+        }
+        return CapacityPlan(steps: steps, kneeStep: k?.index, kneeReason: k?.reason, limit: k?.limit,
+                            sustainableRate: under.last?.rate, targetRate: targetRate, needs: needs, caveats: caveats, rule: rule)
+    }
+}

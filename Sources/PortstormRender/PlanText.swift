@@ -1,0 +1,69 @@
+import Foundation
+import PortstormAnalysis
+
+/// The capacity report of `portstorm plan`, for a terminal or as Markdown.
+public enum PlanText {
+    public static func stepLine(_ i: Int, _ s: PlanStep) -> String {
+        var line = String(format: "step %2d  %@/s  ok %@/s  failed %.2f%%", i + 1, Format.pad(Format.rate(s.rate), 7, right: true),
+                          Format.pad(Format.rate(s.achievedRate * (1 - s.failureShare)), 7, right: true), s.failureShare * 100)
+        if let f = s.dominantFailure { line += " (\(f))" }
+        line += "  p99 \(Format.micros(s.connectP99Us))"
+        if let o = s.peakOccupancy { line += String(format: "  ports %.0f%%", o * 100) }
+        if let tw = s.timeWaitAtEnd { line += "  TIME_WAIT \(Format.count(tw))" }
+        return line
+    }
+
+    public static func render(_ p: CapacityPlan, target: String, markdown: Bool = false) -> String {
+        var out: [String] = []
+        let h = markdown ? "# " : ""
+        out.append("\(h)portstorm capacity plan: \(target)")
+        out.append("")
+        if markdown {
+            out.append("| step | rate/s | ok/s | failed | mostly | connect p99 | peak port occupancy | TIME_WAIT at end |")
+            out.append("| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
+            for (i, s) in p.steps.enumerated() {
+                out.append("| \(i + 1) | \(Format.rate(s.rate)) | \(Format.rate(s.achievedRate * (1 - s.failureShare))) | "
+                           + String(format: "%.2f%%", s.failureShare * 100) + " | \(s.dominantFailure ?? "-") | \(Format.micros(s.connectP99Us)) | "
+                           + "\(s.peakOccupancy.map { String(format: "%.0f%%", $0 * 100) } ?? "-") | \(s.timeWaitAtEnd.map { Format.count($0) } ?? "-") |")
+            }
+        } else {
+            for (i, s) in p.steps.enumerated() { out.append("  " + stepLine(i, s)) }
+        }
+        out.append("")
+        let bullet = markdown ? "- " : "  "
+        if let rate = p.sustainableRate {
+            out.append("\(bullet)highest sustainable rate: \(Format.rate(rate)) new connections/s")
+        } else {
+            out.append("\(bullet)no step was sustainable: even the first rate failed")
+        }
+        if let k = p.kneeStep, let why = p.kneeReason {
+            out.append("\(bullet)knee at step \(k + 1): \(why)")
+            out.append("\(bullet)limit hit first: \(describe(p.limit))")
+        } else {
+            out.append("\(bullet)no knee up to the ceiling (\(Format.rate(p.steps.last?.rate ?? 0))/s): the limit is above it")
+        }
+        for c in p.caveats { out.append("\(bullet)caveat: \(c)") }
+        out.append(String(format: "\(bullet)knee rule: failures above %.1f%% of attempts, connect p99 above %.0fx the first step, or the generator falling behind",
+                          p.rule.maxFailureShare * 100, p.rule.latencyFactor))
+        out.append("")
+        out.append(markdown ? "## What \(Format.rate(p.targetRate))/s needs" : "  what \(Format.rate(p.targetRate))/s needs:")
+        if markdown { out.append("") }
+        for n in p.needs { out.append(markdown ? "- \(n)" : "    - \(n)") }
+        out.append("")
+        out.append(markdown ? "Steps run one after another: TIME_WAIT left by a step still holds ports in the next, as under sustained load."
+                            : "  steps run one after another: TIME_WAIT left by a step still holds ports in the next, as under sustained load")
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    static func describe(_ limit: String?) -> String {
+        switch limit {
+        case "ports": return "the client's ephemeral ports (TIME_WAIT holds them 60 s): the 4-tuple budget"
+        case "accept-queue": return "the server's accept queue (ListenOverflows grew: SYNs dropped)"
+        case "generator": return "the generator itself (it could not keep the schedule)"
+        case "latency": return "latency: connects slowed down before anything failed"
+        case "local-limits": return "this machine's descriptors or buffers"
+        case "server": return "the server or the path (remote failures)"
+        default: return "none found"
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import ArgumentParser
+import Foundation
+import PortstormAnalysis
+import PortstormEngine
+import PortstormProbes
+import PortstormRecord
+import PortstormRender
+import PortstormSystem
+
+struct Plan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Raise the new-connection rate step by step until the knee, and write a capacity report.",
+        discussion: """
+        Runs one bounded step per rate, from --from up to the ceiling --to, and stops at the first
+        step past the knee: failures above --max-failures, connect p99 above --latency-factor times
+        the first step's, or the generator falling behind. Then it says the highest sustainable
+        rate for this source and destination, which limit came first (ports, TIME_WAIT, the
+        server's accept queue, the generator), and what --target-rate would need.
+
+        Examples:
+          portstorm plan 127.0.0.1:8080 --from 200 --to 5k
+          portstorm plan 127.0.0.1:8080 --from 100 --to 2k --step 100 --step-duration 3s --report plan.md
+        """
+    )
+
+    @Argument(help: "The target, HOST:PORT.")
+    var target: String
+
+    @Option(help: ArgumentHelp("First rate, new connections per second.", valueName: "n"))
+    var from: String = "100"
+
+    @Option(help: ArgumentHelp("Ceiling: the highest rate tried.", valueName: "n"))
+    var to: String
+
+    @Option(help: ArgumentHelp("Add this much per step (default: multiply by --factor).", valueName: "n"))
+    var step: String?
+
+    @Option(help: ArgumentHelp("Multiply the rate by this per step.", valueName: "x"))
+    var factor: Double = 1.5
+
+    @Option(name: .customLong("step-duration"), help: ArgumentHelp("Length of each step.", valueName: "time"))
+    var stepDuration: String = "5s"
+
+    @Option(name: .customLong("max-failures"), help: ArgumentHelp("Failure share that marks the knee (1%, 0.5%).", valueName: "pct"))
+    var maxFailures: String = "1%"
+
+    @Option(name: .customLong("latency-factor"), help: ArgumentHelp("Connect p99 growth that marks the knee.", valueName: "x"))
+    var latencyFactor: Double = 3
+
+    @Option(name: .customLong("target-rate"), help: ArgumentHelp("The rate to plan for (default: the ceiling).", valueName: "n"))
+    var targetRate: String?
+
+    @Option(name: [.short, .customLong("concurrency")], help: ArgumentHelp("Cap on attempts in flight.", valueName: "n"))
+    var concurrency: String = "1000"
+
+    @Option(help: "Who closes first.")
+    var close: CloseMode = .client
+
+    @Option(name: .customLong("protocol"), help: "What to speak once connected.")
+    var wireProtocol: WireProtocol = .tcp
+
+    @Option(help: ArgumentHelp("Request path (http).", valueName: "path"))
+    var path: String = "/"
+
+    @Option(help: ArgumentHelp("Source addresses, as for run.", valueName: "ips"))
+    var source: [String] = []
+
+    @Option(name: .customLong("local-ports"), help: ArgumentHelp("Per-socket port range, as for run.", valueName: "lo-hi"))
+    var localPorts: String?
+
+    @Option(name: .customLong("connect-timeout"), help: ArgumentHelp("The run's own connect deadline.", valueName: "time"))
+    var connectTimeout: String = "2s"
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the plan (JSON) here.", valueName: "file"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Write the capacity report here (Markdown if .md, else text).", valueName: "file"))
+    var report: String?
+
+    static let maxSteps = 40
+
+    func run() throws {
+        let rates: [Double], seconds: Double, rule: KneeRule, target: Double, base: RunConfig
+        do throws(InputError) {
+            let lo = try InputParsing.amount(from, option: "--from"), hi = try InputParsing.amount(to, option: "--to")
+            guard lo <= hi else { throw InputError("--from \(from) is above --to \(to)") }
+            let add = try step.map { (t) throws(InputError) in try InputParsing.amount(t, option: "--step") }
+            guard add != nil || factor > 1.01 else { throw InputError("--factor must be above 1 (or give --step)") }
+            rates = Plan.ramp(from: lo, to: hi, step: add, factor: factor)
+            guard rates.count <= Plan.maxSteps else {
+                throw InputError("that ramp has \(rates.count) steps; at most \(Plan.maxSteps): raise --step or --factor")
+            }
+            seconds = try InputParsing.duration(stepDuration, option: "--step-duration")
+            guard seconds <= 600 else { throw InputError("--step-duration is at most 10m") }
+            let pct = maxFailures.hasSuffix("%") ? String(maxFailures.dropLast()) : maxFailures
+            guard let share = Double(pct), share >= 0, share < 100 else {
+                throw InputError("--max-failures '\(maxFailures)' is not a percentage like 1% or 0.5%")
+            }
+            guard latencyFactor > 1 else { throw InputError("--latency-factor must be above 1") }
+            rule = KneeRule(maxFailureShare: share / 100, latencyFactor: latencyFactor)
+            target = try targetRate.map { (t) throws(InputError) in try InputParsing.amount(t, option: "--target-rate") } ?? hi
+            let ct = try InputParsing.duration(connectTimeout, option: "--connect-timeout")
+            base = RunConfig(target: self.target, rate: lo,
+                             concurrency: try InputParsing.count(concurrency, option: "--concurrency", max: 4e6),
+                             durationSeconds: seconds, connectTimeoutMs: max(1, Int(ct * 1000)), close: close,
+                             wireProtocol: wireProtocol, path: path, sources: source,
+                             localPorts: try localPorts.map { (t) throws(InputError) in try InputParsing.portRange(t) })
+        } catch {
+            Terminal.fail(error.message, code: ExitStatus.usage)
+        }
+        let firstPlan: RunPlan
+        switch RunPlan.make(base) {
+        case .success(let p): firstPlan = p
+        case .failure(let e): Terminal.fail(e.message, code: ExitStatus.usage)
+        }
+        Terminal.out("portstorm plan: \(self.target) -> \(firstPlan.target), \(rates.count) steps of \(Format.seconds(seconds)) "
+                     + "(\(Format.rate(rates.first!))/s to \(Format.rate(rates.last!))/s), at most \(Format.seconds(Double(rates.count) * seconds)) plus drains\n")
+
+        let control = RunControl()
+        let signals = SignalWatch(control: control) { _ in Terminal.err("\nstopping the plan after this step\n") }
+        defer { signals.cancel() }
+        var steps: [PlanStep] = []
+        var system: SystemSnapshot?
+        for rate in rates {
+            var config = base
+            config.rate = rate
+            guard case .success(let plan) = RunPlan.make(config) else { break }
+            let record: RunRecord
+            do {
+                record = try Engine.run(plan, control: control, observer: KernelObserver(target: plan.target, localPorts: config.localPorts))
+            } catch {
+                Terminal.fail(error.description, code: ExitStatus.unavailable)
+            }
+            system = system ?? record.system
+            let s = PlanStep(record)
+            steps.append(s)
+            Terminal.out("  " + PlanText.stepLine(steps.count - 1, s) + "\n")
+            if control.level > 0 || CapacityPlan.knee(steps, rule: rule) != nil { break }
+        }
+        guard let system, !steps.isEmpty else { Terminal.fail("no step ran", code: ExitStatus.unavailable) }
+        let result = CapacityPlan.make(steps: steps, rule: rule, targetRate: target, system: system, config: base,
+                                       sources: max(1, firstPlan.sources.count))
+        Terminal.out("\n" + PlanText.render(result, target: self.target).split(separator: "\n", omittingEmptySubsequences: false)
+            .drop { !$0.hasPrefix("  highest") && !$0.hasPrefix("  no step") }.joined(separator: "\n"))
+        do {
+            if let output {
+                let e = JSONEncoder()
+                e.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try e.encode(PlanRecord(target: self.target, used: firstPlan.target.description, system: system, plan: result))
+                    .write(to: URL(fileURLWithPath: output), options: .atomic)
+                Terminal.out("  plan: \(output)\n")
+            }
+            if let report {
+                try PlanText.render(result, target: self.target, markdown: ReportFormat.forPath(report) == .markdown)
+                    .write(toFile: report, atomically: true, encoding: .utf8)
+                Terminal.out("  report: \(report)\n")
+            }
+        } catch {
+            Terminal.fail("cannot write: \(error.localizedDescription)", code: ExitStatus.cannotWrite)
+        }
+        if control.level > 0 { throw ExitCode(ExitStatus.interrupted) }
+    }
+
+    /// The step rates: additive with --step, else geometric by --factor; the ceiling is always the last.
+    static func ramp(from lo: Double, to hi: Double, step: Double?, factor: Double) -> [Double] {
+        var rates: [Double] = []
+        var r = lo
+        while r < hi * 0.999 && rates.count <= maxSteps {
+            rates.append(r.rounded())
+            r = step.map { r + $0 } ?? r * factor
+        }
+        rates.append(hi.rounded())
+        return rates
+    }
+}
+
+/// `portstorm plan -o FILE`.
+struct PlanRecord: Codable {
+    var schema = "portstorm.plan/1"
+    var target: String
+    var used: String
+    var system: SystemSnapshot
+    var plan: CapacityPlan
+}
