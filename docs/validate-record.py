@@ -15,6 +15,14 @@ schema cannot express (skipped with --schema-only):
   - endedAt >= startedAt; localPorts / ipLocalPortRange have low <= high
   - stopReason `duration` / `connections` matches a configured bound
   - totals.requestedRate equals config.rate; without a rate, delayed and missed are 0
+  - config.threads <= config.concurrency; the "ran N worker threads (asked M)" and
+    "concurrency capped at N (asked M)" notes, when present, agree with config
+  - each census (timeline[].kernel.census): floor(atMs / 1000) is its second's t, atMs is
+    within the run, a `final` census is the last one; each tuple is toward target.used,
+    tuples are sorted by source without repeats, buckets add up to portsInUse (slices no
+    port maps to are 0), portsInUse <= rangeHigh - rangeLow + 1 and <= the sockets counted
+    in states, and rangeLow / rangeHigh / rangeSize are the effective range computed from
+    system and config.localPorts (PortBudget.effectiveRange)
 
 --strict also requires the timeline to account for the totals (per-second attempts,
 ok and failures add up to totals.attempted and totals.outcomes), which holds for records
@@ -23,8 +31,10 @@ written by a run but not for hand-made sample records.
 Exit status: 0 valid, 1 invalid (every problem is printed on stderr), 2 usage or I/O error.
 """
 
+import ipaddress
 import json
 import os
+import re
 import sys
 from datetime import datetime
 
@@ -94,6 +104,86 @@ def parse_date(s):
     return datetime.fromisoformat(s.replace("Z", "+00:00"))
 
 
+def reserved_ports(text):
+    """PortBudget.reservedPorts: "8080,40000-40009" -> [(lo, hi)]; malformed items are ignored."""
+    out = []
+    for item in re.split(r"[,\n ]+", text):
+        ends = [e for e in item.split("-") if e]
+        if not ends or len(ends) > 2 or not all(e.isdigit() and int(e) <= 65535 for e in ends):
+            continue
+        lo, hi = int(ends[0]), int(ends[-1])
+        if lo <= hi:
+            out.append((lo, hi))
+    return out
+
+
+def effective_range(system, local_ports):
+    """PortBudget.effectiveRange: the per-socket range intersected with ip_local_port_range
+    (ignored when they do not overlap), minus ip_local_reserved_ports -> (low, high, size)."""
+    pr = system.get("ipLocalPortRange")
+    lo, hi = (pr[0], pr[-1]) if pr else (32768, 60999)
+    if local_ports and max(lo, local_ports["low"]) <= min(hi, local_ports["high"]):
+        lo, hi = max(lo, local_ports["low"]), min(hi, local_ports["high"])
+    size = hi - lo + 1
+    for a, b in reserved_ports(system.get("ipLocalReservedPorts", "")):
+        a, b = max(a, lo), min(b, hi)
+        if a <= b:
+            size -= b - a + 1
+    return lo, hi, max(0, size)
+
+
+def host_of(used):
+    """target.used (IP:PORT or [IPV6]:PORT) -> IP."""
+    return used[1:used.index("]")] if used.startswith("[") else used.rsplit(":", 1)[0]
+
+
+def census_errors(r):
+    errs = []
+    used_ip = host_of(r["target"]["used"])
+    expected_range = effective_range(r["system"], r["config"].get("localPorts"))
+    censuses = [(i, s["kernel"]["census"]) for i, s in enumerate(r["timeline"]) if "census" in s.get("kernel", {})]
+    for n, (i, c) in enumerate(censuses):
+        where = f"/timeline/{i}/kernel/census"
+        if c["atMs"] // 1000 != r["timeline"][i]["t"]:
+            errs.append(f"{where}/atMs: {c['atMs']} ms is not in second t={r['timeline'][i]['t']}")
+        if c["atMs"] > r["elapsedSeconds"] * 1000 + 0.01:
+            errs.append(f"{where}/atMs: {c['atMs']} ms is after the end of the run ({r['elapsedSeconds']} s)")
+        if c["trigger"] == "final" and n != len(censuses) - 1:
+            errs.append(f"{where}/trigger: 'final' but a later census follows")
+        sources = [t["source"] for t in c["tuples"]]
+        if sources != sorted(sources) or len(set(sources)) != len(sources):
+            errs.append(f"{where}/tuples: sources not sorted or repeated: {sources}")
+        for k, t in enumerate(c["tuples"]):
+            tw = f"{where}/tuples/{k}"
+            if t["destination"] != used_ip or t["port"] != r["target"]["port"]:
+                errs.append(f"{tw}: toward {t['destination']} port {t['port']}, target.used is {r['target']['used']}")
+            try:
+                if ipaddress.ip_address(t["source"]).version != ipaddress.ip_address(t["destination"]).version:
+                    errs.append(f"{tw}: source {t['source']} and destination {t['destination']} differ in family")
+            except ValueError:
+                pass  # the schema reports malformed addresses
+            lo, hi = t["rangeLow"], t["rangeHigh"]
+            if lo > hi:
+                errs.append(f"{tw}: rangeLow {lo} > rangeHigh {hi}")
+                continue
+            span = hi - lo + 1
+            if (lo, hi, t["rangeSize"]) != expected_range:
+                errs.append(f"{tw}: range {lo}-{hi} of {t['rangeSize']} ports, but system and config.localPorts give "
+                            f"{expected_range[0]}-{expected_range[1]} of {expected_range[2]}")
+            if sum(t["buckets"]) != t["portsInUse"]:
+                errs.append(f"{tw}/buckets: add up to {sum(t['buckets'])}, portsInUse is {t['portsInUse']}")
+            if span < len(t["buckets"]):
+                reachable = {o * len(t["buckets"]) // span for o in range(span)}
+                stray = [b for b, v in enumerate(t["buckets"]) if v and b not in reachable]
+                if stray:
+                    errs.append(f"{tw}/buckets: slices {stray} hold ports but no port of {lo}-{hi} maps to them")
+            if t["portsInUse"] > span:
+                errs.append(f"{tw}/portsInUse: {t['portsInUse']} > the {span} ports of {lo}-{hi}")
+            if t["portsInUse"] > sum(t["states"].values()):
+                errs.append(f"{tw}/portsInUse: {t['portsInUse']} > the {sum(t['states'].values())} sockets in states")
+    return errs
+
+
 def invariant_errors(r, strict):
     errs = []
     totals, config = r["totals"], r["config"]
@@ -153,6 +243,17 @@ def invariant_errors(r, strict):
         if late:
             errs.append(f"/timeline/{late[0]}/delayed: not 0 without --rate")
 
+    if config["threads"] > config["concurrency"]:
+        errs.append(f"/config/threads: {config['threads']} > concurrency {config['concurrency']} (no more threads than attempts in flight)")
+    for i, note in enumerate(r["notes"]):
+        m = re.match(r"ran (\d+) worker threads \(asked (\d+)\)", note)
+        if m and (int(m[1]) != config["threads"] or int(m[2]) <= int(m[1])):
+            errs.append(f"/notes/{i}: says {m[1]} threads ran (asked {m[2]}), config.threads is {config['threads']}")
+        m = re.match(r"concurrency capped at (\d+) \(asked (\d+)\)", note)
+        if m and (int(m[1]) != config["concurrency"] or int(m[2]) <= int(m[1])):
+            errs.append(f"/notes/{i}: says concurrency capped at {m[1]} (asked {m[2]}), config.concurrency is {config['concurrency']}")
+    errs += census_errors(r)
+
     if strict:
         tl = r["timeline"]
         n = sum(s["attempts"] for s in tl)
@@ -205,7 +306,11 @@ def main(argv):
 
     errors = schema_errors(record, schema)
     if not errors and "--schema-only" not in flags:
-        errors = invariant_errors(record, strict="--strict" in flags)
+        try:
+            errors = invariant_errors(record, strict="--strict" in flags)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as e:
+            # Only with a SCHEMA looser than run-record.schema.json: a field the checks need is missing or mistyped.
+            errors = [f"(record): cannot check the invariants, the record lacks what they need ({type(e).__name__}: {e})"]
     if errors:
         print(f"{record_path}: INVALID ({len(errors)} problem{'s' if len(errors) != 1 else ''}):", file=sys.stderr)
         for e in errors:

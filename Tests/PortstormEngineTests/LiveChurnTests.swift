@@ -236,4 +236,32 @@ func serve(_ mode: ServerMode, _ ip: String = "127.0.0.1") throws -> TargetServe
         // 1000 slots never fill at 100/s: everything due before the stop started.
         #expect(r.totals.missed == 0)
     }
+
+    @Test func noDescriptorOutlivesARun() throws {
+        func openDescriptors() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1 }
+        let hold = try serve(.hold)
+        defer { hold.stop() }
+        let blackhole = try serve(.blackhole)
+        defer { blackhole.stop() }
+        var c = RunConfig(target: hold.address.description, rate: 200, concurrency: 50, durationSeconds: 0.5)
+        c.close = .client
+        _ = try churn(c)  // warm up whatever the first run allocates once
+        let before = openDescriptors()
+        for _ in 0..<3 { _ = try churn(c) }
+        // Timed-out connects: each attempt's connect and deadline complete in the same batch as the
+        // last close is queued, the case where a queued close could be left unsubmitted.
+        var t = RunConfig(target: blackhole.address.description, concurrency: 5, durationSeconds: 30, connections: 5)
+        t.connectTimeoutMs = 200
+        #expect(try churn(t).totals.outcomes[.connectTimeout] == 5)
+        #expect(openDescriptors() == before, "after timed-out connects: \(before) before, \(openDescriptors()) after")
+        // The same with attempts cancelled by a forced stop (second Ctrl-C).
+        c.close = .server
+        c.responseTimeoutMs = 60_000
+        let control = RunControl()
+        let stopper = OSThread { usleep(300_000); control.requestStop(); control.escalate() }
+        let r = try Engine.run(try RunPlan.make(c).get(), control: control)
+        stopper.join()
+        #expect(r.totals.inFlightAtEnd > 0)
+        #expect(openDescriptors() == before, "descriptors leaked: \(before) before, \(openDescriptors()) after")
+    }
 }
