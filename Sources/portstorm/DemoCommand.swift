@@ -8,8 +8,8 @@ struct Demo: ParsableCommand {
         abstract: "Churn against a built-in HTTP target on loopback for a few seconds and report.",
         discussion: """
         Starts `serve --mode http` on 127.0.0.1 (a free port), runs HTTP churn against it
-        (GET with Connection: close, a new connection each time) and prints the summary.
-        Nothing leaves this machine.
+        (GET with Connection: close, a new connection each time), prints the summary and what it
+        means, and writes the record and an HTML report (demo-report.html). Nothing leaves this machine.
 
         Example:
           portstorm demo --duration 3s -o demo-run.json
@@ -45,7 +45,7 @@ struct Demo: ParsableCommand {
         Terminal.out("demo: built-in http target on \(server.address); \(Int(seconds))s of HTTP churn, concurrency \(c)\n\n")
         let config = RunConfig(target: server.address.description, concurrency: c, durationSeconds: seconds,
                                close: .server, wireProtocol: .http)
-        let status = RunExecution(output: output, report: nil, quiet: false, observe: true).execute(config)
+        let status = RunExecution(output: output, report: "demo-report.html", quiet: false, observe: true, explain: true).execute(config)
         if status != 0 { throw ExitCode(status) }
     }
 }

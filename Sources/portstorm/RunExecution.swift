@@ -15,6 +15,8 @@ struct RunExecution {
     let quiet: Bool
     /// Sample the kernel beside the run (PortstormProbes.KernelObserver).
     let observe: Bool
+    /// Print every finding after the summary, not only warnings and problems.
+    var explain = false
 
     /// Returns the process exit status.
     func execute(_ config: RunConfig) -> Int32 {
@@ -66,6 +68,9 @@ struct RunExecution {
         }
 
         Terminal.out(SummaryText.render(record))
+        // Why, in brief: the findings worth a warning (all of them with --explain, as the demo does).
+        let findings = RunAnalysis.analyze(record).findings.filter { explain || $0.severity >= .warning }
+        if !findings.isEmpty { Terminal.out("\n" + FindingsText.render(findings).joined(separator: "\n") + "\n") }
         if let output {
             do {
                 try write(record, to: output)
