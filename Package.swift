@@ -49,7 +49,7 @@ let package = Package(
         // Built-in target servers.
         .target(
             name: "PortstormLab",
-            dependencies: ["PortstormSystem"]
+            dependencies: ["PortstormSystem", "PortstormEngine"]
         ),
         // Record -> findings: pure functions (preflight now; the reporter's analysis next).
         .target(

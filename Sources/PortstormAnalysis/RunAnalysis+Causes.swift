@@ -31,6 +31,17 @@ extension RunAnalysis {
         "not: tcp_tw_recycle (removed in Linux 4.12), nor tcp_fin_timeout (it does not shorten TIME_WAIT)",
     ]
 
+    /// How clients name the mismatch: "unexpected response code" when an HTTP answer came back,
+    /// "invalid HTTP response" when what came back is not HTTP at all.
+    static func mismatchKind(_ sample: String, _ proto: WireProtocol) -> String {
+        guard proto != .tcp else { return "unexpected answer" }
+        if sample.hasPrefix("HTTP/1."), sample.count >= 12 {
+            let code = sample.dropFirst(9).prefix(3)
+            return proto == .ws ? "unexpected response code \(code) (a WebSocket upgrade answers 101)" : "HTTP status \(code)"
+        }
+        return "invalid HTTP response (not HTTP: a raw TCP, TLS or other service?)"
+    }
+
     static func cause(_ o: Onset, _ r: RunRecord, _ cap: CapacityModel) -> Finding {
         let name = o.outcome
         var ev = ["\(o.count) attempts (\(share(o.count, r))) ended \(name), \(when(o))"]
@@ -115,7 +126,11 @@ extension RunAnalysis {
                            advice: ["lower --concurrency, or look at net.ipv4.tcp_mem and memory pressure"])
 
         case "protocol_mismatch":
-            ev.append("connected, but the answer was not \(r.config.wireProtocol == .http ? "an HTTP/1.x status line" : "the expected text")")
+            let expected = ["http": "an HTTP/1.x status line", "ws": "a WebSocket upgrade (101 with the right Sec-WebSocket-Accept)"]
+            ev.append("connected, but the answer was not \(expected[r.config.wireProtocol.rawValue] ?? "the expected text")")
+            for sample in r.totals.mismatchSamples {
+                ev.append(mismatchKind(sample, r.config.wireProtocol) + ": the answer began \"\(sample)\"")
+            }
             return Finding(.problem, "protocol", "client and server speak different protocols", evidence: ev, advice: [
                 "check that the port serves what the client speaks (an HTTP client on a raw TCP or TLS port, a WebSocket handshake to a plain HTTP service)",
                 "a proxy in the way can answer in its own protocol",

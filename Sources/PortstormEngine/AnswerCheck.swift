@@ -4,6 +4,9 @@ enum AnswerCheck: Sendable {
     case httpStatusLine
     /// The answer must contain these bytes within the first `headCapacity` bytes.
     case contains([UInt8])
+    /// A WebSocket opening handshake answer: `HTTP/1.1 101` and this Sec-WebSocket-Accept value,
+    /// before the blank line that ends the headers.
+    case webSocket(accept: [UInt8])
 
     enum Verdict: Equatable { case needMore, valid, invalid }
 
@@ -12,6 +15,7 @@ enum AnswerCheck: Sendable {
         switch self {
         case .httpStatusLine: return 64
         case .contains(let needle): return max(1024, needle.count)
+        case .webSocket: return 1024
         }
     }
 
@@ -24,6 +28,14 @@ enum AnswerCheck: Sendable {
         case .contains(let needle):
             if AnswerCheck.find(needle, in: head) { return .valid }
             return eof || head.count >= headCapacity ? .invalid : .needMore
+        case .webSocket(let accept):
+            let status = AnswerCheck.statusLine(head)
+            if status != .valid { return status == .needMore && !eof ? .needMore : .invalid }
+            // "HTTP/1.x 101": anything else (200, 400, 426...) is not an upgrade.
+            if !(head[9] == 0x31 && head[10] == 0x30 && head[11] == 0x31) { return .invalid }
+            let end = AnswerCheck.find(Array("\r\n\r\n".utf8), in: head)
+            if !end { return eof || head.count >= headCapacity ? .invalid : .needMore }
+            return AnswerCheck.find(Array("Sec-WebSocket-Accept: ".utf8) + accept, in: head) ? .valid : .invalid
         }
     }
 

@@ -30,8 +30,15 @@ public enum Engine {
         if let range = plan.config.localPorts { notes += try checkLocalPorts(range, family: plan.target) }
 
         var config = plan.config
-        let limit = ResourceLimits.raiseOpenFiles(to: UInt64(config.concurrency) + descriptorHeadroom)
-        if limit.soft < UInt64(config.concurrency) + descriptorHeadroom {
+        let limit: ResourceLimits.OpenFiles
+        if let asked = config.openFiles {
+            // Reproducing EMFILE: the limit is the user's, and the concurrency is not capped to fit it.
+            limit = ResourceLimits.setOpenFiles(soft: UInt64(asked))
+            notes.append("RLIMIT_NOFILE set to \(limit.soft) for this run (--open-files); concurrency not capped to fit it")
+        } else {
+            limit = ResourceLimits.raiseOpenFiles(to: UInt64(config.concurrency) + descriptorHeadroom)
+        }
+        if config.openFiles == nil, limit.soft < UInt64(config.concurrency) + descriptorHeadroom {
             let capped = max(1, Int(limit.soft) - Int(descriptorHeadroom))
             notes.append("concurrency capped at \(capped) (asked \(config.concurrency)): the open-file limit (RLIMIT_NOFILE) is \(limit.soft) and could not be raised; raise it with ulimit -n, or run as root")
             config.concurrency = capped
@@ -119,6 +126,7 @@ public enum Engine {
             target: plan.target,
             sources: plan.sources,
             localPorts: config.localPorts.map { $0.low...$0.high },
+            bindBeforeConnect: config.bindBeforeConnect,
             close: config.close,
             payload: plan.payload,
             check: plan.check,

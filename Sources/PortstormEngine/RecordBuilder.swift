@@ -29,9 +29,12 @@ struct RecordBuilder {
         let activeSeconds = max(Double(stoppedAt &- startNs) / 1e9, 1e-3)
         let reason: StopReason = results.contains { $0.reason == .interrupted } ? .interrupted
             : results.contains { $0.reason == .duration } ? .duration : .connections
-        let totals = Totals(attempted: attempted, inFlightAtEnd: inFlight, outcomes: outcomes, delayed: delayed,
+        var samples: [String] = []
+        for r in results { for m in r.stats.mismatchSamples where !samples.contains(m) && samples.count < 5 { samples.append(m) } }
+        var totals = Totals(attempted: attempted, inFlightAtEnd: inFlight, outcomes: outcomes, delayed: delayed,
                             delayThresholdMs: Double(WorkerPlan.delayThresholdNs) / 1e6, requestedRate: config.rate,
                             achievedRate: (Double(attempted) / activeSeconds * 10).rounded() / 10, missed: missed)
+        totals.mismatchSamples = samples
         let elapsed = Double(endNs &- startNs) / 1e9
         return RunRecord(
             tool: ToolInfo(version: PortstormVersion.current),

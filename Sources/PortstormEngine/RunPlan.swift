@@ -52,8 +52,14 @@ public struct RunPlan: Sendable {
         if let r = config.localPorts, !(r.low >= 1 && r.low <= r.high) {
             throw InputError("--local-ports \(r) is not a range LO-HI with 1 <= LO <= HI <= 65535")
         }
-        if config.wireProtocol == .http && (config.send != nil || config.expect != nil) {
-            throw InputError("--send and --expect go with --protocol tcp; --protocol http sends its own GET (use --path)")
+        if config.wireProtocol != .tcp && (config.send != nil || config.expect != nil) {
+            throw InputError("--send and --expect go with --protocol tcp; --protocol \(config.wireProtocol.rawValue) sends its own request (use --path)")
+        }
+        if let n = config.openFiles, !(n >= 8 && n <= 100_000_000) {
+            throw InputError("--open-files must be between 8 and 100000000, not \(n)")
+        }
+        if config.bindBeforeConnect && config.sources.isEmpty {
+            throw InputError("--bind-before-connect needs --source (it changes how source addresses are bound)")
         }
         if !config.path.hasPrefix("/") || config.path.contains(where: { $0 == "\r" || $0 == "\n" || $0 == " " }) {
             throw InputError("--path must start with '/' and contain no spaces or line breaks")
@@ -85,6 +91,10 @@ public struct RunPlan: Sendable {
         case .http:
             payload = Payload.httpGet(path: config.path, host: hp.host, port: hp.port)
             check = .httpStatusLine
+        case .ws:
+            let key = WebSocketHandshake.makeKey()
+            payload = WebSocketHandshake.request(path: config.path, host: hp.host, port: hp.port, key: key)
+            check = .webSocket(accept: Array(WebSocketHandshake.accept(for: key).utf8))
         case .tcp:
             payload = config.send.map(Payload.unescaped)
             check = config.expect.map { .contains(Payload.unescaped($0)) }

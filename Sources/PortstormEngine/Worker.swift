@@ -202,7 +202,10 @@ final class Worker {
         var rc: Int32 = 0
         if plan.close == .rst { rc = Socket.setAbortiveClose(fd) }
         if rc == 0, let range = plan.localPorts { rc = Socket.setLocalPortRange(fd, range) }
-        if rc == 0, !plan.sources.isEmpty { rc = Socket.bindSource(fd, plan.sources[sourceIndex]) }
+        if rc == 0, !plan.sources.isEmpty {
+            let source = plan.sources[sourceIndex]
+            rc = plan.bindBeforeConnect ? Socket.bind(fd, source) : Socket.bindSource(fd, source)
+        }
         if rc != 0 {
             Socket.close(fd)
             stats.finished(Outcome(errno: -rc))
@@ -319,6 +322,7 @@ final class Worker {
         case .needMore:
             receive(i)
         case .invalid:
+            stats.noteMismatch(head)
             finish(i, .protocolMismatch)
         case .valid:
             if plan.close == .server && res > 0 {

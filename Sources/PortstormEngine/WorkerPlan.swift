@@ -18,6 +18,8 @@ struct WorkerPlan: Sendable {
     var target: SocketAddress
     var sources: [SocketAddress]
     var localPorts: ClosedRange<UInt16>?
+    /// bind(source, 0) without IP_BIND_ADDRESS_NO_PORT.
+    var bindBeforeConnect: Bool
     var close: CloseMode
     var payload: [UInt8]?
     var check: AnswerCheck?

@@ -1,3 +1,4 @@
+import Foundation
 import PortstormRecord
 
 /// One second of one worker, kept until the workers' timelines are merged.
@@ -22,6 +23,8 @@ struct WorkerStats: Sendable {
     var outcomes = OutcomeCounts()
     var connectLatency = LatencyHistogram()
     var timeline: [WorkerSecond] = []
+    /// The first bytes of the first few answers judged a protocol mismatch (printable, escaped).
+    var mismatchSamples: [String] = []
 
     // The second being filled.
     private var currentT = 0
@@ -71,6 +74,20 @@ struct WorkerStats: Sendable {
             secLatency.reset()
             currentT += 1
         }
+    }
+
+    /// Keeps what a mismatched answer started with (rare: allocation here is fine).
+    mutating func noteMismatch(_ head: UnsafeRawBufferPointer) {
+        guard mismatchSamples.count < 3 else { return }
+        let text = head.prefix(64).map { b -> String in
+            switch b {
+            case 0x0D: return "\\r"
+            case 0x0A: return "\\n"
+            case 0x20...0x7E: return String(UnicodeScalar(b))
+            default: return String(format: "\\x%02x", b)
+            }
+        }.joined()
+        if !mismatchSamples.contains(text) { mismatchSamples.append(text.isEmpty ? "(nothing before the close)" : text) }
     }
 
     var live: LiveStatus {

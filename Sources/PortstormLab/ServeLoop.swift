@@ -11,6 +11,9 @@ final class ServeLoop: @unchecked Sendable {
     /// Per connection (by fd): progress toward the blank line that ends an HTTP request's headers.
     private var headerProgress: [UInt8] = []
     private var connections = Set<Int32>()
+    /// Per connection (by fd), the request bytes of a WebSocket handshake read so far.
+    private var handshakes: [Int32: [UInt8]] = [:]
+    private var lastSlowAccept: UInt64 = 0
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     private static let response: [UInt8] = Array(
         "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n".utf8)
@@ -26,6 +29,11 @@ final class ServeLoop: @unchecked Sendable {
     func run() {
         if mode != .blackhole { poller.watch(listener) }
         while !state.stopping.load(ordering: .relaxed) {
+            if mode == .slowAccept {
+                slowAccept()
+                poller.wait(timeoutMs: 10) { _ in }
+                continue
+            }
             poller.wait(timeoutMs: 50) { fd in
                 if fd == listener { acceptAll() } else { readable(fd) }
             }
@@ -48,10 +56,24 @@ final class ServeLoop: @unchecked Sendable {
                 track(fd)
                 // The request is often there already: answer without a trip through epoll.
                 if !serveHTTP(fd) { poller.watch(fd) }
-            case .hold, .echo:
+            case .hold, .echo, .ws:
                 track(fd)
                 poller.watch(fd)
+            case .slowAccept:
+                Socket.close(fd)
             }
+        }
+    }
+
+    /// One accept every 50 ms at most, closed at once: the queue behind it overflows under load.
+    private func slowAccept() {
+        let now = monotonicNanos()
+        guard now &- lastSlowAccept >= 50_000_000 else { return }
+        let fd = Socket.accept(listener)
+        if fd >= 0 {
+            state.accepted.add(1, ordering: .relaxed)
+            Socket.close(fd)
+            lastSlowAccept = now
         }
     }
 
@@ -66,6 +88,7 @@ final class ServeLoop: @unchecked Sendable {
 
     private func drop(_ fd: Int32) {
         connections.remove(fd)
+        handshakes[fd] = nil
         state.open.subtract(1, ordering: .relaxed)
         Socket.close(fd)
     }
@@ -84,8 +107,26 @@ final class ServeLoop: @unchecked Sendable {
             } else if n == 0 || n != -Int(EAGAIN) {
                 drop(fd)
             }
-        case .acceptClose, .blackhole:
+        case .ws:
+            serveWebSocket(fd)
+        case .acceptClose, .blackhole, .slowAccept:
             drop(fd)
+        }
+    }
+
+    /// Reads the handshake; once the headers are in, answers 101 with Sec-WebSocket-Accept (or 400
+    /// without a key) and then holds the connection until the client closes it.
+    private func serveWebSocket(_ fd: Int32) {
+        let n = Socket.receive(fd, buffer, wait: false)
+        if n == -Int(EAGAIN) { return }
+        if n <= 0 { drop(fd); return }
+        guard var request = handshakes[fd] ?? (connections.contains(fd) ? [] : nil) else { return }
+        if request.count < 8192 && !WebSocketServerSide.answered(request) {
+            request += buffer[0..<n]
+            handshakes[fd] = request
+            guard let reply = WebSocketServerSide.reply(to: request) else { return }
+            reply.withUnsafeBytes { _ = Socket.send(fd, $0) }
+            handshakes[fd] = [0x01]  // answered: later bytes (frames) are read and ignored
         }
     }
 

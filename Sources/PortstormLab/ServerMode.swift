@@ -11,6 +11,11 @@ public enum ServerMode: String, CaseIterable, Sendable {
     /// Listen with backlog 0 and never accept; the queue is pre-filled so every SYN is dropped
     /// and clients' connects time out.
     case blackhole
+    /// Answer a WebSocket opening handshake (101 with Sec-WebSocket-Accept), then hold.
+    case ws
+    /// A backlog of 4 accepted 20 times a second, then closed: under load the accept queue
+    /// overflows, SYNs are dropped (ListenOverflows) and clients retry after 1 s, 3 s, ...
+    case slowAccept = "slow-accept"
 
     public var summary: String {
         switch self {
@@ -19,6 +24,8 @@ public enum ServerMode: String, CaseIterable, Sendable {
         case .http: return "answer HTTP/1.1 200, then close"
         case .echo: return "echo what arrives"
         case .blackhole: return "never accept: SYNs are dropped, connects time out"
+        case .ws: return "answer a WebSocket handshake, then hold"
+        case .slowAccept: return "accept 20 a second from a backlog of 4: SYNs dropped under load"
         }
     }
 }

@@ -14,7 +14,7 @@ public final class TargetServer: Sendable {
     /// Binds, listens and starts serving. Port 0 picks a free port (see `address`).
     public static func start(mode: ServerMode, listen: SocketAddress) throws(SystemError) -> TargetServer {
         ResourceLimits.raiseOpenFiles(to: 1 << 20)
-        let backlog: Int32 = mode == .blackhole ? 0 : 65_535
+        let backlog: Int32 = mode == .blackhole ? 0 : mode == .slowAccept ? 4 : 65_535
         let fd = try Socket.listener(listen, backlog: backlog, nonBlocking: true)
         guard let bound = Socket.localAddress(fd) else {
             Socket.close(fd)

@@ -14,6 +14,9 @@ public enum WireProtocol: String, Codable, Sendable, CaseIterable {
     case tcp
     /// One `GET` with `Connection: close`; the answer must start with a well-formed status line.
     case http
+    /// A WebSocket opening handshake (RFC 6455); the answer must be `101` with the right
+    /// Sec-WebSocket-Accept.
+    case ws
 }
 
 /// An inclusive range of local ports, as `--local-ports LO-HI` gives it.
@@ -53,6 +56,11 @@ public struct RunConfig: Codable, Sendable, Equatable {
     public var localPorts: PortRange?
     /// Worker threads, one ring each.
     public var threads: Int
+    /// Bind source addresses without IP_BIND_ADDRESS_NO_PORT (bind picks the port, exclusively):
+    /// the old way, kept to reproduce EADDRINUSE.
+    public var bindBeforeConnect: Bool = false
+    /// Set RLIMIT_NOFILE to this for the run and do not cap the concurrency (to reproduce EMFILE).
+    public var openFiles: Int?
 
     public init(target: String, rate: Double? = nil, concurrency: Int = 100, durationSeconds: Double? = 10,
                 connections: Int? = nil, connectTimeoutMs: Int = 2000, responseTimeoutMs: Int = 5000,
@@ -78,6 +86,48 @@ public struct RunConfig: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case target, rate, concurrency, durationSeconds, connections, connectTimeoutMs, responseTimeoutMs
-        case close, wireProtocol = "protocol", send, expect, path, sources, localPorts, threads
+        case close, wireProtocol = "protocol", send, expect, path, sources, localPorts, threads, bindBeforeConnect, openFiles
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        target = try c.decode(String.self, forKey: .target)
+        rate = try c.decodeIfPresent(Double.self, forKey: .rate)
+        concurrency = try c.decode(Int.self, forKey: .concurrency)
+        durationSeconds = try c.decodeIfPresent(Double.self, forKey: .durationSeconds)
+        connections = try c.decodeIfPresent(Int.self, forKey: .connections)
+        connectTimeoutMs = try c.decode(Int.self, forKey: .connectTimeoutMs)
+        responseTimeoutMs = try c.decode(Int.self, forKey: .responseTimeoutMs)
+        close = try c.decode(CloseMode.self, forKey: .close)
+        wireProtocol = try c.decode(WireProtocol.self, forKey: .wireProtocol)
+        send = try c.decodeIfPresent(String.self, forKey: .send)
+        expect = try c.decodeIfPresent(String.self, forKey: .expect)
+        path = try c.decode(String.self, forKey: .path)
+        sources = try c.decode([String].self, forKey: .sources)
+        localPorts = try c.decodeIfPresent(PortRange.self, forKey: .localPorts)
+        threads = try c.decode(Int.self, forKey: .threads)
+        bindBeforeConnect = try c.decodeIfPresent(Bool.self, forKey: .bindBeforeConnect) ?? false
+        openFiles = try c.decodeIfPresent(Int.self, forKey: .openFiles)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(target, forKey: .target)
+        try c.encodeIfPresent(rate, forKey: .rate)
+        try c.encode(concurrency, forKey: .concurrency)
+        try c.encodeIfPresent(durationSeconds, forKey: .durationSeconds)
+        try c.encodeIfPresent(connections, forKey: .connections)
+        try c.encode(connectTimeoutMs, forKey: .connectTimeoutMs)
+        try c.encode(responseTimeoutMs, forKey: .responseTimeoutMs)
+        try c.encode(close, forKey: .close)
+        try c.encode(wireProtocol, forKey: .wireProtocol)
+        try c.encodeIfPresent(send, forKey: .send)
+        try c.encodeIfPresent(expect, forKey: .expect)
+        try c.encode(path, forKey: .path)
+        try c.encode(sources, forKey: .sources)
+        try c.encodeIfPresent(localPorts, forKey: .localPorts)
+        try c.encode(threads, forKey: .threads)
+        if bindBeforeConnect { try c.encode(true, forKey: .bindBeforeConnect) }
+        try c.encodeIfPresent(openFiles, forKey: .openFiles)
     }
 }

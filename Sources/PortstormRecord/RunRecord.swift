@@ -121,6 +121,8 @@ public struct Totals: Codable, Sendable, Equatable {
     /// Attempts the schedule called for before the run stopped but that never started, because the
     /// concurrency cap was full (--rate only).
     public var missed: UInt64
+    /// How the first few answers judged `protocol_mismatch` began (escaped text, at most 64 bytes each).
+    public var mismatchSamples: [String] = []
 
     public init(attempted: UInt64, inFlightAtEnd: UInt64, outcomes: OutcomeCounts, delayed: UInt64 = 0,
                 delayThresholdMs: Double = 10, requestedRate: Double? = nil, achievedRate: Double, missed: UInt64 = 0) {
@@ -144,6 +146,7 @@ public struct Totals: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case attempted, inFlightAtEnd, outcomes, causes, delayed, delayThresholdMs, requestedRate, achievedRate, missed
+        case mismatchSamples
     }
 
     public init(from decoder: Decoder) throws {
@@ -156,6 +159,7 @@ public struct Totals: Codable, Sendable, Equatable {
         requestedRate = try c.decodeIfPresent(Double.self, forKey: .requestedRate)
         achievedRate = try c.decode(Double.self, forKey: .achievedRate)
         missed = try c.decodeIfPresent(UInt64.self, forKey: .missed) ?? 0
+        mismatchSamples = try c.decodeIfPresent([String].self, forKey: .mismatchSamples) ?? []
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -169,6 +173,7 @@ public struct Totals: Codable, Sendable, Equatable {
         try c.encodeIfPresent(requestedRate, forKey: .requestedRate)
         try c.encode(achievedRate, forKey: .achievedRate)
         try c.encode(missed, forKey: .missed)
+        if !mismatchSamples.isEmpty { try c.encode(mismatchSamples, forKey: .mismatchSamples) }
     }
 }
 

@@ -31,4 +31,15 @@ public enum ResourceLimits {
         _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &r)
         return openFiles()
     }
+
+    /// Sets the soft limit (down or up to the hard limit); returns the limit in force afterwards.
+    @discardableResult
+    public static func setOpenFiles(soft: UInt64) -> OpenFiles {
+        let now = openFiles()
+        var r = rlimit()
+        r.rlim_cur = rlim_t(min(soft, now.hard))
+        r.rlim_max = rlim_t(now.hard)
+        _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &r)
+        return openFiles()
+    }
 }

@@ -64,6 +64,12 @@ struct Run: ParsableCommand {
             help: ArgumentHelp("Ephemeral ports for every socket (IP_LOCAL_PORT_RANGE, Linux 6.3+).", valueName: "lo-hi"))
     var localPorts: String?
 
+    @Flag(name: .customLong("bind-before-connect"), help: "Bind --source addresses without IP_BIND_ADDRESS_NO_PORT (reproduces EADDRINUSE).")
+    var bindBeforeConnect = false
+
+    @Option(name: .customLong("open-files"), help: ArgumentHelp("Set RLIMIT_NOFILE to this for the run, uncapped (reproduces EMFILE).", valueName: "n"))
+    var openFiles: String?
+
     @Option(help: ArgumentHelp("Worker threads, one io_uring each.", valueName: "n"))
     var threads: String = "1"
 
@@ -96,7 +102,7 @@ struct Run: ParsableCommand {
         let r = try rate.map { (t) throws(InputError) in try InputParsing.amount(t, option: "--rate") }
         let ct = try InputParsing.duration(connectTimeout, option: "--connect-timeout")
         let rt = try InputParsing.duration(responseTimeout, option: "--response-timeout")
-        return RunConfig(
+        var config = RunConfig(
             target: target, rate: r,
             concurrency: try InputParsing.count(concurrency, option: "--concurrency", max: 4e6),
             durationSeconds: d ?? (n == nil ? 10 : nil), connections: n,
@@ -105,5 +111,8 @@ struct Run: ParsableCommand {
             send: send, expect: expect, path: path, sources: source,
             localPorts: try localPorts.map { (t) throws(InputError) in try InputParsing.portRange(t) },
             threads: try InputParsing.count(threads, option: "--threads", max: 1024))
+        config.bindBeforeConnect = bindBeforeConnect
+        config.openFiles = try openFiles.map { (t) throws(InputError) in try InputParsing.count(t, option: "--open-files", max: 1e8) }
+        return config
     }
 }
