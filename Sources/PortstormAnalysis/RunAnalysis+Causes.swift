@@ -50,6 +50,15 @@ extension RunAnalysis {
         let target = "\(r.target.used)"
 
         switch name {
+        case "eaddrinuse" where !r.sources.isEmpty && r.config.bindBeforeConnect:
+            ev.append("source addresses were bound before connect() without IP_BIND_ADDRESS_NO_PORT (--bind-before-connect)")
+            ev.append("bind(ip, 0) must find a port no socket holds on that address, whatever its destination: ports in TIME_WAIT toward other servers count")
+            ev.append("the limit is this client's, not the server's")
+            return Finding(.problem, "bind-exhaustion", "bind() ran out of ports: a source bound before connect() takes its port exclusively",
+                           evidence: ev, advice: [
+                               "set IP_BIND_ADDRESS_NO_PORT before bind (drop --bind-before-connect): connect() then picks the port, shared across destinations",
+                           ] + Array(portAdvice.prefix(2)))
+
         case "eaddrnotavail", "eaddrinuse":
             let range = PortBudget.effectiveRange(r.system, perSocket: r.config.localPorts)
             ev.append("effective port range \(range.low)-\(range.high): \(range.size) ports per (source, destination, port) tuple, \(cap.tuples) tuple(s)")
