@@ -1,0 +1,51 @@
+import Foundation
+import Glibc
+import PortstormLab
+import PortstormSystem
+import Testing
+
+/// diagnose against the lab set-ups, on loopback.
+@Suite(.serialized) struct DiagnoseTests {
+    func topics(_ target: String) throws -> [String] {
+        let r = try CLIProcess.run(["diagnose", target, "--json", "--timeout", "500ms"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try #require(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        return (object["findings"] as? [[String: Any]] ?? []).compactMap { $0["topic"] as? String }
+    }
+
+    func serve(_ mode: ServerMode) throws -> TargetServer {
+        try TargetServer.start(mode: mode, listen: SocketAddress(ip: "127.0.0.1", port: 0)!)
+    }
+
+    @Test func loopbackOnlyServer() throws {
+        let s = try serve(.acceptClose)
+        defer { s.stop() }
+        #expect(try topics("127.0.0.2:\(s.address.port)").first == "bound-elsewhere")
+    }
+
+    @Test func nothingListening() throws {
+        let fd = Socket.tcp(domain: AF_INET)
+        defer { Socket.close(fd) }
+        _ = Socket.bind(fd, SocketAddress(ip: "127.0.0.1", port: 0)!)
+        let port = try #require(Socket.localAddress(fd)).port
+        #expect(try topics("127.0.0.1:\(port)").first == "refused")
+    }
+
+    @Test func webSocketToPlainHTTPAndHTTPToRawTCP() throws {
+        let http = try serve(.http), echo = try serve(.echo)
+        defer { http.stop(); echo.stop() }
+        let h = try topics(http.address.description)
+        #expect(h.first == "protocol" && h.contains("speaks-http"))
+        #expect(try topics(echo.address.description).first == "protocol")
+    }
+
+    @Test func aFullAcceptQueue() throws {
+        let s = try serve(.blackhole)
+        defer { s.stop() }
+        #expect(try topics(s.address.description).first == "accept-queue")
+    }
+
+    @Test func anUnresolvableName() throws {
+        #expect(try topics("no-such-host.invalid:80") == ["resolve"])
+    }
+}
