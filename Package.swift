@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // liburing through pkg-config (Debian: liburing-dev).
@@ -67,6 +68,7 @@ let package = Package(
                 "PortstormAnalysis", "PortstormEngine", "PortstormLab", "PortstormProbes", "PortstormRecord", "PortstormRender",
                 "PortstormSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         // Literal records shared by the tests.

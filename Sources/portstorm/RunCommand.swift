@@ -21,7 +21,10 @@ struct Run: ParsableCommand {
     )
 
     @Argument(help: "The target, HOST:PORT (IPv6 in brackets, as in [::1]:8080).")
-    var target: String
+    var target: String?
+
+    @Option(help: ArgumentHelp("Run a scenario file (YAML, see docs/scenarios.md) instead of flags.", valueName: "file"))
+    var scenario: String?
 
     @Option(help: ArgumentHelp("New connections per second, open loop (500, 20k).", valueName: "n"))
     var rate: String?
@@ -86,6 +89,17 @@ struct Run: ParsableCommand {
     var noObserve = false
 
     func run() throws {
+        if let scenario {
+            let load: [Any?] = [target, rate, duration, connections, close, send, expect, localPorts, openFiles]
+            if load.contains(where: { $0 != nil }) || !source.isEmpty {
+                Terminal.fail("--scenario sets the target and the load; only -o, --report and --quiet go with it", code: ExitStatus.usage)
+            }
+            try ScenarioRunner(output: output, report: report, quiet: quiet).run(scenario)
+            return
+        }
+        guard target != nil else {
+            Terminal.fail("give a target (HOST:PORT) or --scenario FILE", code: ExitStatus.usage)
+        }
         let config: RunConfig
         do throws(InputError) {
             config = try makeConfig()
@@ -103,7 +117,7 @@ struct Run: ParsableCommand {
         let ct = try InputParsing.duration(connectTimeout, option: "--connect-timeout")
         let rt = try InputParsing.duration(responseTimeout, option: "--response-timeout")
         var config = RunConfig(
-            target: target, rate: r,
+            target: target ?? "", rate: r,
             concurrency: try InputParsing.count(concurrency, option: "--concurrency", max: 4e6),
             durationSeconds: d ?? (n == nil ? 10 : nil), connections: n,
             connectTimeoutMs: max(1, Int((ct * 1000).rounded())), responseTimeoutMs: max(1, Int((rt * 1000).rounded())),

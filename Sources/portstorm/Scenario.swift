@@ -1,0 +1,79 @@
+import Foundation
+import PortstormRecord
+import PortstormSystem
+import Yams
+
+/// A scenario file (YAML): a lab by name, or a run (with an optional built-in server), or a ramp.
+/// Its keys map one to one onto the command line's flags, so a file is checked exactly as the
+/// same flags typed by hand would be. The format is documented in docs/scenarios.md.
+struct Scenario {
+    enum Kind {
+        case lab(String)
+        /// `portstorm run` arguments, and a built-in server to start first.
+        case run(arguments: [String], serve: (mode: String, listen: String)?)
+        /// `portstorm plan` arguments.
+        case ramp(arguments: [String], serve: (mode: String, listen: String)?)
+    }
+
+    let name: String
+    let description: String
+    let kind: Kind
+
+    static let topKeys: Set<String> = ["name", "description", "lab", "target", "serve", "run", "ramp"]
+    /// Scenario key -> flag of `run` / `plan`.
+    static let runFlags: [String: String] = [
+        "rate": "--rate", "concurrency": "-c", "duration": "-d", "connections": "-n", "connect-timeout": "--connect-timeout",
+        "response-timeout": "--response-timeout", "close": "--close", "protocol": "--protocol", "send": "--send",
+        "expect": "--expect", "path": "--path", "source": "--source", "local-ports": "--local-ports", "threads": "--threads",
+    ]
+    static let rampFlags: [String: String] = [
+        "from": "--from", "to": "--to", "factor": "--factor", "step": "--step", "step-duration": "--step-duration",
+        "max-failures": "--max-failures", "latency-factor": "--latency-factor", "target-rate": "--target-rate",
+        "concurrency": "-c", "close": "--close", "protocol": "--protocol", "path": "--path", "source": "--source",
+        "local-ports": "--local-ports", "connect-timeout": "--connect-timeout",
+    ]
+
+    static func load(_ path: String) throws(InputError) -> Scenario {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw InputError("cannot read scenario \(path)")
+        }
+        let node: Any?
+        do { node = try Yams.load(yaml: text) } catch {
+            let first = "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
+            throw InputError("scenario \(path) is not valid YAML: \(first)")
+        }
+        guard let top = node as? [String: Any] else { throw InputError("scenario \(path) must be a mapping of keys (name, run, ...)") }
+        if let bad = top.keys.first(where: { !topKeys.contains($0) }) {
+            throw InputError("scenario \(path): unknown key '\(bad)' (known: \(topKeys.sorted().joined(separator: ", ")))")
+        }
+        let name = (top["name"] as? String) ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        let description = (top["description"] as? String) ?? ""
+        if let lab = top["lab"] as? String { return Scenario(name: name, description: description, kind: .lab(lab)) }
+
+        var serve: (mode: String, listen: String)?
+        if let s = top["serve"] as? [String: Any] {
+            guard let mode = s["mode"] as? String else { throw InputError("scenario \(path): serve needs a mode") }
+            serve = (mode, (s["listen"].map { "\($0)" }) ?? "127.0.0.1:0")
+        }
+        let target = top["target"].map { "\($0)" }
+        guard target != nil || serve != nil else {
+            throw InputError("scenario \(path) needs a target (HOST:PORT), a serve section, or a lab")
+        }
+        let (section, flags, isRamp): (Any?, [String: String], Bool) =
+            top["ramp"] != nil ? (top["ramp"], rampFlags, true) : (top["run"], runFlags, false)
+        var args: [String] = []
+        if let section {
+            guard let map = section as? [String: Any] else { throw InputError("scenario \(path): '\(isRamp ? "ramp" : "run")' must be a mapping") }
+            for (key, value) in map.sorted(by: { $0.key < $1.key }) {
+                guard let flag = flags[key] else {
+                    throw InputError("scenario \(path): unknown key '\(key)' under \(isRamp ? "ramp" : "run") (known: \(flags.keys.sorted().joined(separator: ", ")))")
+                }
+                for v in (value as? [Any]) ?? [value] { args += [flag, "\(v)"] }
+            }
+        }
+        // The target comes first; "{serve}" (or no target) means the built-in server's address.
+        let kind: Kind = isRamp ? .ramp(arguments: [target ?? "{serve}"] + args, serve: serve)
+                                : .run(arguments: [target ?? "{serve}"] + args, serve: serve)
+        return Scenario(name: name, description: description, kind: kind)
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import PortstormLab
+import Testing
+@testable import portstorm
+
+@Suite(.serialized) struct ScenarioTests {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scenarios").standardized
+
+    static var files: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
+    }
+
+    @Test func everyScenarioParsesAndEveryLabHasOne() throws {
+        #expect(Self.files.count >= 10)
+        var labs = Set<String>()
+        for f in Self.files {
+            let s = try Scenario.load(Self.folder.appendingPathComponent(f).path)
+            let text = try String(contentsOf: Self.folder.appendingPathComponent(f), encoding: .utf8)
+            #expect(text.hasPrefix("# "), "\(f) starts with a comment on what it shows")
+            if case .lab(let name) = s.kind {
+                #expect(LabCatalog.named(name) != nil, "\(f) names an unknown lab")
+                labs.insert(name)
+            }
+        }
+        #expect(labs == Set(LabCatalog.all.map(\.name)), "every lab has a scenario file")
+    }
+
+    func write(_ yaml: String) throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("portstorm-scenario-\(getpid())-\(Int.random(in: 0..<1_000_000)).yaml")
+        try yaml.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    @Test func aScenarioRunsWithItsBuiltInServer() throws {
+        let path = try write("name: tiny\nserve:\n  mode: accept-close\nrun:\n  connections: 300\n  concurrency: 20\n  close: server\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let record = path + ".json"
+        defer { try? FileManager.default.removeItem(atPath: record) }
+        let r = try CLIProcess.run(["run", "--scenario", path, "-o", record, "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: record))) as? [String: Any])
+        #expect(((object["totals"] as? [String: Any])?["outcomes"] as? [String: Int])?["ok"] == 300)
+    }
+
+    @Test(arguments: [
+        ("name: x\nserve:\n  mode: hold\nrun:\n  speed: 5\n", "unknown key 'speed' under run"),
+        ("name: x\nserve:\n  mode: hold\nrun:\n  rate: fast\n", "--rate 'fast' is not a positive number"),
+        ("name: x\nbogus: 1\n", "unknown key 'bogus'"),
+        ("name: x\nrun:\n  rate: 5\n", "needs a target"),
+        ("name: x\nserve:\n  mode: teapot\nrun:\n  connections: 1\n", "unknown serve mode 'teapot'"),
+        ("[1, 2", "is not valid YAML"),
+    ])
+    func aBadScenarioGetsOneLine(yaml: String, fragment: String) throws {
+        let path = try write(yaml)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try CLIProcess.run(["run", "--scenario", path])
+        #expect(r.status == 64, "\(r.stdout) \(r.stderr)")
+        #expect(r.stderr.hasPrefix("portstorm: error: ") && r.stderr.contains(fragment), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+    }
+
+    @Test func aScenarioTakesNoLoadFlags() throws {
+        let r = try CLIProcess.run(["run", "--scenario", "x.yaml", "--rate", "5"])
+        #expect(r.status == 64 && r.stderr.contains("only -o, --report and --quiet go with it"))
+    }
+}
