@@ -73,10 +73,15 @@ enum AnswerCheck: Sendable {
 /// The bytes sent after connecting, if any.
 enum Payload {
     /// `GET path HTTP/1.1` with `Connection: close`.
-    static func httpGet(path: String, host: String, port: UInt16) -> [UInt8] {
-        let hostHeader = port == 80 ? host : (host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
+    static func httpGet(path: String, host: String, port: UInt16, hostHeader override: String? = nil) -> [UInt8] {
+        let hostHeader = override ?? hostValue(host, port)
         let text = "GET \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: portstorm\r\nAccept: */*\r\nConnection: close\r\n\r\n"
         return Array(text.utf8)
+    }
+
+    /// `host:port` as a Host header writes it (no port for 80, brackets for IPv6).
+    static func hostValue(_ host: String, _ port: UInt16) -> String {
+        port == 80 ? host : (host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
     }
 
     /// `--send TEXT`, with the escapes \r, \n, \t and \\ turned into their bytes.

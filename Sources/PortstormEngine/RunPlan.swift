@@ -55,6 +55,12 @@ public struct RunPlan: Sendable {
         if config.wireProtocol != .tcp && (config.send != nil || config.expect != nil) {
             throw InputError("--send and --expect go with --protocol tcp; --protocol \(config.wireProtocol.rawValue) sends its own request (use --path)")
         }
+        if let h = config.hostHeader, h.isEmpty || h.contains(where: { $0 == "\r" || $0 == "\n" || $0 == " " }) {
+            throw InputError("--host must be a host name (optionally :port), without spaces or line breaks")
+        }
+        if config.hostHeader != nil && config.wireProtocol == .tcp {
+            throw InputError("--host goes with --protocol http or ws (it sets the Host header)")
+        }
         if let n = config.openFiles, !(n >= 8 && n <= 100_000_000) {
             throw InputError("--open-files must be between 8 and 100000000, not \(n)")
         }
@@ -89,11 +95,11 @@ public struct RunPlan: Sendable {
         let check: AnswerCheck?
         switch config.wireProtocol {
         case .http:
-            payload = Payload.httpGet(path: config.path, host: hp.host, port: hp.port)
+            payload = Payload.httpGet(path: config.path, host: hp.host, port: hp.port, hostHeader: config.hostHeader)
             check = .httpStatusLine
         case .ws:
             let key = WebSocketHandshake.makeKey()
-            payload = WebSocketHandshake.request(path: config.path, host: hp.host, port: hp.port, key: key)
+            payload = WebSocketHandshake.request(path: config.path, host: hp.host, port: hp.port, key: key, hostHeader: config.hostHeader)
             check = .webSocket(accept: Array(WebSocketHandshake.accept(for: key).utf8))
         case .tcp:
             payload = config.send.map(Payload.unescaped)

@@ -12,8 +12,8 @@ public enum WebSocketHandshake {
     /// The value a server must answer in Sec-WebSocket-Accept for `key`.
     public static func accept(for key: String) -> String { base64(sha1(Array((key + guid).utf8))) }
 
-    static func request(path: String, host: String, port: UInt16, key: String) -> [UInt8] {
-        let hostHeader = port == 80 ? host : (host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
+    static func request(path: String, host: String, port: UInt16, key: String, hostHeader override: String? = nil) -> [UInt8] {
+        let hostHeader = override ?? Payload.hostValue(host, port)
         return Array(("GET \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\nUser-Agent: portstorm\r\n\r\n").utf8)
     }

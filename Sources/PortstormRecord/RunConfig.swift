@@ -61,6 +61,8 @@ public struct RunConfig: Codable, Sendable, Equatable {
     public var bindBeforeConnect: Bool = false
     /// Set RLIMIT_NOFILE to this for the run and do not cap the concurrency (to reproduce EMFILE).
     public var openFiles: Int?
+    /// The Host header of http and ws requests (default: the target as given).
+    public var hostHeader: String?
 
     public init(target: String, rate: Double? = nil, concurrency: Int = 100, durationSeconds: Double? = 10,
                 connections: Int? = nil, connectTimeoutMs: Int = 2000, responseTimeoutMs: Int = 5000,
@@ -87,6 +89,7 @@ public struct RunConfig: Codable, Sendable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case target, rate, concurrency, durationSeconds, connections, connectTimeoutMs, responseTimeoutMs
         case close, wireProtocol = "protocol", send, expect, path, sources, localPorts, threads, bindBeforeConnect, openFiles
+        case hostHeader = "host"
     }
 
     public init(from decoder: Decoder) throws {
@@ -108,6 +111,7 @@ public struct RunConfig: Codable, Sendable, Equatable {
         threads = try c.decode(Int.self, forKey: .threads)
         bindBeforeConnect = try c.decodeIfPresent(Bool.self, forKey: .bindBeforeConnect) ?? false
         openFiles = try c.decodeIfPresent(Int.self, forKey: .openFiles)
+        hostHeader = try c.decodeIfPresent(String.self, forKey: .hostHeader)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -129,5 +133,6 @@ public struct RunConfig: Codable, Sendable, Equatable {
         try c.encode(threads, forKey: .threads)
         if bindBeforeConnect { try c.encode(true, forKey: .bindBeforeConnect) }
         try c.encodeIfPresent(openFiles, forKey: .openFiles)
+        try c.encodeIfPresent(hostHeader, forKey: .hostHeader)
     }
 }

@@ -57,8 +57,11 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("Text the answer must contain in its first KiB (tcp).", valueName: "text"))
     var expect: String?
 
-    @Option(help: ArgumentHelp("Request path (http).", valueName: "path"))
+    @Option(help: ArgumentHelp("Request path (http, ws).", valueName: "path"))
     var path: String = "/"
+
+    @Option(help: ArgumentHelp("Host header (http, ws); default: the target as given.", valueName: "name"))
+    var host: String?
 
     @Option(help: ArgumentHelp("Source addresses: IP,IP,... or A.B.C.D-A.B.C.E (repeatable).", valueName: "ips"))
     var source: [String] = []
@@ -90,7 +93,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         if let scenario {
-            let load: [Any?] = [target, rate, duration, connections, close, send, expect, localPorts, openFiles]
+            let load: [Any?] = [target, rate, duration, connections, close, send, expect, localPorts, openFiles, host]
             if load.contains(where: { $0 != nil }) || !source.isEmpty {
                 Terminal.fail("--scenario sets the target and the load; only -o, --report and --quiet go with it", code: ExitStatus.usage)
             }
@@ -126,6 +129,7 @@ struct Run: ParsableCommand {
             localPorts: try localPorts.map { (t) throws(InputError) in try InputParsing.portRange(t) },
             threads: try InputParsing.count(threads, option: "--threads", max: 1024))
         config.bindBeforeConnect = bindBeforeConnect
+        config.hostHeader = host
         config.openFiles = try openFiles.map { (t) throws(InputError) in try InputParsing.count(t, option: "--open-files", max: 1e8) }
         return config
     }

@@ -50,6 +50,12 @@ import Testing
         let get = String(decoding: Payload.httpGet(path: "/x", host: "::1", port: 8080), as: UTF8.self)
         #expect(get.hasPrefix("GET /x HTTP/1.1\r\nHost: [::1]:8080\r\n"))
         #expect(get.hasSuffix("Connection: close\r\n\r\n"))
+        let named = String(decoding: Payload.httpGet(path: "/", host: "127.0.0.1", port: 8080, hostHeader: "api.example"), as: UTF8.self)
+        #expect(named.contains("\r\nHost: api.example\r\n"))
+        // RFC 6455 section 1.3's own example key and answer.
+        #expect(WebSocketHandshake.accept(for: "dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+        let ws = String(decoding: WebSocketHandshake.request(path: "/chat", host: "h", port: 80, key: "k", hostHeader: nil), as: UTF8.self)
+        #expect(ws.hasPrefix("GET /chat HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n") && ws.contains("Sec-WebSocket-Key: k\r\n"))
     }
 }
 
