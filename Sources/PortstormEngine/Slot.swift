@@ -9,7 +9,7 @@ enum Phase: UInt8 {
     case draining
 }
 
-/// The state of one attempt in flight: a slot of the worker's fixed table (32 bytes).
+/// The state of one attempt in flight: a slot of the worker's fixed table (40 bytes).
 struct Slot {
     var startNs: UInt64 = 0
     var fd: Int32 = -1
@@ -24,6 +24,9 @@ struct Slot {
     var done = false
     /// Cancelled at shutdown: counted as in flight at the end, never given an outcome.
     var abandoned = false
+    /// Bumped whenever the slot's current operation gets a deadline; a queued deadline with an
+    /// older epoch belongs to an operation that already completed.
+    var epoch: UInt32 = 0
 }
 
 /// What a completion is for: the high 32 bits of user_data (the low 32 bits are the slot index).
@@ -31,7 +34,7 @@ enum OpTag: UInt64 {
     case connect = 1
     case send
     case recv
-    /// A LINK_TIMEOUT guarding the op before it.
+    /// A LINK_TIMEOUT guarding the op before it (unused since deadlines are queued), or a hold.
     case deadline
     /// A ring close (completes only on failure) or the shutdown cancel.
     case housekeeping

@@ -24,8 +24,9 @@ final class Worker {
     private static let discardSize = 64 * 1024
     private let payload: UnsafeMutableRawBufferPointer?
     private let target: UnsafeMutableRawBufferPointer
-    private let connectDeadline: UnsafeMutablePointer<__kernel_timespec>
-    private let responseDeadline: UnsafeMutablePointer<__kernel_timespec>
+    /// Connect and answer deadlines, in the order they fall due (see DeadlineQueue).
+    private var connectDeadlines: DeadlineQueue
+    private var answerDeadlines: DeadlineQueue
     private let schedule: RateSchedule?
 
     private var started: UInt64 = 0
@@ -66,8 +67,8 @@ final class Worker {
         }
         target = .allocate(byteCount: plan.target.storage.count, alignment: 16)
         target.copyBytes(from: plan.target.storage)
-        connectDeadline = Worker.timespec(plan.connectTimeoutNs)
-        responseDeadline = Worker.timespec(plan.responseTimeoutNs)
+        connectDeadlines = DeadlineQueue(capacity: n)
+        answerDeadlines = DeadlineQueue(capacity: n)
         schedule = plan.rate.map { RateSchedule(startNs: plan.startNs, rate: $0, phase: plan.phase) }
     }
 
@@ -78,14 +79,8 @@ final class Worker {
         discard.deallocate()
         payload?.deallocate()
         target.deallocate()
-        connectDeadline.deallocate()
-        responseDeadline.deallocate()
-    }
-
-    private static func timespec(_ nanos: UInt64) -> UnsafeMutablePointer<__kernel_timespec> {
-        let p = UnsafeMutablePointer<__kernel_timespec>.allocate(capacity: 1)
-        p.initialize(to: __kernel_timespec(tv_sec: Int64(nanos / 1_000_000_000), tv_nsec: Int64(nanos % 1_000_000_000)))
-        return p
+        connectDeadlines.deallocate()
+        answerDeadlines.deallocate()
     }
 
     // MARK: - The loop
@@ -99,6 +94,7 @@ final class Worker {
             updateStopping(now)
             if stopping && busySlots == 0 { break }
             if cancelIssued && now >= giveUpAt { break }
+            expireDeadlines(now)
             if !stopping {
                 startDue()
                 // A count bound is reached as the last attempt starts: note the time now, not a wait later.
@@ -162,6 +158,9 @@ final class Worker {
 
     private func waitNanos(_ now: UInt64) -> UInt64 {
         var wait: UInt64 = 50_000_000
+        for due in [connectDeadlines.first?.dueNs, answerDeadlines.first?.dueNs] {
+            if let due { wait = due > now ? min(wait, due - now) : 0 }
+        }
         if !stopping {
             if let s = schedule, freeCount > 0, started < (plan.connections ?? .max) {
                 let next = s.dueTime(of: started)
@@ -214,10 +213,13 @@ final class Worker {
         freeCount -= 1
         let i = Int(freeList[freeCount])
         busySlots += 1
-        slots[i] = Slot(startNs: now, fd: fd, phase: .connecting, pending: 2)
+        let epoch = slots[i].epoch &+ 1
+        slots[i] = Slot(startNs: now, fd: fd, phase: .connecting, pending: 1, epoch: epoch)
         ring.connect(fd: fd, address: UnsafePointer(target.baseAddress!.assumingMemoryBound(to: sockaddr.self)),
                      length: socklen_t(target.count), userData: OpTag.connect.userData(i),
-                     timeout: connectDeadline, timeoutUserData: OpTag.deadline.userData(i))
+                     timeout: nil, timeoutUserData: 0)
+        connectDeadlines.push(.init(dueNs: now &+ plan.connectTimeoutNs, slot: Int32(i), epoch: epoch,
+                                    userData: OpTag.connect.userData(i)))
     }
 
     private func handle(_ userData: UInt64, _ res: Int32) {
@@ -260,9 +262,10 @@ final class Worker {
         guard let p = payload else { return }
         let off = Int(slots[i].sent)
         slots[i].phase = .sending
-        slots[i].pending += 2
+        slots[i].pending += 1
         ring.send(fd: slots[i].fd, from: p.baseAddress! + off, length: p.count - off, userData: OpTag.send.userData(i),
-                  timeout: responseDeadline, timeoutUserData: OpTag.deadline.userData(i))
+                  timeout: nil, timeoutUserData: 0)
+        answerDeadline(i, OpTag.send.userData(i))
     }
 
     private func sendDone(_ i: Int, _ res: Int32) {
@@ -292,7 +295,7 @@ final class Worker {
     }
 
     private func receive(_ i: Int) {
-        slots[i].pending += 2
+        slots[i].pending += 1
         let buffer: UnsafeMutableRawPointer
         let length: Int
         if slots[i].phase == .receivingHead, let heads {
@@ -303,7 +306,29 @@ final class Worker {
             length = Worker.discardSize
         }
         ring.recv(fd: slots[i].fd, into: buffer, length: length, userData: OpTag.recv.userData(i),
-                  timeout: responseDeadline, timeoutUserData: OpTag.deadline.userData(i))
+                  timeout: nil, timeoutUserData: 0)
+        answerDeadline(i, OpTag.recv.userData(i))
+    }
+
+    /// Queues the answer deadline of the operation just submitted for slot `i`.
+    @inline(__always)
+    private func answerDeadline(_ i: Int, _ userData: UInt64) {
+        slots[i].epoch &+= 1
+        answerDeadlines.push(.init(dueNs: monotonicNanos() &+ plan.responseTimeoutNs, slot: Int32(i),
+                                   epoch: slots[i].epoch, userData: userData))
+    }
+
+    /// Cancels the operations whose deadline passed; their completions then come back -ECANCELED
+    /// and count as connect_timeout or response_timeout.
+    private func expireDeadlines(_ now: UInt64) {
+        for queue in 0..<2 {
+            while let e = (queue == 0 ? connectDeadlines.first : answerDeadlines.first), e.dueNs <= now {
+                if queue == 0 { connectDeadlines.popFirst() } else { answerDeadlines.popFirst() }
+                let i = Int(e.slot)
+                guard slots[i].epoch == e.epoch, slots[i].phase != .free, !slots[i].done, !slots[i].abandoned else { continue }
+                ring.cancel(target: e.userData, userData: OpTag.housekeeping.userData(i))
+            }
+        }
     }
 
     private func recvDone(_ i: Int, _ res: Int32) {

@@ -128,6 +128,24 @@ public final class Ring {
         t.pointee.user_data = userData
     }
 
+    /// IORING_OP_ASYNC_CANCEL of the request carrying `target` user_data; its own completion
+    /// (skipped on success) carries `userData`.
+    @inline(__always)
+    public func cancel(target: UInt64, userData: UInt64) {
+        let sqe = nextSQE()
+        io_uring_prep_cancel64(sqe, target, 0)
+        sqe.pointee.flags |= PS_IOSQE_CQE_SKIP_SUCCESS
+        sqe.pointee.user_data = userData
+    }
+
+    /// IORING_OP_TIMEOUT (not linked): completes with -ETIME after `timeout`.
+    @inline(__always)
+    public func timeout(_ ts: UnsafeMutablePointer<__kernel_timespec>, userData: UInt64) {
+        let sqe = nextSQE()
+        io_uring_prep_timeout(sqe, ts, 0, 0)
+        sqe.pointee.user_data = userData
+    }
+
     /// IORING_OP_ASYNC_CANCEL with IORING_ASYNC_CANCEL_ANY: cancels every request in flight.
     /// Its own completion carries `userData`.
     public func cancelAll(userData: UInt64) {
