@@ -28,6 +28,18 @@ public enum Engine {
         if let unavailable = Ring.probe() { throw .ioUringUnavailable(unavailable) }
         var notes: [String] = []
         if let range = plan.config.localPorts { notes += try checkLocalPorts(range, family: plan.target) }
+        // Without --local-ports, every socket still gets IP_LOCAL_PORT_RANGE set to the namespace's
+        // own range: the same ports, but the kernel (6.8+) then searches them in one pass instead of
+        // even ports first and odd ones after, which near exhaustion cut connect p99 from about
+        // 900 ms to under 1 ms here (shared/field-notes.md). --kernel-port-search opts out.
+        var portHint: PortRange?
+        if plan.config.localPorts == nil, !plan.config.kernelPortSearch, let system = KernelInfo.localPortRange() {
+            let fd = Socket.tcp(domain: plan.target.domain)
+            if fd >= 0 {
+                if Socket.setLocalPortRange(fd, system) == 0 { portHint = PortRange(low: system.lowerBound, high: system.upperBound) }
+                Socket.close(fd)
+            }
+        }
 
         var config = plan.config
         let limit: ResourceLimits.OpenFiles
@@ -54,12 +66,15 @@ public enum Engine {
             kernel: KernelInfo.release(), ipLocalPortRange: KernelInfo.localPortRange().map { [$0.lowerBound, $0.upperBound] },
             openFilesSoft: limit.soft, openFilesHard: limit.hard)
         let startedAt = Date()
+        let usageAtStart = ProcessUsage.now()
         let startNs = monotonicNanos()
         observer?.begin(runStartNs: startNs)
         let shares = (0..<threads).map { _ in WorkerShared() }
         var workers: [OSThread] = []
         for k in 0..<threads {
-            let wp = workerPlan(k, of: threads, config: config, plan: plan, startNs: startNs)
+            var share = workerPlan(k, of: threads, config: config, plan: plan, startNs: startNs)
+            if share.localPorts == nil, let hint = portHint { share.localPorts = hint.low...hint.high }
+            let wp = share
             let shared = shares[k]
             workers.append(OSThread {
                 do throws(RingUnavailable) {
@@ -90,6 +105,7 @@ public enum Engine {
         }
         workers.forEach { $0.join() }
         let endNs = monotonicNanos()
+        let usageAtEnd = ProcessUsage.now()
         observer?.sample(nowNs: endNs, live: mergedLive(shares))
         let kernel = observer?.finish() ?? [:]
 
@@ -101,8 +117,13 @@ public enum Engine {
             case nil: break
             }
         }
-        return RecordBuilder(config: config, plan: plan, startedAt: startedAt, startNs: startNs, endNs: endNs,
-                             notes: notes, system: system).build(results, kernel: kernel)
+        var record = RecordBuilder(config: config, plan: plan, startedAt: startedAt, startNs: startNs, endNs: endNs,
+                                   notes: notes, system: system).build(results, kernel: kernel)
+        record.process = ProcessStats(rssAtStartKiB: usageAtStart.rssKiB, maxRssKiB: usageAtEnd.maxRssKiB,
+                                      userSeconds: ((usageAtEnd.userSeconds - usageAtStart.userSeconds) * 1000).rounded() / 1000,
+                                      systemSeconds: ((usageAtEnd.systemSeconds - usageAtStart.systemSeconds) * 1000).rounded() / 1000,
+                                      peakInFlight: results.reduce(0) { $0 + $1.0.peakInFlight })
+        return record
     }
 
     static func mergedLive(_ shares: [WorkerShared]) -> LiveStatus {
@@ -130,6 +151,7 @@ public enum Engine {
             close: config.close,
             payload: plan.payload,
             check: plan.check,
+            holdNs: UInt64(config.holdMs ?? 0) * 1_000_000,
             connectTimeoutNs: UInt64(config.connectTimeoutMs) * 1_000_000,
             responseTimeoutNs: UInt64(config.responseTimeoutMs) * 1_000_000,
             expectedSeconds: Int(config.durationSeconds ?? 60) + 2)

@@ -61,6 +61,9 @@ public struct RunPlan: Sendable {
         if config.hostHeader != nil && config.wireProtocol == .tcp {
             throw InputError("--host goes with --protocol http or ws (it sets the Host header)")
         }
+        if let h = config.holdMs, !(h >= 1 && h <= maxTimeoutMs) {
+            throw InputError("--hold must be between 1ms and 1h")
+        }
         if let n = config.openFiles, !(n >= 8 && n <= 100_000_000) {
             throw InputError("--open-files must be between 8 and 100000000, not \(n)")
         }

@@ -7,6 +7,8 @@ enum Phase: UInt8 {
     case receivingHead
     /// Reading (and discarding) until the server closes.
     case draining
+    /// Connected and kept open for --hold (an IORING_OP_TIMEOUT is pending).
+    case holding
 }
 
 /// The state of one attempt in flight: a slot of the worker's fixed table (40 bytes).

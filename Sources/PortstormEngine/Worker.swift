@@ -28,6 +28,8 @@ final class Worker {
     private var connectDeadlines: DeadlineQueue
     private var answerDeadlines: DeadlineQueue
     private let schedule: RateSchedule?
+    /// The --hold interval, for IORING_OP_TIMEOUT (read by the kernel at submission).
+    private let holdTimespec: UnsafeMutablePointer<__kernel_timespec>
 
     private var started: UInt64 = 0
     private var busySlots = 0
@@ -47,7 +49,9 @@ final class Worker {
         let n = max(1, plan.concurrency)
         var sq: UInt32 = 64
         while sq < UInt32(min(4096, n * 2)) { sq <<= 1 }
-        ring = try Ring(entries: sq, cqEntries: UInt32(min(1 << 20, max(Int(sq) * 2, n * 4))))
+        // The kernel caps the CQ at 65,536 entries (2 x IORING_MAX_ENTRIES); past that, completions
+        // wait in its overflow list (IORING_FEAT_NODROP) instead of being lost.
+        ring = try Ring(entries: sq, cqEntries: UInt32(min(65_536, max(Int(sq) * 2, n * 4))))
         stats = WorkerStats(expectedSeconds: plan.expectedSeconds)
 
         slots = .allocate(capacity: n)
@@ -70,6 +74,8 @@ final class Worker {
         connectDeadlines = DeadlineQueue(capacity: n)
         answerDeadlines = DeadlineQueue(capacity: n)
         schedule = plan.rate.map { RateSchedule(startNs: plan.startNs, rate: $0, phase: plan.phase) }
+        holdTimespec = .allocate(capacity: 1)
+        holdTimespec.initialize(to: __kernel_timespec(tv_sec: Int64(plan.holdNs / 1_000_000_000), tv_nsec: Int64(plan.holdNs % 1_000_000_000)))
     }
 
     deinit {
@@ -81,6 +87,7 @@ final class Worker {
         target.deallocate()
         connectDeadlines.deallocate()
         answerDeadlines.deallocate()
+        holdTimespec.deallocate()
     }
 
     // MARK: - The loop
@@ -147,7 +154,7 @@ final class Worker {
                 if due > started { stats.missed = due - started }
             }
             drainDeadline = now + plan.connectTimeoutNs + (plan.payload != nil || plan.close == .server ? 2 : 0)
-                * plan.responseTimeoutNs + 500_000_000
+                * plan.responseTimeoutNs + plan.holdNs + 500_000_000
         }
         if !cancelIssued && busySlots > 0 && (now >= drainDeadline || control.level >= 2) {
             abandonAll()
@@ -226,7 +233,12 @@ final class Worker {
         guard let tag = OpTag(rawValue: userData >> 32), tag != .housekeeping else { return }
         let i = Int(truncatingIfNeeded: userData & 0xFFFF_FFFF)
         slots[i].pending -= 1
-        if tag != .deadline {
+        if tag == .deadline {
+            // The end of a --hold (or its cancellation at shutdown).
+            if slots[i].phase == .holding && !slots[i].done {
+                if slots[i].abandoned { closeSocket(i) } else { finish(i, .ok) }
+            }
+        } else {
             if slots[i].abandoned {
                 if !slots[i].done { closeSocket(i) }
             } else {
@@ -284,14 +296,24 @@ final class Worker {
         }
     }
 
-    /// After connecting (and sending, when there is nothing to check): close, or wait for the server to.
+    /// After connecting (and sending, when there is nothing to check): hold, close, or wait for the
+    /// server to close.
     private func afterExchange(_ i: Int) {
-        if plan.close == .server {
+        if plan.holdNs > 0 && slots[i].phase != .holding {
+            hold(i)
+        } else if plan.close == .server {
             slots[i].phase = .draining
             receive(i)
         } else {
             finish(i, .ok)
         }
+    }
+
+    /// Keeps the connection open for --hold; the timeout's completion ends the attempt as ok.
+    private func hold(_ i: Int) {
+        slots[i].phase = .holding
+        slots[i].pending += 1
+        ring.timeout(holdTimespec, userData: OpTag.deadline.userData(i))
     }
 
     private func receive(_ i: Int) {
@@ -325,7 +347,11 @@ final class Worker {
             while let e = (queue == 0 ? connectDeadlines.first : answerDeadlines.first), e.dueNs <= now {
                 if queue == 0 { connectDeadlines.popFirst() } else { answerDeadlines.popFirst() }
                 let i = Int(e.slot)
-                guard slots[i].epoch == e.epoch, slots[i].phase != .free, !slots[i].done, !slots[i].abandoned else { continue }
+                // Only while the slot is still in the operation the deadline guards: a cancel that
+                // finds nothing makes the kernel walk its whole timeout list (every --hold).
+                let guarded = queue == 0 ? slots[i].phase == .connecting
+                    : (slots[i].phase == .sending || slots[i].phase == .receivingHead || slots[i].phase == .draining)
+                guard guarded, slots[i].epoch == e.epoch, !slots[i].done, !slots[i].abandoned else { continue }
                 ring.cancel(target: e.userData, userData: OpTag.housekeeping.userData(i))
             }
         }
@@ -350,7 +376,9 @@ final class Worker {
             stats.noteMismatch(head)
             finish(i, .protocolMismatch)
         case .valid:
-            if plan.close == .server && res > 0 {
+            if plan.holdNs > 0 {
+                hold(i)
+            } else if plan.close == .server && res > 0 {
                 slots[i].phase = .draining
                 receive(i)
             } else {

@@ -23,6 +23,8 @@ struct WorkerPlan: Sendable {
     var close: CloseMode
     var payload: [UInt8]?
     var check: AnswerCheck?
+    /// --hold: keep each connection open this long before closing (0: no hold).
+    var holdNs: UInt64
     var connectTimeoutNs: UInt64
     var responseTimeoutNs: UInt64
     var expectedSeconds: Int

@@ -18,6 +18,7 @@ struct WorkerSecond: Sendable {
 struct WorkerStats: Sendable {
     var attempted: UInt64 = 0
     var inFlight: UInt64 = 0
+    var peakInFlight: UInt64 = 0
     var delayed: UInt64 = 0
     var missed: UInt64 = 0
     var outcomes = OutcomeCounts()
@@ -40,6 +41,7 @@ struct WorkerStats: Sendable {
     mutating func started(delayed late: Bool) {
         attempted &+= 1
         inFlight &+= 1
+        if inFlight > peakInFlight { peakInFlight = inFlight }
         secAttempts &+= 1
         if late { delayed &+= 1; secDelayed &+= 1 }
     }

@@ -63,6 +63,11 @@ public struct RunConfig: Codable, Sendable, Equatable {
     public var openFiles: Int?
     /// The Host header of http and ws requests (default: the target as given).
     public var hostHeader: String?
+    /// Keep each connection open this long once connected (and answered), then close it.
+    public var holdMs: Int?
+    /// Leave the port choice to the kernel's default search (no IP_LOCAL_PORT_RANGE hint when
+    /// --local-ports is not given).
+    public var kernelPortSearch: Bool = false
 
     public init(target: String, rate: Double? = nil, concurrency: Int = 100, durationSeconds: Double? = 10,
                 connections: Int? = nil, connectTimeoutMs: Int = 2000, responseTimeoutMs: Int = 5000,
@@ -90,6 +95,7 @@ public struct RunConfig: Codable, Sendable, Equatable {
         case target, rate, concurrency, durationSeconds, connections, connectTimeoutMs, responseTimeoutMs
         case close, wireProtocol = "protocol", send, expect, path, sources, localPorts, threads, bindBeforeConnect, openFiles
         case hostHeader = "host"
+        case holdMs, kernelPortSearch
     }
 
     public init(from decoder: Decoder) throws {
@@ -112,6 +118,8 @@ public struct RunConfig: Codable, Sendable, Equatable {
         bindBeforeConnect = try c.decodeIfPresent(Bool.self, forKey: .bindBeforeConnect) ?? false
         openFiles = try c.decodeIfPresent(Int.self, forKey: .openFiles)
         hostHeader = try c.decodeIfPresent(String.self, forKey: .hostHeader)
+        holdMs = try c.decodeIfPresent(Int.self, forKey: .holdMs)
+        kernelPortSearch = try c.decodeIfPresent(Bool.self, forKey: .kernelPortSearch) ?? false
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -134,5 +142,7 @@ public struct RunConfig: Codable, Sendable, Equatable {
         if bindBeforeConnect { try c.encode(true, forKey: .bindBeforeConnect) }
         try c.encodeIfPresent(openFiles, forKey: .openFiles)
         try c.encodeIfPresent(hostHeader, forKey: .hostHeader)
+        try c.encodeIfPresent(holdMs, forKey: .holdMs)
+        if kernelPortSearch { try c.encode(true, forKey: .kernelPortSearch) }
     }
 }

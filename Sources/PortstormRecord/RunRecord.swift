@@ -22,6 +22,8 @@ public struct RunRecord: Codable, Sendable {
     public var timeline: [TimelineSecond]
     /// Things the user should know about how the run was carried out (limits applied, caps).
     public var notes: [String]
+    /// portstorm's own memory and CPU during the run (the generator's cost).
+    public var process: ProcessStats?
 
     public init(tool: ToolInfo, startedAt: Date, endedAt: Date, elapsedSeconds: Double, stopReason: StopReason,
                 config: RunConfig, target: TargetInfo, sources: [String], system: SystemSnapshot, totals: Totals,
@@ -39,6 +41,31 @@ public struct RunRecord: Codable, Sendable {
         self.latency = latency
         self.timeline = timeline
         self.notes = notes
+    }
+}
+
+/// The generator's own cost: memory from /proc/self/status and getrusage(2), CPU during the run.
+public struct ProcessStats: Codable, Sendable, Equatable {
+    /// Resident memory when the run started and the process's peak, KiB.
+    public var rssAtStartKiB: UInt64
+    public var maxRssKiB: UInt64
+    /// CPU seconds spent during the run, user and system.
+    public var userSeconds: Double
+    public var systemSeconds: Double
+    /// Most attempts in flight at once (the sum of each worker's peak).
+    public var peakInFlight: UInt64
+
+    public init(rssAtStartKiB: UInt64, maxRssKiB: UInt64, userSeconds: Double, systemSeconds: Double, peakInFlight: UInt64) {
+        self.rssAtStartKiB = rssAtStartKiB
+        self.maxRssKiB = maxRssKiB
+        self.userSeconds = userSeconds
+        self.systemSeconds = systemSeconds
+        self.peakInFlight = peakInFlight
+    }
+
+    /// Memory the run added per attempt in flight at its peak, in bytes (nil without attempts).
+    public var bytesPerConnection: Double? {
+        peakInFlight > 0 ? Double(maxRssKiB > rssAtStartKiB ? maxRssKiB - rssAtStartKiB : 0) * 1024 / Double(peakInFlight) : nil
     }
 }
 

@@ -36,6 +36,11 @@ public enum SummaryText {
         } else {
             lines.append("  connect latency  no connection completed")
         }
+        if let p = r.process, p.peakInFlight >= 1000, let perConnection = p.bytesPerConnection {
+            lines.append("  generator: peak \(Format.count(p.peakInFlight)) in flight, \(Format.count(p.maxRssKiB / 1024)) MiB peak RSS ("
+                         + String(format: "%.0f bytes per connection", perConnection) + "), CPU "
+                         + String(format: "%.2fs user + %.2fs system", p.userSeconds, p.systemSeconds))
+        }
         for note in r.notes { lines.append("  note: \(note)") }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -76,6 +76,12 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("open-files"), help: ArgumentHelp("Set RLIMIT_NOFILE to this for the run, uncapped (reproduces EMFILE).", valueName: "n"))
     var openFiles: String?
 
+    @Flag(name: .customLong("kernel-port-search"), help: "Leave local ports to the kernel's default search (no per-socket range hint).")
+    var kernelPortSearch = false
+
+    @Option(help: ArgumentHelp("Keep each connection open this long before closing it.", valueName: "time"))
+    var hold: String?
+
     @Option(help: ArgumentHelp("Worker threads, one io_uring each.", valueName: "n"))
     var threads: String = "1"
 
@@ -130,6 +136,8 @@ struct Run: ParsableCommand {
             threads: try InputParsing.count(threads, option: "--threads", max: 1024))
         config.bindBeforeConnect = bindBeforeConnect
         config.hostHeader = host
+        config.kernelPortSearch = kernelPortSearch
+        config.holdMs = try hold.map { (t) throws(InputError) in max(1, Int(try InputParsing.duration(t, option: "--hold") * 1000)) }
         config.openFiles = try openFiles.map { (t) throws(InputError) in try InputParsing.count(t, option: "--open-files", max: 1e8) }
         return config
     }

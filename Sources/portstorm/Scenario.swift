@@ -24,7 +24,7 @@ struct Scenario {
     static let runFlags: [String: String] = [
         "rate": "--rate", "concurrency": "-c", "duration": "-d", "connections": "-n", "connect-timeout": "--connect-timeout",
         "response-timeout": "--response-timeout", "close": "--close", "protocol": "--protocol", "send": "--send",
-        "expect": "--expect", "path": "--path", "host": "--host", "source": "--source", "local-ports": "--local-ports", "threads": "--threads",
+        "expect": "--expect", "path": "--path", "host": "--host", "source": "--source", "local-ports": "--local-ports", "threads": "--threads", "hold": "--hold",
     ]
     static let rampFlags: [String: String] = [
         "from": "--from", "to": "--to", "factor": "--factor", "step": "--step", "step-duration": "--step-duration",

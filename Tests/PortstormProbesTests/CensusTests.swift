@@ -31,31 +31,33 @@ func census(_ taker: CensusTaker, until check: (Census) -> Bool) throws -> Censu
     @Test func countsEstablishedThenTimeWaitPerTuple() throws {
         let server = try TargetServer.start(mode: .hold, listen: SocketAddress(ip: "127.0.0.1", port: 0)!)
         defer { server.stop() }
+        let taker = CensusTaker(target: server.address, range: range)
+        // A port number may have served an earlier server: count growth over this baseline.
+        let base = try taker.take(atMs: 0, trigger: "test")
+        func baseline(_ source: String, _ state: String) -> Int { base.tuples.first { $0.source == source }?.states[state] ?? 0 }
+        func grew(_ c: Census, _ source: String, _ state: String) -> Int {
+            (c.tuples.first { $0.source == source }?.states[state] ?? 0) - baseline(source, state)
+        }
+
         let a = connectMany(40, to: server.address)
         let b = connectMany(25, to: server.address, from: SocketAddress(ip: "127.0.0.2", port: 0)!)
         #expect(a.count == 40 && b.count == 25)
-        let taker = CensusTaker(target: server.address, range: range)
-
-        let open = try census(taker) { $0.tuples.count == 2 }
+        let open = try census(taker) { grew($0, "127.0.0.1", "ESTABLISHED") == 40 && grew($0, "127.0.0.2", "ESTABLISHED") == 25 }
+        #expect(grew(open, "127.0.0.1", "ESTABLISHED") == 40)
+        #expect(grew(open, "127.0.0.2", "ESTABLISHED") == 25)
         let t1 = try #require(open.tuples.first { $0.source == "127.0.0.1" })
-        let t2 = try #require(open.tuples.first { $0.source == "127.0.0.2" })
-        #expect(t1.states == ["ESTABLISHED": 40] && t1.portsInUse == 40)
-        #expect(t2.states == ["ESTABLISHED": 25] && t2.portsInUse == 25)
         #expect(t1.destination == "127.0.0.1" && t1.port == server.address.port)
-        #expect(t1.buckets.reduce(0, +) == 40 && t1.buckets.count == CensusTaker.bucketCount)
-        #expect(t1.rangeSize == range.size)
+        #expect(t1.buckets.reduce(0, +) == t1.portsInUse && t1.buckets.count == CensusTaker.bucketCount)
+        #expect(t1.portsInUse >= 40 && t1.rangeSize == range.size)
         #expect(open.busiest?.source == "127.0.0.1")
 
-        // The client closes first: this side keeps every tuple in TIME_WAIT.
+        // The client closes first: this side keeps each tuple in TIME_WAIT, and nothing stays open.
         (a + b).forEach(Socket.close)
-        let closed = try census(taker) { c in c.tuples.allSatisfy { $0.states["TIME_WAIT"] == $0.portsInUse } }
-        // Only TIME_WAIT is left, and most of it. In the full suite some client TIME_WAIT sockets of
-        // this tuple vanish (TWRecycled grows; the cause is not pinned down yet, see the closing
-        // note of the labs change), so the count is bounded below, not exact.
-        let one = try #require(closed.tuples.first { $0.source == "127.0.0.1" })
-        let two = try #require(closed.tuples.first { $0.source == "127.0.0.2" })
-        #expect(Set(one.states.keys) == ["TIME_WAIT"] && Set(two.states.keys) == ["TIME_WAIT"], "\(closed.tuples)")
-        #expect((20...40).contains(one.states["TIME_WAIT"] ?? 0) && (13...25).contains(two.states["TIME_WAIT"] ?? 0), "\(closed.tuples)")
+        let closed = try census(taker) { grew($0, "127.0.0.1", "TIME_WAIT") >= 40 && grew($0, "127.0.0.2", "TIME_WAIT") >= 25 }
+        #expect(grew(closed, "127.0.0.1", "ESTABLISHED") <= 0 && grew(closed, "127.0.0.2", "ESTABLISHED") <= 0)
+        // Nearly all: tcp_tw_reuse=2 lets other loopback connects take a TIME_WAIT tuple over.
+        #expect(grew(closed, "127.0.0.1", "TIME_WAIT") >= 36, "\(closed.tuples)")
+        #expect(grew(closed, "127.0.0.2", "TIME_WAIT") >= 22, "\(closed.tuples)")
     }
 
     @Test func ignoresSocketsToOtherDestinations() throws {

@@ -38,16 +38,22 @@ public enum ProcNetTCP {
         return Entry(localIP: ip, localPort: lp, remotePort: rp, state: st)
     }
 
-    /// Polls until at least `wanted` sockets are in `state` around `port` (the peer's close can lag
+    /// Polls until at least `wanted` client-side sockets toward `port` are in `state` (the peer's close can lag
     /// the end of a run by a few milliseconds), or `seconds` pass; returns the last count.
     public static func await(_ wanted: Int, state: Int, port: UInt16, seconds: Double = 3) -> Int {
         let deadline = monotonicNanos() + UInt64(seconds * 1e9)
-        var n = count(state: state, port: port)
+        var n = countToward(state: state, port: port)
         while n < wanted && monotonicNanos() < deadline {
             usleep(50_000)
-            n = count(state: state, port: port)
+            n = countToward(state: state, port: port)
         }
         return n
+    }
+
+    /// Client-side sockets in `state` toward `port` (its remote port). Safer than matching either
+    /// side: earlier clients may have left TIME_WAIT with `port` as their own local port.
+    public static func countToward(state: Int, port: UInt16) -> Int {
+        entries().filter { $0.state == state && $0.remotePort == port }.count
     }
 
     /// Sockets in `state` on either side of connections to or from `port`.
