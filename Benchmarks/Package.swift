@@ -24,6 +24,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "PortstormRecord", package: parent),
+                .product(name: "PortstormEngine", package: parent),
             ],
             path: "Benchmarks/PortstormRecordBenchmarks",
             plugins: [

@@ -1,5 +1,5 @@
 /// Judges the first bytes a server sent back, for `--protocol http` and `--expect`.
-enum AnswerCheck: Sendable {
+public enum AnswerCheck: Sendable {
     /// A well-formed HTTP/1.x status line must start the answer.
     case httpStatusLine
     /// The answer must contain these bytes within the first `headCapacity` bytes.
@@ -8,10 +8,10 @@ enum AnswerCheck: Sendable {
     /// before the blank line that ends the headers.
     case webSocket(accept: [UInt8])
 
-    enum Verdict: Equatable { case needMore, valid, invalid }
+    public enum Verdict: Equatable, Sendable { case needMore, valid, invalid }
 
     /// The bytes kept per attempt for judging.
-    var headCapacity: Int {
+    public var headCapacity: Int {
         switch self {
         case .httpStatusLine: return 64
         case .contains(let needle): return max(1024, needle.count)
@@ -20,7 +20,7 @@ enum AnswerCheck: Sendable {
     }
 
     /// The verdict on `head` (everything received so far); `eof` when the server closed.
-    func judge(_ head: UnsafeRawBufferPointer, eof: Bool) -> Verdict {
+    public func judge(_ head: UnsafeRawBufferPointer, eof: Bool) -> Verdict {
         switch self {
         case .httpStatusLine:
             let v = AnswerCheck.statusLine(head)

@@ -5,41 +5,48 @@
 /// Entries are not removed when their operation completes; an entry whose slot has moved on (its
 /// epoch changed) is skipped when it reaches the head. Growth doubles the buffer (amortized; never
 /// per attempt once warm).
-struct DeadlineQueue {
-    struct Entry {
-        var dueNs: UInt64
-        var slot: Int32
-        var epoch: UInt32
+public struct DeadlineQueue {
+    public struct Entry: Sendable {
+        public var dueNs: UInt64
+        public var slot: Int32
+        public var epoch: UInt32
         /// The user_data of the operation to cancel.
-        var userData: UInt64
+        public var userData: UInt64
+
+        public init(dueNs: UInt64, slot: Int32, epoch: UInt32, userData: UInt64) {
+            self.dueNs = dueNs
+            self.slot = slot
+            self.epoch = epoch
+            self.userData = userData
+        }
     }
 
     private var buffer: UnsafeMutablePointer<Entry>
     private var capacity: Int
     private var head = 0
-    private(set) var count = 0
+    public private(set) var count = 0
 
-    init(capacity: Int) {
+    public init(capacity: Int) {
         var c = 64
         while c < capacity { c <<= 1 }
         self.capacity = c
         buffer = .allocate(capacity: c)
     }
 
-    func deallocate() { buffer.deallocate() }
+    public func deallocate() { buffer.deallocate() }
 
     @inline(__always)
-    mutating func push(_ e: Entry) {
+    public mutating func push(_ e: Entry) {
         if count == capacity { grow() }
         buffer[(head + count) & (capacity - 1)] = e
         count += 1
     }
 
     @inline(__always)
-    var first: Entry? { count > 0 ? buffer[head] : nil }
+    public var first: Entry? { count > 0 ? buffer[head] : nil }
 
     @inline(__always)
-    mutating func popFirst() {
+    public mutating func popFirst() {
         head = (head + 1) & (capacity - 1)
         count -= 1
     }

@@ -7,6 +7,7 @@
 
 import Benchmark
 import Glibc
+import PortstormEngine
 import PortstormRecord
 
 let benchmarks: @Sendable () -> Void = {
@@ -87,5 +88,35 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(Outcome(errno: errnos[i & mask]))
             i &+= 1
         }
+    }
+
+    // The worker's per-attempt deadline bookkeeping: one push when an operation starts, one pop
+    // when its deadline reaches the head (grown once before measuring, so no growth inside).
+    Benchmark("DeadlineQueue.pushPop") { benchmark in
+        var queue = DeadlineQueue(capacity: 1024)
+        for k in 0..<512 { queue.push(.init(dueNs: UInt64(k), slot: Int32(k), epoch: 1, userData: UInt64(k))) }
+        var due = identity(UInt64(512))
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            queue.push(.init(dueNs: due, slot: 7, epoch: 1, userData: due))
+            if let head = queue.first, head.dueNs <= due { queue.popFirst() }
+            due &+= 1
+        }
+        benchmark.stopMeasurement()
+        blackHole(queue.count)
+        queue.deallocate()
+    }
+
+    // Judging the first bytes of an HTTP answer (once or twice per attempt with --protocol http).
+    Benchmark("AnswerCheck.httpStatusLine") { benchmark in
+        let check = AnswerCheck.httpStatusLine
+        let answer = Array("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".utf8)
+        benchmark.startMeasurement()
+        answer.withUnsafeBytes { head in
+            for _ in benchmark.scaledIterations {
+                blackHole(check.judge(head, eof: false))
+            }
+        }
+        benchmark.stopMeasurement()
     }
 }
