@@ -5,19 +5,13 @@
 # Env: SMALL (default 1000000), LARGE (10000000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ "$(id -u)" = 0 ] || { echo "flat-memory.sh needs root (network namespace)" >&2; exit 2; }
 [ "${SKIP_BUILD:-}" = 1 ] || swift build -c release >/dev/null
 BIN=$PWD/.build/release/portstorm
-NS=portstorm-mem-$$
-WORK=$(mktemp -d)
-cleanup() { ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null || true; ip netns del "$NS" 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT INT TERM
-ip netns add "$NS"
-ip netns exec "$NS" ip link set lo up
-ip netns exec "$NS" taskset -c 1 "$BIN" serve --mode accept-close --listen 127.0.0.1:7100 -d 900s >/dev/null &
+. Benchmarks/netns-lib.sh portstorm-mem
+in_ns taskset -c 1 "$BIN" serve --mode accept-close --listen 127.0.0.1:7100 -d 900s >/dev/null &
 sleep 0.4
 for n in "${SMALL:-1000000}" "${LARGE:-10000000}"; do
-  ip netns exec "$NS" taskset -c 0 "$BIN" run 127.0.0.1:7100 -n "$n" -c 500 --close server --quiet -o "$WORK/run.json" >/dev/null
+  in_ns taskset -c 0 "$BIN" run 127.0.0.1:7100 -n "$n" -c 500 --close server --quiet -o "$WORK/run.json" >/dev/null
   python3 - "$WORK/run.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1])); p = r["process"]; t = r["totals"]

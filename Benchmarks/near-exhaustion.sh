@@ -5,16 +5,9 @@
 # Target: p99 at 95% <= 2x p99 at 10%. Runs inside a namespace it creates and removes. Root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ "$(id -u)" = 0 ] || { echo "near-exhaustion.sh needs root (network namespace)" >&2; exit 2; }
 [ "${SKIP_BUILD:-}" = 1 ] || swift build -c release >/dev/null
 BIN=$PWD/.build/release/portstorm
-NS=portstorm-near-$$
-WORK=$(mktemp -d)
-cleanup() { ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null || true; ip netns del "$NS" 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT INT TERM
-ip netns add "$NS"
-in_ns() { ip netns exec "$NS" "$@"; }
-in_ns ip link set lo up
+. Benchmarks/netns-lib.sh portstorm-near
 in_ns sh -c 'echo 0 > /proc/sys/net/ipv4/tcp_tw_reuse; echo "40000 40999" > /proc/sys/net/ipv4/ip_local_port_range'
 p99() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['latency']['connect']['p99'], r['totals']['outcomes'])" "$1"; }
 

@@ -8,16 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}; SECS=${SECONDS_PER_RUN:-5}; C=${CONCURRENCY:-100}; TW=${TW:-60000}
-[ "$(id -u)" = 0 ] || { echo "observe-cost.sh needs root (network namespace)" >&2; exit 2; }
 swift build -c release >/dev/null
 BIN=$PWD/.build/release/portstorm
-NS=portstorm-bench-$$
-WORK=$(mktemp -d)
-cleanup() { ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null || true; ip netns del "$NS" 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT INT TERM
-ip netns add "$NS"
-in_ns() { ip netns exec "$NS" "$@"; }
-in_ns ip link set lo up
+. Benchmarks/netns-lib.sh portstorm-bench
 in_ns sh -c 'echo 0 > /proc/sys/net/ipv4/tcp_tw_reuse; echo 1024 65000 > /proc/sys/net/ipv4/ip_local_port_range'
 
 # TIME_WAIT filler: a hold server, and client-closed connections from 3 sources (a tuple holds

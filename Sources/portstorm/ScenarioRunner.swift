@@ -20,22 +20,24 @@ struct ScenarioRunner {
             try lab.run()
         case .run(let arguments, let serve):
             try withServer(serve) { target in
-                var extra: [String] = []
-                if let output { extra += ["-o", output] }
-                if let report { extra += ["--report", report] }
-                if quiet { extra.append("--quiet") }
-                var cmd = try parse(Run.self, substitute(arguments, target) + extra)
+                var cmd = try parse(Run.self, substitute(arguments, target) + passedOn(quiet: true))
                 try cmd.run()
             }
         case .ramp(let arguments, let serve):
             try withServer(serve) { target in
-                var extra: [String] = []
-                if let output { extra += ["-o", output] }
-                if let report { extra += ["--report", report] }
-                var cmd = try parse(Plan.self, substitute(arguments, target) + extra)
+                var cmd = try parse(Plan.self, substitute(arguments, target) + passedOn(quiet: false))
                 try cmd.run()
             }
         }
+    }
+
+    /// The flags given beside --scenario, handed on to the command it runs (plan has no --quiet).
+    func passedOn(quiet takesQuiet: Bool) -> [String] {
+        var extra: [String] = []
+        if let output { extra += ["-o", output] }
+        if let report { extra += ["--report", report] }
+        if takesQuiet && quiet { extra.append("--quiet") }
+        return extra
     }
 
     /// Parses as the command line would, with the same one-line errors.
