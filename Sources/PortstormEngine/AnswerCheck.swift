@@ -4,9 +4,14 @@ public enum AnswerCheck: Sendable {
     case httpStatusLine
     /// The answer must contain these bytes within the first `headCapacity` bytes.
     case contains([UInt8])
-    /// A WebSocket opening handshake answer: `HTTP/1.1 101` and this Sec-WebSocket-Accept value,
-    /// before the blank line that ends the headers.
-    case webSocket(accept: [UInt8])
+    /// A WebSocket opening handshake answer: `HTTP/1.1 101` and this header line
+    /// (`Sec-WebSocket-Accept: VALUE`), before the blank line that ends the headers.
+    case webSocket(acceptLine: [UInt8])
+
+    /// The header line a WebSocket answer must carry for `accept`, built once per run.
+    public static func webSocket(accept: String) -> AnswerCheck { .webSocket(acceptLine: Array("Sec-WebSocket-Accept: \(accept)".utf8)) }
+
+    static let endOfHeaders: [UInt8] = [0x0D, 0x0A, 0x0D, 0x0A]
 
     public enum Verdict: Equatable, Sendable { case needMore, valid, invalid }
 
@@ -28,30 +33,36 @@ public enum AnswerCheck: Sendable {
         case .contains(let needle):
             if AnswerCheck.find(needle, in: head) { return .valid }
             return eof || head.count >= headCapacity ? .invalid : .needMore
-        case .webSocket(let accept):
+        case .webSocket(let acceptLine):
             let status = AnswerCheck.statusLine(head)
             if status != .valid { return status == .needMore && !eof ? .needMore : .invalid }
             // "HTTP/1.x 101": anything else (200, 400, 426...) is not an upgrade.
             if !(head[9] == 0x31 && head[10] == 0x30 && head[11] == 0x31) { return .invalid }
-            let end = AnswerCheck.find(Array("\r\n\r\n".utf8), in: head)
-            if !end { return eof || head.count >= headCapacity ? .invalid : .needMore }
-            return AnswerCheck.find(Array("Sec-WebSocket-Accept: ".utf8) + accept, in: head) ? .valid : .invalid
+            if !AnswerCheck.find(AnswerCheck.endOfHeaders, in: head) { return eof || head.count >= headCapacity ? .invalid : .needMore }
+            return AnswerCheck.find(acceptLine, in: head) ? .valid : .invalid
         }
     }
 
     /// `HTTP/1.x DDD` followed by a space or CR: valid; anything that diverges from it: invalid.
+    /// Allocates nothing (checked by the AnswerCheck microbenchmark): it runs once or twice per answer.
     static func statusLine(_ b: UnsafeRawBufferPointer) -> Verdict {
-        let prefix: [UInt8] = Array("HTTP/1.".utf8)
-        for (i, c) in prefix.enumerated() {
+        // "HTTP/1." then: minor digit, space, three digits, space or CR.
+        for i in 0..<13 {
             guard i < b.count else { return .needMore }
-            if b[i] != c { return .invalid }
-        }
-        // minor version digit, space, three digits, then space or CR
-        let shape: [(UInt8) -> Bool] = [isDigit, { $0 == 0x20 }, isDigit, isDigit, isDigit, { $0 == 0x20 || $0 == 0x0D }]
-        for (k, test) in shape.enumerated() {
-            let i = prefix.count + k
-            guard i < b.count else { return .needMore }
-            if !test(b[i]) { return .invalid }
+            let c = b[i]
+            let fits: Bool
+            switch i {
+            case 0: fits = c == 0x48  // H
+            case 1, 2: fits = c == 0x54  // T T
+            case 3: fits = c == 0x50  // P
+            case 4: fits = c == 0x2F  // /
+            case 5: fits = c == 0x31  // 1
+            case 6: fits = c == 0x2E  // .
+            case 8: fits = c == 0x20
+            case 12: fits = c == 0x20 || c == 0x0D
+            default: fits = isDigit(c)  // 7, 9, 10, 11
+            }
+            if !fits { return .invalid }
         }
         return .valid
     }

@@ -103,7 +103,7 @@ public struct RunPlan: Sendable {
         case .ws:
             let key = WebSocketHandshake.makeKey()
             payload = WebSocketHandshake.request(path: config.path, host: hp.host, port: hp.port, key: key, hostHeader: config.hostHeader)
-            check = .webSocket(accept: Array(WebSocketHandshake.accept(for: key).utf8))
+            check = .webSocket(accept: WebSocketHandshake.accept(for: key))
         case .tcp:
             payload = config.send.map(Payload.unescaped)
             check = config.expect.map { .contains(Payload.unescaped($0)) }

@@ -119,4 +119,17 @@ let benchmarks: @Sendable () -> Void = {
         }
         benchmark.stopMeasurement()
     }
+
+    // Judging a WebSocket upgrade answer (once per attempt with --protocol ws).
+    Benchmark("AnswerCheck.webSocket") { benchmark in
+        let check = AnswerCheck.webSocket(accept: "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+        let answer = Array("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n".utf8)
+        benchmark.startMeasurement()
+        answer.withUnsafeBytes { head in
+            for _ in benchmark.scaledIterations {
+                blackHole(check.judge(head, eof: false))
+            }
+        }
+        benchmark.stopMeasurement()
+    }
 }
