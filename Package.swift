@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "PortstormLab", targets: ["PortstormLab"]),
         .library(name: "PortstormRecord", targets: ["PortstormRecord"]),
         .library(name: "PortstormRender", targets: ["PortstormRender"]),
+        .library(name: "PortstormSystem", targets: ["PortstormSystem"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -25,6 +25,7 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "PortstormRecord", package: parent),
                 .product(name: "PortstormEngine", package: parent),
+                .product(name: "PortstormSystem", package: parent),
             ],
             path: "Benchmarks/PortstormRecordBenchmarks",
             plugins: [

@@ -9,6 +9,7 @@ import Benchmark
 import Glibc
 import PortstormEngine
 import PortstormRecord
+import PortstormSystem
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
@@ -131,5 +132,31 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
         benchmark.stopMeasurement()
+    }
+
+    // Chain preparation and completion handling on a real ring: a CONNECT and a CLOSE per
+    // attempt, submitted, and their completions drained. The descriptor is invalid (-1), so each
+    // CONNECT completes at once with -EBADF and nothing touches the network.
+    Benchmark("Ring.prepareSubmitDrain") { benchmark in
+        guard let ring = try? Ring(entries: 1024, cqEntries: 4096) else { return }  // io_uring unavailable: nothing to measure
+        let address = SocketAddress(ip: "127.0.0.1", port: 9)!
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: address.storage.count, alignment: 16)
+        storage.copyBytes(from: address.storage)
+        let sa = UnsafePointer(storage.baseAddress!.assumingMemoryBound(to: sockaddr.self))
+        var seen = 0
+        benchmark.startMeasurement()
+        for k in benchmark.scaledIterations {
+            ring.connect(fd: -1, address: sa, length: socklen_t(storage.count), userData: UInt64(k), timeout: nil, timeoutUserData: 0)
+            ring.close(fd: -1, userData: UInt64(k) | 1 << 40)
+            if k & 255 == 255 {
+                ring.submitAndGetEvents()
+                seen &+= ring.drainCompletions { _, res in blackHole(res) }
+            }
+        }
+        ring.submitAndGetEvents()
+        seen &+= ring.drainCompletions { _, res in blackHole(res) }
+        benchmark.stopMeasurement()
+        blackHole(seen)
+        storage.deallocate()
     }
 }
