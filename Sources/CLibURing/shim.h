@@ -19,7 +19,6 @@
 #include <liburing.h>
 
 // IOSQE_* are `(1U << bit)` macros that Swift cannot import: re-exported as constants.
-static const unsigned char PS_IOSQE_IO_LINK = IOSQE_IO_LINK;
 static const unsigned char PS_IOSQE_CQE_SKIP_SUCCESS = IOSQE_CQE_SKIP_SUCCESS;
 static const unsigned PS_IORING_SETUP_SINGLE_ISSUER = IORING_SETUP_SINGLE_ISSUER;
 static const unsigned PS_IORING_SETUP_DEFER_TASKRUN = IORING_SETUP_DEFER_TASKRUN;

@@ -20,7 +20,7 @@ struct Slot {
     /// Bytes of the answer kept for judging.
     var headLength: UInt16 = 0
     var phase: Phase = .free
-    /// Completions still owed by the ring for this slot (an op and its linked timeout each owe one).
+    /// Completions still owed by the ring for this slot (the operation in flight, or the hold timeout).
     var pending: UInt8 = 0
     /// The attempt has its outcome (or was abandoned); the slot frees when `pending` reaches 0.
     var done = false
@@ -36,7 +36,7 @@ enum OpTag: UInt64 {
     case connect = 1
     case send
     case recv
-    /// A LINK_TIMEOUT guarding the op before it (unused since deadlines are queued), or a hold.
+    /// The IORING_OP_TIMEOUT that ends a --hold.
     case deadline
     /// A ring close (completes only on failure) or the shutdown cancel.
     case housekeeping

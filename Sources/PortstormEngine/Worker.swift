@@ -5,9 +5,10 @@ import PortstormSystem
 
 /// One worker: one ring on one thread, a fixed table of attempt slots, and its own counters.
 ///
-/// Each attempt: socket() and options (plain syscalls), then on the ring CONNECT linked to a
-/// LINK_TIMEOUT, optionally SEND and RECV (each with a linked timeout), then CLOSE. Failures are
-/// counted by outcome; nothing in the loop throws.
+/// Each attempt: socket() and options (plain syscalls), then on the ring CONNECT, optionally SEND
+/// and RECV, an optional --hold TIMEOUT, then CLOSE. Connect and answer deadlines sit in FIFO
+/// queues; only operations that overrun are cancelled. Failures are counted by outcome; nothing in
+/// the loop throws.
 final class Worker {
     let plan: WorkerPlan
     let ring: Ring
@@ -223,8 +224,7 @@ final class Worker {
         let epoch = slots[i].epoch &+ 1
         slots[i] = Slot(startNs: now, fd: fd, phase: .connecting, pending: 1, epoch: epoch)
         ring.connect(fd: fd, address: UnsafePointer(target.baseAddress!.assumingMemoryBound(to: sockaddr.self)),
-                     length: socklen_t(target.count), userData: OpTag.connect.userData(i),
-                     timeout: nil, timeoutUserData: 0)
+                     length: socklen_t(target.count), userData: OpTag.connect.userData(i))
         connectDeadlines.push(.init(dueNs: now &+ plan.connectTimeoutNs, slot: Int32(i), epoch: epoch,
                                     userData: OpTag.connect.userData(i)))
     }
@@ -275,8 +275,7 @@ final class Worker {
         let off = Int(slots[i].sent)
         slots[i].phase = .sending
         slots[i].pending += 1
-        ring.send(fd: slots[i].fd, from: p.baseAddress! + off, length: p.count - off, userData: OpTag.send.userData(i),
-                  timeout: nil, timeoutUserData: 0)
+        ring.send(fd: slots[i].fd, from: p.baseAddress! + off, length: p.count - off, userData: OpTag.send.userData(i))
         answerDeadline(i, OpTag.send.userData(i))
     }
 
@@ -327,8 +326,7 @@ final class Worker {
             buffer = discard
             length = Worker.discardSize
         }
-        ring.recv(fd: slots[i].fd, into: buffer, length: length, userData: OpTag.recv.userData(i),
-                  timeout: nil, timeoutUserData: 0)
+        ring.recv(fd: slots[i].fd, into: buffer, length: length, userData: OpTag.recv.userData(i))
         answerDeadline(i, OpTag.recv.userData(i))
     }
 

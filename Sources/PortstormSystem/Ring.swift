@@ -82,50 +82,28 @@ public final class Ring {
         }
     }
 
-    /// Whether `count` more entries fit in the SQ without an intermediate submit.
+    /// io_uring_prep_connect. Deadlines are the caller's (the engine cancels overdue operations).
     @inline(__always)
-    public func hasRoom(for count: UInt32) -> Bool { io_uring_sq_space_left(&ring) >= count }
-
-    /// io_uring_prep_connect, optionally linked to a LINK_TIMEOUT that cancels it at `timeout`.
-    @inline(__always)
-    public func connect(fd: Int32, address: UnsafePointer<sockaddr>, length: socklen_t, userData: UInt64,
-                        timeout: UnsafeMutablePointer<__kernel_timespec>?, timeoutUserData: UInt64) {
-        if timeout != nil, !hasRoom(for: 2) { _ = io_uring_submit(&ring) }
+    public func connect(fd: Int32, address: UnsafePointer<sockaddr>, length: socklen_t, userData: UInt64) {
         let sqe = nextSQE()
         io_uring_prep_connect(sqe, fd, address, length)
         sqe.pointee.user_data = userData
-        if let timeout { linkTimeout(after: sqe, timeout, userData: timeoutUserData) }
     }
 
-    /// io_uring_prep_recv, optionally bounded by a linked timeout.
+    /// io_uring_prep_recv.
     @inline(__always)
-    public func recv(fd: Int32, into buffer: UnsafeMutableRawPointer, length: Int, userData: UInt64,
-                     timeout: UnsafeMutablePointer<__kernel_timespec>?, timeoutUserData: UInt64) {
-        if timeout != nil, !hasRoom(for: 2) { _ = io_uring_submit(&ring) }
+    public func recv(fd: Int32, into buffer: UnsafeMutableRawPointer, length: Int, userData: UInt64) {
         let sqe = nextSQE()
         io_uring_prep_recv(sqe, fd, buffer, length, 0)
         sqe.pointee.user_data = userData
-        if let timeout { linkTimeout(after: sqe, timeout, userData: timeoutUserData) }
     }
 
-    /// io_uring_prep_send (MSG_NOSIGNAL), optionally bounded by a linked timeout.
+    /// io_uring_prep_send with MSG_NOSIGNAL.
     @inline(__always)
-    public func send(fd: Int32, from buffer: UnsafeRawPointer, length: Int, userData: UInt64,
-                     timeout: UnsafeMutablePointer<__kernel_timespec>?, timeoutUserData: UInt64) {
-        if timeout != nil, !hasRoom(for: 2) { _ = io_uring_submit(&ring) }
+    public func send(fd: Int32, from buffer: UnsafeRawPointer, length: Int, userData: UInt64) {
         let sqe = nextSQE()
         io_uring_prep_send(sqe, fd, buffer, length, Int32(MSG_NOSIGNAL))
         sqe.pointee.user_data = userData
-        if let timeout { linkTimeout(after: sqe, timeout, userData: timeoutUserData) }
-    }
-
-    @inline(__always)
-    private func linkTimeout(after sqe: UnsafeMutablePointer<io_uring_sqe>,
-                             _ ts: UnsafeMutablePointer<__kernel_timespec>, userData: UInt64) {
-        sqe.pointee.flags |= PS_IOSQE_IO_LINK
-        let t = nextSQE()
-        io_uring_prep_link_timeout(t, ts, 0)
-        t.pointee.user_data = userData
     }
 
     /// IORING_OP_ASYNC_CANCEL of the request carrying `target` user_data; its own completion

@@ -146,7 +146,7 @@ let benchmarks: @Sendable () -> Void = {
         var seen = 0
         benchmark.startMeasurement()
         for k in benchmark.scaledIterations {
-            ring.connect(fd: -1, address: sa, length: socklen_t(storage.count), userData: UInt64(k), timeout: nil, timeoutUserData: 0)
+            ring.connect(fd: -1, address: sa, length: socklen_t(storage.count), userData: UInt64(k))
             ring.close(fd: -1, userData: UInt64(k) | 1 << 40)
             if k & 255 == 255 {
                 ring.submitAndGetEvents()
