@@ -3,6 +3,7 @@ import Glibc
 import PortstormLab
 import PortstormRecord
 import PortstormSystem
+import PortstormTestSupport
 import Testing
 
 @Suite(.serialized) struct CLITests {
@@ -95,15 +96,3 @@ import Testing
     }
 }
 
-/// Golden files pin the help text: a change to it is a visible decision.
-/// Run with UPDATE_GOLDEN=1 to rewrite them, then review the diff.
-func assertGolden(_ actual: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-    let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/\(name)")
-    if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
-        try FileManager.default.createDirectory(at: golden.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try actual.write(to: golden, atomically: true, encoding: .utf8)
-        return
-    }
-    let expected = try String(contentsOf: golden, encoding: .utf8)
-    #expect(actual == expected, "differs from Golden/\(name); rerun with UPDATE_GOLDEN=1 and review", sourceLocation: sourceLocation)
-}

@@ -4,17 +4,6 @@ import PortstormRender
 import PortstormTestSupport
 import Testing
 
-/// Golden files pin the layouts: a change to them is a visible decision.
-/// Run with UPDATE_GOLDEN=1 to rewrite them, then review the diff.
-func assertGolden(_ actual: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-    let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/\(name)")
-    if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
-        try actual.write(to: golden, atomically: true, encoding: .utf8)
-        return
-    }
-    let expected = try String(contentsOf: golden, encoding: .utf8)
-    #expect(actual == expected, "differs from Golden/\(name); rerun with UPDATE_GOLDEN=1 and review", sourceLocation: sourceLocation)
-}
 
 @Suite struct SummaryTextTests {
     @Test func summaryLayoutIsPinned() throws {
