@@ -1,7 +1,7 @@
 #ifndef PORTSTORM_CLIBURING_SHIM_H
 #define PORTSTORM_CLIBURING_SHIM_H
 // glibc headers first: liburing.h sets _XOPEN_SOURCE/_GNU_SOURCE, which in a debug build otherwise
-// breaks fd_set ("'__fds_bits' is not present") (see shared/field-notes.md).
+// breaks fd_set ("'__fds_bits' is not present").
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/select.h>

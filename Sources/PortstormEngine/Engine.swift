@@ -31,7 +31,7 @@ public enum Engine {
         // Without --local-ports, every socket still gets IP_LOCAL_PORT_RANGE set to the namespace's
         // own range: the same ports, but the kernel (6.8+) then searches them in one pass instead of
         // even ports first and odd ones after, which near exhaustion cut connect p99 from about
-        // 900 ms to under 1 ms here (shared/field-notes.md). --kernel-port-search opts out.
+        // 900 ms to under 1 ms here. --kernel-port-search opts out.
         var portHint: PortRange?
         if plan.config.localPorts == nil, !plan.config.kernelPortSearch, let system = KernelInfo.localPortRange() {
             let fd = Socket.tcp(domain: plan.target.domain)

@@ -2,7 +2,7 @@ import Foundation
 
 /// One run, as written by `portstorm run -o FILE`: versioned, documented by docs/run-record.schema.json.
 public struct RunRecord: Codable, Sendable {
-    public static let currentSchema = "portstorm.run/1"
+    public static let currentSchema = "portstorm.run/2"
 
     public var schema: String = RunRecord.currentSchema
     public var tool: ToolInfo

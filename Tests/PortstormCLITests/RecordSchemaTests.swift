@@ -106,7 +106,7 @@ import Testing
         let original = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
 
         // The copy itself (re-serialized, unchanged) passes: what fails below is the change alone.
-        try expectVerdict(original, name: "unchanged", status: 0, mentioning: "valid portstorm.run/1 record")
+        try expectVerdict(original, name: "unchanged", status: 0, mentioning: "valid portstorm.run/2 record")
 
         var extraKey = original
         extraKey["surprise"] = true

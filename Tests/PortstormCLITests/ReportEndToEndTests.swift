@@ -54,7 +54,7 @@ import Testing
     @Test func aBrokenRecordGetsOneClearLine() throws {
         let bad = FileManager.default.temporaryDirectory.appendingPathComponent("portstorm-bad-\(getpid()).json")
         defer { try? FileManager.default.removeItem(at: bad) }
-        try Data("{\"schema\": \"portstorm.run/1\"}".utf8).write(to: bad)
+        try Data("{\"schema\": \"portstorm.run/2\"}".utf8).write(to: bad)
         let r = try CLIProcess.run(["report", bad.path])
         #expect(r.status == 64)
         #expect(r.stderr.hasPrefix("portstorm: error: ") && r.stderr.contains("is not a portstorm run record (missing"), "\(r.stderr)")

@@ -15,7 +15,7 @@ import Testing
         #expect(back.latency.connect == r.latency.connect)
         #expect(back.startedAt == r.startedAt)
         let object = try #require(JSONSerialization.jsonObject(with: data) as? [String: Any])
-        #expect(object["schema"] as? String == "portstorm.run/1")
+        #expect(object["schema"] as? String == "portstorm.run/2")
         let totals = try #require(object["totals"] as? [String: Any])
         #expect((totals["causes"] as? [String: String])?["eaddrnotavail"] == "local")
         #expect((object["config"] as? [String: Any])?["protocol"] as? String == "tcp")
