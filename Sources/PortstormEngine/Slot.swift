@@ -2,6 +2,8 @@
 enum Phase: UInt8 {
     case free = 0
     case connecting
+    /// The connect completed with 0; the socket's pending error (SO_ERROR) is being read to confirm it.
+    case verifying
     case sending
     /// Reading the first bytes of the answer to judge them.
     case receivingHead
@@ -36,6 +38,8 @@ enum OpTag: UInt64 {
     case connect = 1
     case send
     case recv
+    /// The SO_ERROR read linked to a connect (ConnectCheck.ring).
+    case verify
     /// The IORING_OP_TIMEOUT that ends a --hold.
     case deadline
     /// A ring close (completes only on failure) or the shutdown cancel.

@@ -25,6 +25,8 @@ final class Worker {
     private static let discardSize = 64 * 1024
     private let payload: UnsafeMutableRawBufferPointer?
     private let target: UnsafeMutableRawBufferPointer
+    /// Per slot: the SO_ERROR value read by the ring after a connect (ConnectCheck.ring).
+    private let soErrors: UnsafeMutablePointer<Int32>
     /// Connect and answer deadlines, in the order they fall due (see DeadlineQueue).
     private var connectDeadlines: DeadlineQueue
     private var answerDeadlines: DeadlineQueue
@@ -70,6 +72,8 @@ final class Worker {
         } else {
             payload = nil
         }
+        soErrors = .allocate(capacity: n)
+        soErrors.initialize(repeating: 0, count: n)
         target = .allocate(byteCount: plan.target.storage.count, alignment: 16)
         target.copyBytes(from: plan.target.storage)
         connectDeadlines = DeadlineQueue(capacity: n)
@@ -86,6 +90,7 @@ final class Worker {
         discard.deallocate()
         payload?.deallocate()
         target.deallocate()
+        soErrors.deallocate()
         connectDeadlines.deallocate()
         answerDeadlines.deallocate()
         holdTimespec.deallocate()
@@ -222,9 +227,16 @@ final class Worker {
         let i = Int(freeList[freeCount])
         busySlots += 1
         let epoch = slots[i].epoch &+ 1
-        slots[i] = Slot(startNs: now, fd: fd, phase: .connecting, pending: 1, epoch: epoch)
-        ring.connect(fd: fd, address: UnsafePointer(target.baseAddress!.assumingMemoryBound(to: sockaddr.self)),
-                     length: socklen_t(target.count), userData: OpTag.connect.userData(i))
+        let address = UnsafePointer(target.baseAddress!.assumingMemoryBound(to: sockaddr.self))
+        if plan.connectCheck == .ring {
+            slots[i] = Slot(startNs: now, fd: fd, phase: .connecting, pending: 2, epoch: epoch)
+            soErrors[i] = 0
+            ring.connectVerified(fd: fd, address: address, length: socklen_t(target.count), userData: OpTag.connect.userData(i),
+                                 soError: soErrors + i, verifyUserData: OpTag.verify.userData(i))
+        } else {
+            slots[i] = Slot(startNs: now, fd: fd, phase: .connecting, pending: 1, epoch: epoch)
+            ring.connect(fd: fd, address: address, length: socklen_t(target.count), userData: OpTag.connect.userData(i))
+        }
         connectDeadlines.push(.init(dueNs: now &+ plan.connectTimeoutNs, slot: Int32(i), epoch: epoch,
                                     userData: OpTag.connect.userData(i)))
     }
@@ -244,6 +256,7 @@ final class Worker {
             } else {
                 switch tag {
                 case .connect: connectDone(i, res)
+                case .verify: verifyDone(i, res)
                 case .send: sendDone(i, res)
                 case .recv: recvDone(i, res)
                 default: break
@@ -256,6 +269,27 @@ final class Worker {
     private func connectDone(_ i: Int, _ res: Int32) {
         guard res == 0 else {
             finish(i, res == -ECANCELED ? .connectTimeout : Outcome(errno: -res))
+            return
+        }
+        switch plan.connectCheck {
+        case .ring: slots[i].phase = .verifying  // the linked SO_ERROR read completes next
+        case .syscall: connectConfirmed(i, socketError: Socket.pendingError(slots[i].fd))
+        case .off: connectConfirmed(i, socketError: 0)
+        }
+    }
+
+    /// The linked SO_ERROR read. -ECANCELED when the connect failed (already finished); any other
+    /// failure of the read falls back to the system call.
+    private func verifyDone(_ i: Int, _ res: Int32) {
+        guard slots[i].phase == .verifying, !slots[i].done else { return }
+        connectConfirmed(i, socketError: res >= 0 ? soErrors[i] : Socket.pendingError(slots[i].fd))
+    }
+
+    /// A connect that completed with 0 counts as connected only when the socket has no pending
+    /// error; otherwise the pending error is the outcome (econnrefused, ehostunreach...).
+    private func connectConfirmed(_ i: Int, socketError: Int32) {
+        guard socketError == 0 else {
+            finish(i, Outcome(errno: socketError))
             return
         }
         stats.connected(latencyNanos: monotonicNanos() &- slots[i].startNs)

@@ -28,6 +28,8 @@ struct WorkerPlan: Sendable {
     var connectTimeoutNs: UInt64
     var responseTimeoutNs: UInt64
     var expectedSeconds: Int
+    /// How a connect that completed with 0 is confirmed (see ConnectCheck).
+    var connectCheck: ConnectCheck
 
     /// Attempts starting later than this after their due time count as delayed.
     static let delayThresholdNs: UInt64 = 10_000_000

@@ -24,6 +24,8 @@ public struct RunRecord: Codable, Sendable {
     public var notes: [String]
     /// portstorm's own memory and CPU during the run (the generator's cost).
     public var process: ProcessStats?
+    /// How the engine ran (how connects were confirmed).
+    public var engine: EngineInfo?
 
     public init(tool: ToolInfo, startedAt: Date, endedAt: Date, elapsedSeconds: Double, stopReason: StopReason,
                 config: RunConfig, target: TargetInfo, sources: [String], system: SystemSnapshot, totals: Totals,
