@@ -67,6 +67,12 @@ public enum AnswerCheck: Sendable {
         return .valid
     }
 
+    /// The three digits of a well-formed status line, if `b` starts with one.
+    static func statusCode(_ b: UnsafeRawBufferPointer) -> UInt16? {
+        guard statusLine(b) == .valid else { return nil }
+        return UInt16(b[9] - 0x30) * 100 + UInt16(b[10] - 0x30) * 10 + UInt16(b[11] - 0x30)
+    }
+
     private static func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
 
     static func find(_ needle: [UInt8], in hay: UnsafeRawBufferPointer) -> Bool {
@@ -83,10 +89,12 @@ public enum AnswerCheck: Sendable {
 
 /// The bytes sent after connecting, if any.
 enum Payload {
-    /// `GET path HTTP/1.1` with `Connection: close`.
-    static func httpGet(path: String, host: String, port: UInt16, hostHeader override: String? = nil) -> [UInt8] {
+    /// `GET path HTTP/1.1`, with `Connection: close` when the server is to close first.
+    static func httpGet(path: String, host: String, port: UInt16, hostHeader override: String? = nil,
+                        connectionClose: Bool = true) -> [UInt8] {
         let hostHeader = override ?? hostValue(host, port)
-        let text = "GET \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: portstorm\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+        let text = "GET \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: portstorm\r\nAccept: */*\r\n"
+            + (connectionClose ? "Connection: close\r\n\r\n" : "\r\n")
         return Array(text.utf8)
     }
 

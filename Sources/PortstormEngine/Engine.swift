@@ -158,6 +158,8 @@ public enum Engine {
             close: config.close,
             payload: plan.payload,
             check: plan.check,
+            statuses: plan.statuses,
+            closeFrame: config.wireProtocol == .ws ? WebSocketHandshake.closeFrame() : nil,
             holdNs: UInt64(config.holdMs ?? 0) * 1_000_000,
             connectTimeoutNs: UInt64(config.connectTimeoutMs) * 1_000_000,
             responseTimeoutNs: UInt64(config.responseTimeoutMs) * 1_000_000,

@@ -23,6 +23,10 @@ struct WorkerPlan: Sendable {
     var close: CloseMode
     var payload: [UInt8]?
     var check: AnswerCheck?
+    /// --protocol http: the statuses that count as ok (the answer is read to its end).
+    var statuses: HTTPStatusSet?
+    /// --protocol ws: the Close frame (1000) sent once the handshake is judged.
+    var closeFrame: [UInt8]?
     /// --hold: keep each connection open this long before closing (0: no hold).
     var holdNs: UInt64
     var connectTimeoutNs: UInt64

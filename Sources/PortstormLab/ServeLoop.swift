@@ -115,17 +115,26 @@ final class ServeLoop: @unchecked Sendable {
     }
 
     /// Reads the handshake; once the headers are in, answers 101 with Sec-WebSocket-Accept (or 400
-    /// without a key) and then holds the connection until the client closes it.
+    /// without a key) and then holds the connection until the client closes it or sends a Close
+    /// frame, which is answered with a Close frame before the server closes (RFC 6455 7.1.1).
     private func serveWebSocket(_ fd: Int32) {
         let n = Socket.receive(fd, buffer, wait: false)
         if n == -Int(EAGAIN) { return }
         if n <= 0 { drop(fd); return }
         guard var request = handshakes[fd] ?? (connections.contains(fd) ? [] : nil) else { return }
-        if request.count < 8192 && !WebSocketServerSide.answered(request) {
+        if WebSocketServerSide.answered(request) {
+            if buffer[0] & 0x0F == 0x08 {
+                WebSocketServerSide.closeFrame.withUnsafeBytes { _ = Socket.send(fd, $0) }
+                drop(fd)
+            }
+            return
+        }
+        if request.count < 8192 {
             request += buffer[0..<n]
             handshakes[fd] = request
             guard let reply = WebSocketServerSide.reply(to: request) else { return }
             reply.withUnsafeBytes { _ = Socket.send(fd, $0) }
+            guard reply[9] == 0x31 else { drop(fd); return }  // not 101: the answer says Connection: close
             handshakes[fd] = [0x01]  // answered: later bytes (frames) are read and ignored
         }
     }
