@@ -1,7 +1,6 @@
-/// Judges the first bytes a server sent back, for `--protocol http` and `--expect`.
+/// Judges the first bytes a server sent back, for `--protocol ws` and `--expect` (HTTP answers are
+/// read whole by HTTPResponseReader).
 public enum AnswerCheck: Sendable {
-    /// A well-formed HTTP/1.x status line must start the answer.
-    case httpStatusLine
     /// The answer must contain these bytes within the first `headCapacity` bytes.
     case contains([UInt8])
     /// A WebSocket opening handshake answer: `HTTP/1.1 101` and this header line
@@ -18,7 +17,6 @@ public enum AnswerCheck: Sendable {
     /// The bytes kept per attempt for judging.
     public var headCapacity: Int {
         switch self {
-        case .httpStatusLine: return 64
         case .contains(let needle): return max(1024, needle.count)
         case .webSocket: return 1024
         }
@@ -27,9 +25,6 @@ public enum AnswerCheck: Sendable {
     /// The verdict on `head` (everything received so far); `eof` when the server closed.
     public func judge(_ head: UnsafeRawBufferPointer, eof: Bool) -> Verdict {
         switch self {
-        case .httpStatusLine:
-            let v = AnswerCheck.statusLine(head)
-            return v == .needMore && eof ? .invalid : v
         case .contains(let needle):
             if AnswerCheck.find(needle, in: head) { return .valid }
             return eof || head.count >= headCapacity ? .invalid : .needMore

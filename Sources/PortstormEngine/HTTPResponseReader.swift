@@ -4,8 +4,8 @@
 /// data sends RST instead of FIN, and leaves no TIME_WAIT).
 ///
 /// One per attempt in flight (a few dozen bytes); `consume` never allocates.
-struct HTTPResponseReader {
-    enum Verdict: Equatable {
+public struct HTTPResponseReader: Sendable {
+    public enum Verdict: Equatable, Sendable {
         case needMore
         /// The response ended (headers, and the body when it has a length or chunks).
         case complete
@@ -41,7 +41,7 @@ struct HTTPResponseReader {
     private var field = Field.none
     private var headerBytes: UInt32 = 0
     /// The three digits of the status line.
-    private(set) var status: UInt16 = 0
+    public private(set) var status: UInt16 = 0
     /// An Upgrade header naming websocket: the server wants a WebSocket handshake.
     private(set) var upgradeWebSocket = false
     private var chunked = false
@@ -51,7 +51,7 @@ struct HTTPResponseReader {
     /// Whether this request was HEAD (no body follows whatever the headers say).
     private let bodyless: Bool
 
-    init(head: Bool = false) { bodyless = head }
+    public init(head: Bool = false) { bodyless = head }
 
     var isComplete: Bool { state == .done }
     /// In the body with a known number of bytes left: they can be read and discarded unseen.
@@ -60,7 +60,7 @@ struct HTTPResponseReader {
     var readsUntilClose: Bool { state == .untilClose }
 
     /// Feeds the next bytes; `eof` when the server closed after them.
-    mutating func consume(_ bytes: UnsafeRawBufferPointer, eof: Bool) -> Verdict {
+    public mutating func consume(_ bytes: UnsafeRawBufferPointer, eof: Bool) -> Verdict {
         var i = 0
         let n = bytes.count
         while i < n {
