@@ -24,6 +24,12 @@ public struct RunRecord: Codable, Sendable {
     public var notes: [String]
     /// portstorm's own memory and CPU during the run (the generator's cost).
     public var process: ProcessStats?
+    /// The `--source` addresses that a bind(2) probe at the start refused (empty: all were usable);
+    /// absent when no source was given or the writer did not check.
+    public var unusableSources: [SourceCheck]?
+    /// The route and neighbour entry toward the target, taken after the run when attempts ended
+    /// unreachable, `no_route` or timed out; absent otherwise.
+    public var path: PathObservation?
 
     public init(tool: ToolInfo, startedAt: Date, endedAt: Date, elapsedSeconds: Double, stopReason: StopReason,
                 config: RunConfig, target: TargetInfo, sources: [String], system: SystemSnapshot, totals: Totals,
