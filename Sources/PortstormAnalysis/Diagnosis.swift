@@ -16,9 +16,9 @@ public enum Diagnosis {
                                evidence: ["bind(\(s.address)): \(s.error ?? "refused")", "a local cause: no connection can leave from that address"],
                                advice: ["use an address configured here (ip -br addr), or add \(s.address) to an interface"]))
         }
-        if !o.proxyVariables.isEmpty {
-            out.append(Finding(.info, "proxy-env", "your own client may be going through a proxy: "
-                                   + o.proxyVariables.map { String($0.prefix { $0 != "=" }) }.joined(separator: ", ") + " set",
+        let proxies = o.proxyVariables.map { String($0.prefix { $0 != "=" }) }.filter { $0.uppercased() != "NO_PROXY" }
+        if !proxies.isEmpty {
+            out.append(Finding(.info, "proxy-env", "your own client may be going through a proxy: " + proxies.joined(separator: ", ") + " set",
                                evidence: o.proxyVariables + ["portstorm connects directly; curl, browsers and many runtimes use these variables"],
                                advice: ["compare with a direct connection (curl --noproxy '*'), or check NO_PROXY for \(o.host)"]))
         }
