@@ -30,7 +30,17 @@ extension RunAnalysis {
             return Finding(.problem, "no-route", "this machine has no route to \(hostOnly(target))", evidence: ev, advice: advice)
 
         case "ehostunreach", "enetunreach", "connect_timeout", "etimedout":
-            guard let p = r.path, p.route == .found, p.neighbourUnanswered, let hop = p.neighbourAddress else { return nil }
+            guard let p = r.path, p.route == .found else { return nil }
+            guard p.neighbourUnanswered, let hop = p.neighbourAddress else {
+                guard o.outcome == "ehostunreach" || o.outcome == "enetunreach" else { return nil }
+                // This machine has a route and its next hop answers: the ICMP came from further on.
+                ev.append("this machine has a route to \(hostOnly(target)) (\(p.onLink ? "on-link" : "via \(p.gateway ?? "?")")\(p.device.map { " on dev \($0)" } ?? ""))"
+                          + (p.neighbourState.map { ", next hop \($0)" } ?? ""))
+                ev.append("an ICMP \(o.outcome == "enetunreach" ? "network" : "host") unreachable came back from a router or firewall on the path")
+                return Finding(.problem, "unreachable", "a router or firewall on the path reports \(hostOnly(target)) unreachable", evidence: ev, advice: [
+                    "trace the path (traceroute -T -p \(r.target.port) \(hostOnly(target))): the hop that answers has no route to it, or rejects it",
+                ])
+            }
             let dev = p.device.map { " on dev \($0)" } ?? ""
             ev.append("the route is fine: \(p.onLink ? "on-link" : "via \(p.gateway ?? "?")")\(dev)")
             ev.append("neighbour entry for \(hop): \(p.neighbourState ?? "?") (address resolution got no answer)")
