@@ -63,6 +63,10 @@ struct PathNamespaceTests {
             #expect(r.stdout.contains("an internal address: the client must be on the same network"))
             let record = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any])
             #expect((record["path"] as? [String: Any])?["route"] as? String == "none")
+            if RecordSchemaTests.skipReason == nil {
+                let v = try RecordSchemaTests.python([RecordSchemaTests.validator.path, "--strict", file])
+                #expect(v.status == 0, "\(v.stdout)\(v.stderr)")
+            }
 
             let d = try ns.portstorm(["diagnose", "10.99.0.5:80", "--timeout", "300ms", "--attempts", "2"])
             #expect(d.status == 1)
@@ -141,6 +145,10 @@ struct PathNamespaceTests {
             let r = try ns.portstorm(["run", "127.0.0.1:9002", "--source", "192.0.2.1", "-n", "5", "-c", "2", "--no-observe", "-o", file])
             #expect(r.stdout.contains("[problem] 192.0.2.1 is not an address of this machine"), "\(r.stdout)")
             #expect(!r.stdout.contains("ephemeral ports used up"))
+            if RecordSchemaTests.skipReason == nil {
+                let v = try RecordSchemaTests.python([RecordSchemaTests.validator.path, "--strict", file])
+                #expect(v.status == 0, "\(v.stdout)\(v.stderr)")
+            }
             let report = try CLIProcess.run(["report", file])
             #expect(report.stdout.contains("192.0.2.1 is not an address of this machine"), "\(report.stdout)")
         }
