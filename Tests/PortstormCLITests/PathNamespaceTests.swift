@@ -112,7 +112,14 @@ struct PathNamespaceTests {
             #expect(d.stdout.contains("[problem] a local firewall rule rejects connections to port 9000; the server listens on 0.0.0.0, which covers 127.0.0.1"), "\(d.stdout)")
             #expect(d.stdout.contains("table inet f chain in: tcp dport 9000 reject with tcp reset"))
             #expect(!d.stdout.contains("point the client at"))
-            // Without the rule in view (flushed ruleset, same refusal by a reset elsewhere is not here): connects work.
+            // A drop rule instead: the SYNs go unanswered, and the rule is named, not the accept queue.
+            _ = try ns.run(["nft", "flush chain inet f in"])
+            _ = try ns.run(["nft", "add rule inet f in tcp dport 9000 drop"])
+            let dropped = try ns.portstorm(["diagnose", "127.0.0.1:9000", "--timeout", "300ms", "--attempts", "2"])
+            #expect(dropped.status == 1)
+            #expect(dropped.stdout.contains("[problem] a local firewall rule drops connections to port 9000"), "\(dropped.stdout)")
+            #expect(dropped.stdout.contains("table inet f chain in: tcp dport 9000 drop"))
+            // Without the rules: connects work.
             _ = try ns.run(["nft", "flush ruleset"])
             let ok = try ns.portstorm(["diagnose", "127.0.0.1:9000", "--timeout", "500ms", "--attempts", "2", "--protocol", "tcp"])
             #expect(ok.status == 0, "\(ok.stdout)")
