@@ -298,7 +298,9 @@ final class Worker {
 
     private func connectDone(_ i: Int, _ res: Int32) {
         guard res == 0 else {
-            finish(i, res == -ECANCELED ? .connectTimeout : Outcome(errno: -res))
+            // ENETUNREACH / EHOSTUNREACH with no route in this machine's own table: no SYN left (local).
+            let local = (res == -ENETUNREACH || res == -EHOSTUNREACH) && !RouteTable.hasRouteCached(to: plan.target)
+            finish(i, res == -ECANCELED ? .connectTimeout : local ? .noRoute : Outcome(errno: -res))
             return
         }
         switch plan.connectCheck {

@@ -26,6 +26,12 @@ public struct RunRecord: Codable, Sendable {
     public var process: ProcessStats?
     /// How the engine ran (how connects were confirmed).
     public var engine: EngineInfo?
+    /// The `--source` addresses that a bind(2) probe at the start refused (empty: all were usable);
+    /// absent when no source was given or the writer did not check.
+    public var unusableSources: [SourceCheck]?
+    /// The route and neighbour entry toward the target, taken after the run when attempts ended
+    /// unreachable, `no_route` or timed out; absent otherwise.
+    public var path: PathObservation?
 
     public init(tool: ToolInfo, startedAt: Date, endedAt: Date, elapsedSeconds: Double, stopReason: StopReason,
                 config: RunConfig, target: TargetInfo, sources: [String], system: SystemSnapshot, totals: Totals,
