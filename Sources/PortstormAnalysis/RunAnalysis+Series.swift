@@ -71,6 +71,26 @@ public enum RunAnalysis {
         }
     }
 
+    /// A correlation is called strong (failures "follow" occupancy) from this r up, with at least
+    /// `strongCorrelationPoints` seconds behind it.
+    public static let strongCorrelation = 0.7
+    public static let strongCorrelationPoints = 5
+
+    /// Whether the address connected to is a loopback address (127.0.0.0/8 or ::1).
+    static func targetIsLoopback(_ r: RunRecord) -> Bool {
+        let ip = r.target.used.hasPrefix("[") ? String(r.target.used.dropFirst().prefix { $0 != "]" })
+            : String(r.target.used.prefix { $0 != ":" })
+        let address = ip.isEmpty ? (r.target.resolved.first ?? "") : ip
+        return address.hasPrefix("127.") || address == "::1"
+    }
+
+    /// Growth of each kernel counter over the run, summed from the timeline's per-second increases.
+    static func counterTotals(_ r: RunRecord) -> [String: Int64] {
+        var out: [String: Int64] = [:]
+        for s in r.timeline { for (k, v) in s.kernel?.counters ?? [:] { out[k, default: 0] += v } }
+        return out
+    }
+
     /// Pearson's r of the pairs; nil for fewer than 3 points or a constant series.
     static func pearson(_ pairs: [(Double, Double)]) -> Double? {
         guard pairs.count >= 3 else { return nil }
@@ -89,7 +109,7 @@ public enum RunAnalysis {
     static func capacityModel(_ r: RunRecord) -> CapacityModel {
         let range = PortBudget.effectiveRange(r.system, perSocket: r.config.localPorts)
         let tuples = max(1, r.sources.count)
-        let loopback = r.target.resolved.first.map { $0.hasPrefix("127.") || $0 == "::1" } ?? false
+        let loopback = targetIsLoopback(r)
         let reuse = PortBudget.reuseApplies(r.system, targetIsLoopback: loopback)
         let clientCloses = r.config.close == .client
         let perTuple = clientCloses ? PortBudget.sustainableRate(rangeSize: range.size) : nil
