@@ -102,7 +102,7 @@ public enum ReportConsistency {
     static func weakCorrelations(_ findings: [Finding]) -> [String] {
         var out: [String] = []
         for f in findings {
-            for line in f.evidence where line.contains("follow") {
+            for line in f.evidence where line.contains("follow") && !line.contains("not follow") {
                 if let m = line.firstMatch(of: #/r = (-?[0-9.]+)/#), let r = Double(m.1), r < RunAnalysis.strongCorrelation {
                     out.append("\"\(line)\": r = \(m.1) is not a strong positive correlation")
                 }

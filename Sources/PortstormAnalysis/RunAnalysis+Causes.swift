@@ -10,8 +10,8 @@ extension RunAnalysis {
     /// "not related to the local port range" evidence for remote failures, when the record shows it.
     static func portRelation(_ o: Onset) -> String? {
         guard let occ = o.occupancyAtOnset else { return nil }
-        let r = o.correlationWithOccupancy.map { String(format: ", correlation with occupancy r = %.2f", $0) } ?? ""
-        if occ < 0.5 && (o.correlationWithOccupancy ?? 0) < 0.5 {
+        let r = o.correlationWithOccupancy.map { String(format: ", correlation with occupancy r = %.2f over %d seconds", $0, o.correlationPoints) } ?? ""
+        if occ < 0.5 && (o.correlationWithOccupancy ?? 0) < strongCorrelation {
             return "not related to the local port range: the busiest tuple was at \(pct(occ)) of its ports at the onset\(r)"
         }
         return "the busiest tuple was at \(pct(occ)) of its ports at the onset\(r)"
@@ -64,7 +64,7 @@ extension RunAnalysis {
             ev.append("effective port range \(range.low)-\(range.high): \(range.size) ports per (source, destination, port) tuple, \(cap.tuples) tuple(s)")
             if let occ = o.occupancyAtOnset {
                 ev.append("at the onset the busiest tuple had \(pct(occ)) of its ports in use")
-                if let c = o.correlationWithOccupancy { ev.append(String(format: "failures per second follow occupancy: r = %.2f", c)) }
+                if let c = correlationSentence(o) { ev.append(c) }
                 let tw = r.timeline.compactMap { $0.kernel?.census?.busiest?.states["TIME_WAIT"] }.max() ?? 0
                 if tw > 0 { ev.append("up to \(tw) of that tuple's sockets were in TIME_WAIT") }
                 if occ >= 0.9 {

@@ -67,7 +67,7 @@ public enum RunAnalysis {
             return Onset(outcome: name, cause: o.cause, count: n, firstSecond: first, lastSecond: last,
                          peakPerSecond: active.map(\.1).max() ?? 0,
                          occupancyAtOnset: atOnset.map { $0.1.busiest?.occupancy ?? 0 },
-                         correlationWithOccupancy: pearson(points))
+                         correlationWithOccupancy: pearson(points), correlationPoints: points.count)
         }
     }
 
@@ -89,6 +89,19 @@ public enum RunAnalysis {
         var out: [String: Int64] = [:]
         for s in r.timeline { for (k, v) in s.kernel?.counters ?? [:] { out[k, default: 0] += v } }
         return out
+    }
+
+    /// How a failure's count per second relates to the busiest tuple's occupancy, in words that
+    /// claim a link only when r >= `strongCorrelation` over at least `strongCorrelationPoints` seconds.
+    static func correlationSentence(_ o: Onset) -> String? {
+        guard let c = o.correlationWithOccupancy else { return nil }
+        let figures = String(format: "r = %.2f over %d seconds", c, o.correlationPoints)
+        if c >= strongCorrelation && o.correlationPoints >= strongCorrelationPoints {
+            return "failures per second follow the busiest tuple's port occupancy: \(figures)"
+        }
+        if c >= strongCorrelation { return "failures per second rose with port occupancy, but over too few seconds to call it a link: \(figures)" }
+        if c > 0 { return "failures per second and port occupancy are only weakly correlated: \(figures)" }
+        return "failures per second do not rise with port occupancy: \(figures)"
     }
 
     /// Pearson's r of the pairs; nil for fewer than 3 points or a constant series.

@@ -24,6 +24,8 @@ public struct Onset: Codable, Sendable, Equatable {
     /// Pearson correlation, over the seconds with a census, of this failure's count per second and
     /// the busiest tuple's occupancy; nil when there are too few points or no variation.
     public var correlationWithOccupancy: Double?
+    /// Seconds (with a census) behind that correlation.
+    public var correlationPoints: Int = 0
 }
 
 /// One (source, destination, port) tuple over the run, from the censuses.
