@@ -62,8 +62,8 @@ public enum Preflight {
                            evidence: evidence,
                            advice: [widen, more,
                                     "let the server close first (--close server), or keep connections alive: TIME_WAIT then stays on the server",
-                                    "SO_LINGER 0 (--close rst) where an abortive close is acceptable: no TIME_WAIT at all",
-                                    "net.ipv4.tcp_tw_reuse=1 lets new outgoing connections reuse TIME_WAIT tuples (needs TCP timestamps)"])
+                                    "SO_LINGER 0 (--close rst) where an abortive close is acceptable: no TIME_WAIT at all"]
+                               + [PortAdvice.twReuse(s, targetIsLoopback: load.targetIsLoopback)].compactMap { $0 })
         }
         return Finding(.ok, "port-budget", String(format: "port budget: about %.0f new connections/s per tuple without reuse", perTuple), evidence: evidence)
     }

@@ -22,15 +22,6 @@ extension RunAnalysis {
             : "from second \(o.firstSecond) to \(o.lastSecond), peak \(o.peakPerSecond)/s"
     }
 
-    static let portAdvice = [
-        "widen net.ipv4.ip_local_port_range (or --local-ports), keeping server ports out with ip_local_reserved_ports",
-        "spread over more source addresses (--source A.B.C.D-A.B.C.E): each has its own budget per destination",
-        "let the server close first, or keep connections alive: TIME_WAIT then stays on the server",
-        "SO_LINGER 0 (--close rst) where an abortive close is acceptable: no TIME_WAIT at all",
-        "net.ipv4.tcp_tw_reuse=1 lets new outgoing connections reuse TIME_WAIT tuples (needs TCP timestamps)",
-        "not: tcp_tw_recycle (removed in Linux 4.12), nor tcp_fin_timeout (it does not shorten TIME_WAIT)",
-    ]
-
     /// How clients name the mismatch: "unexpected response code" when an HTTP answer came back,
     /// "invalid HTTP response" when what came back is not HTTP at all.
     static func mismatchKind(_ sample: String, _ proto: WireProtocol) -> String {
@@ -57,7 +48,7 @@ extension RunAnalysis {
             return Finding(.problem, "bind-exhaustion", "bind() ran out of ports: a source bound before connect() takes its port exclusively",
                            evidence: ev, advice: [
                                "set IP_BIND_ADDRESS_NO_PORT before bind (drop --bind-before-connect): connect() then picks the port, shared across destinations",
-                           ] + Array(portAdvice.prefix(2)))
+                           ] + Array(portAdvice(r).prefix(2)))
 
         case "eaddrnotavail", "eaddrinuse":
             let range = PortBudget.effectiveRange(r.system, perSocket: r.config.localPorts)
@@ -68,11 +59,14 @@ extension RunAnalysis {
                 let tw = r.timeline.compactMap { $0.kernel?.census?.busiest?.states["TIME_WAIT"] }.max() ?? 0
                 if tw > 0 { ev.append("up to \(tw) of that tuple's sockets were in TIME_WAIT") }
                 if occ >= 0.9 {
+                    if cap.reuseInEffect {
+                        ev.append("tcp_tw_reuse = \(r.system.tcpTwReuse.map(String.init) ?? "2") already applied to this target: a TIME_WAIT tuple is reused only once it is \(r.system.tcpTwReuseDelayMs.map(String.init) ?? "1000") ms old (tcp_tw_reuse_delay), so a faster churn still fills the range")
+                    }
                     if name == "eaddrinuse" {
                         ev.append("with source addresses bound before connect, a full range shows as EADDRINUSE from bind()")
                     }
                     return Finding(.problem, "port-exhaustion", "the client ran out of ephemeral ports toward \(target)",
-                                   evidence: ev + ["the limit is this client's, not the server's"], advice: portAdvice)
+                                   evidence: ev + ["the limit is this client's, not the server's"], advice: portAdvice(r))
                 }
                 ev.append("the range was not full: ports were not the cause")
                 let advice = name == "eaddrnotavail"
@@ -86,7 +80,7 @@ extension RunAnalysis {
                 ev.append("\(r.config.concurrency) attempts in flight exceed the \(range.size * cap.tuples) ports available")
             }
             return Finding(.problem, "port-exhaustion", "local addresses could not be assigned (most often: ephemeral ports used up)",
-                           evidence: ev, advice: portAdvice)
+                           evidence: ev, advice: portAdvice(r))
 
         case "econnrefused":
             ev.append("the server (or a host on the path) answered the SYN with RST: nothing accepts connections at \(target)")
