@@ -107,4 +107,37 @@ import Testing
         #expect(!g.title.contains("made up the difference"))
         #expect(g.title.contains("needed no reuse"))
     }
+
+    @Test func planNeverAdvisesARangeWiderThanPortsGo() throws {
+        let steps = [step(100), step(200)]
+        let p = CapacityPlan.make(steps: steps, rule: KneeRule(), targetRate: 5000, system: literalRecord([]).system,
+                                  config: RunConfig(target: "x:1", durationSeconds: 2), sources: 1)
+        let need = try #require(p.needs.first)
+        #expect(!need.contains("a range of 300000 ports"), "\(need)")
+        #expect(need.contains("no single source can: the widest range, 64512 ports"))
+        #expect(need.contains("it takes 5 source addresses"))
+        let fits = CapacityPlan.make(steps: steps, rule: KneeRule(), targetRate: 1000, system: literalRecord([]).system,
+                                     config: RunConfig(target: "x:1", durationSeconds: 2), sources: 1)
+        #expect(fits.needs.first?.contains("or a range of 60000 ports per source") == true)
+        let planFindings = [Finding(.info, "plan", "plan", advice: p.needs + fits.needs)]
+        #expect(ReportConsistency.problems(record: literalRecord([]), findings: planFindings).isEmpty)
+    }
+
+    @Test func theConntrackEstimateIsBoundedByWhatTheRunCanMake() throws {
+        var s = SystemSnapshot(kernel: "6.18.0", ipLocalPortRange: [32768, 60999], openFilesSoft: 1024, openFilesHard: 4096)
+        s.nfConntrackMax = 65_536
+        // 2,000 attempts at 1000/s can never hold 120,100 entries.
+        let small = try #require(Preflight.check(s, load: PlannedLoad(rate: 1000, concurrency: 100, connections: 2000), ioUringProblem: nil)
+            .first { $0.topic == "conntrack" })
+        #expect(small.severity == .ok, "\(small)")
+        #expect(small.evidence.first?.contains("about 2000 entries") == true)
+        // A 10 s run at 1000/s makes at most about 10,100.
+        let short = try #require(Preflight.check(s, load: PlannedLoad(rate: 1000, concurrency: 100, durationSeconds: 10), ioUringProblem: nil)
+            .first { $0.topic == "conntrack" })
+        #expect(short.severity == .ok && short.evidence.first?.contains("about 10100 entries") == true, "\(short)")
+        // A long one at that rate does fill the table.
+        let long = try #require(Preflight.check(s, load: PlannedLoad(rate: 1000, concurrency: 100, durationSeconds: 600), ioUringProblem: nil)
+            .first { $0.topic == "conntrack" })
+        #expect(long.severity == .warning && long.evidence.first?.contains("about 120100 entries") == true)
+    }
 }
