@@ -146,6 +146,22 @@ public enum ReportConsistency {
             if text.contains("TIME_WAIT reuse made up the difference"), (counters["TWRecycled"] ?? 0) == 0 {
                 out.append("finding \"\(f.title)\" credits TIME_WAIT reuse, but TWRecycled did not grow")
             }
+            if let w = RunAnalysis.witnessCheck(r) {
+                let overflowed = (w.listenOverflows ?? 0) > 0 && (w.passiveOpens.map { $0 < Int64(w.connected) } ?? false)
+                if overflowed, f.title.contains("accepted but did not answer") {
+                    out.append("finding \"\(f.title)\" while the local server's kernel completed \(w.passiveOpens!) handshakes for \(w.connected) connections and ListenOverflows grew: the server never accepted some")
+                }
+                if w.closedWithoutTimeWait, f.topic == "capacity",
+                   ["sustainable rate without TIME_WAIT reuse", "ports filled", "ports fill in", "reuse made up"].contains(where: f.title.contains) {
+                    out.append("finding \"\(f.title)\" applies the TIME_WAIT model to a run whose closes made no TIME_WAIT")
+                }
+                if f.topic == "kernel-witness", f.severity == .ok, let opens = w.activeOpens, opens < Int64(w.sentSYN) {
+                    out.append("finding \"\(f.title)\" while ActiveOpens +\(opens) is below the \(w.sentSYN) SYNs portstorm counted")
+                }
+                if let m = text.firstMatch(of: #/portstorm counted (\d+) connected/#), let n = UInt64(m.1), n != w.connected {
+                    out.append("finding \"\(f.title)\" says portstorm counted \(n) connected; the totals give \(w.connected)")
+                }
+            }
             if f.title.contains("ran out of ephemeral ports"),
                let peak = r.timeline.compactMap({ $0.kernel?.census?.busiest?.occupancy }).max(), peak < 0.9 {
                 out.append("finding \"\(f.title)\" while the busiest tuple never had more than \(RunAnalysis.pct(peak)) of its ports in use")

@@ -21,11 +21,15 @@ extension RunAnalysis {
         return best
     }
 
-    static func capacityFinding(_ r: RunRecord, _ c: CapacityModel, _ tuples: [TupleSeries]) -> Finding {
+    static func capacityFinding(_ r: RunRecord, _ c: CapacityModel, _ tuples: [TupleSeries], _ witness: WitnessCheck?) -> Finding {
         var ev = [String(format: "achieved %@ successful connections/s", rate(c.achievedOkRate))]
         if let want = c.requestedRate { ev.append("requested \(rate(want))/s") }
         ev.append("\(c.rangeSize) ports per tuple, \(c.tuples) tuple(s)")
         if let peak = tuples.map(\.peakOccupancy).max() { ev.append("peak occupancy of a tuple: \(pct(peak))") }
+        if witness?.closedWithoutTimeWait == true {
+            ev.append("the kernel saw no TIME_WAIT made by this run's closes (see the close-mode finding): ports were free again at once")
+            return Finding(.info, "capacity", "the port range did not limit this run: its connections left no TIME_WAIT here", evidence: ev)
+        }
         guard let model = c.modelRate else {
             ev.append("the client did not close first (--close \(r.config.close.rawValue)): no TIME_WAIT here, so the port range does not bound the rate")
             return Finding(.info, "capacity", "the port range does not limit this way of closing", evidence: ev)

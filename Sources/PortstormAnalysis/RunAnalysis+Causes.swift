@@ -33,7 +33,7 @@ extension RunAnalysis {
         return "invalid HTTP response (not HTTP: a raw TCP, TLS or other service?)"
     }
 
-    static func cause(_ o: Onset, _ r: RunRecord, _ cap: CapacityModel) -> Finding {
+    static func cause(_ o: Onset, _ r: RunRecord, _ cap: CapacityModel, _ witness: WitnessCheck?) -> Finding {
         let name = o.outcome
         var ev = ["\(o.count) attempts (\(share(o.count, r))) ended \(name), \(when(o))"]
         let counters = r.timeline.compactMap { $0.kernel?.counters }
@@ -141,7 +141,21 @@ extension RunAnalysis {
 
         case "response_timeout":
             ev.append("connected, but no complete answer (or no close by the server) within --response-timeout \(r.config.responseTimeoutMs) ms")
-            return Finding(.warning, "no-answer", "the server accepted but did not answer in time", evidence: ev, advice: [
+            let overflows = witness?.listenOverflows ?? total("ListenOverflows")
+            if let w = witness, let accepted = w.passiveOpens, accepted < Int64(w.connected), overflows > 0 {
+                // The kernel says which: the server never accepted some of what the client counted.
+                ev.append("the local server's kernel completed \(accepted) handshakes (PassiveOpens) for \(w.connected) connections the client counted; ListenOverflows +\(overflows)")
+                return Finding(.problem, "no-answer", "no answer in time: the server's accept queue overflowed and dropped the final ACKs of at least \(Int64(w.connected) - accepted) connections, which the server never accepted",
+                               evidence: ev, advice: ["the server must accept faster: a larger listen backlog (and net.core.somaxconn), more accept threads"])
+            }
+            if overflows > 0 {
+                ev.append("ListenOverflows grew by \(overflows) on this machine: a listener with a full accept queue drops the final ACK, so a client can count a connection its server never accepted")
+                return Finding(.warning, "no-answer", "connected as the client saw it, but no answer in time (a local accept queue overflowed)", evidence: ev, advice: [
+                    "if the server runs here: it must accept faster (a larger listen backlog, net.core.somaxconn, more accept threads)",
+                    "an overloaded server: compare with a lower rate",
+                ])
+            }
+            return Finding(.warning, "no-answer", "connected, but the server did not answer in time", evidence: ev, advice: [
                 "a server that keeps connections open: use --close client, or keep-alive",
                 "an overloaded server: compare with a lower rate",
             ])

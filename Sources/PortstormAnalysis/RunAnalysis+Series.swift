@@ -5,19 +5,26 @@ public enum RunAnalysis {
     public static func analyze(_ r: RunRecord) -> Analysis {
         let tuples = tupleSeries(r)
         let onsets = self.onsets(r)
-        let capacity = capacityModel(r)
+        let witness = witnessCheck(r)
+        var capacity = capacityModel(r)
+        if witness?.closedWithoutTimeWait == true {
+            capacity.modelRatePerTuple = nil
+            capacity.modelRate = nil
+        }
         let health = generatorHealth(r)
         var findings: [Finding] = []
-        for o in onsets { findings.append(cause(o, r, capacity)) }
+        for o in onsets { findings.append(cause(o, r, capacity, witness)) }
         if let bumps = synRetransmitBumps(r) { findings.append(bumps) }
-        findings.append(capacityFinding(r, capacity, tuples))
+        if let w = witness { findings += witnessFindings(r, w) }
+        if let before = beforeRunFinding(r) { findings.append(before) }
+        findings.append(capacityFinding(r, capacity, tuples, witness))
         if let h = healthFinding(r, health) { findings.append(h) }
         if onsets.isEmpty && r.totals.attempted > 0 {
             findings.insert(Finding(.ok, "all-ok", "every attempt that finished succeeded",
                                     evidence: ["\(r.totals.outcomes[.ok]) ok of \(r.totals.attempted) attempted, \(r.totals.inFlightAtEnd) in flight at the end"]), at: 0)
         }
         findings.sort { $0.severity > $1.severity }
-        return Analysis(findings: findings, onsets: onsets, tuples: tuples, capacity: capacity, health: health)
+        return Analysis(findings: findings, onsets: onsets, tuples: tuples, capacity: capacity, health: health, witness: witness)
     }
 
     /// Per tuple, one point per census, in time order.

@@ -8,6 +8,8 @@ public struct Analysis: Codable, Sendable {
     public var tuples: [TupleSeries]
     public var capacity: CapacityModel
     public var health: GeneratorHealth
+    /// portstorm's counts beside the kernel's (nil for a record without `kernelWitness`).
+    public var witness: WitnessCheck?
 }
 
 /// When one failure class began and ended, and how it relates to the local port budget.

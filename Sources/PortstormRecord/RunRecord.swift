@@ -24,6 +24,9 @@ public struct RunRecord: Codable, Sendable {
     public var notes: [String]
     /// portstorm's own memory and CPU during the run (the generator's cost).
     public var process: ProcessStats?
+    /// The kernel's counts over the whole run and the sockets toward the target before it
+    /// (observed runs only; absent from older records and with --no-observe).
+    public var kernelWitness: KernelWitness?
 
     public init(tool: ToolInfo, startedAt: Date, endedAt: Date, elapsedSeconds: Double, stopReason: StopReason,
                 config: RunConfig, target: TargetInfo, sources: [String], system: SystemSnapshot, totals: Totals,
