@@ -125,6 +125,7 @@ public enum Engine {
         }
         var record = RecordBuilder(config: config, plan: plan, startedAt: startedAt, startNs: startNs, endNs: endNs,
                                    notes: notes, system: system).build(results, kernel: kernel)
+        record.kernelWitness = observer?.witness()
         record.process = ProcessStats(rssAtStartKiB: usageAtStart.rssKiB, maxRssKiB: usageAtEnd.maxRssKiB,
                                       userSeconds: ((usageAtEnd.userSeconds - usageAtStart.userSeconds) * 1000).rounded() / 1000,
                                       systemSeconds: ((usageAtEnd.systemSeconds - usageAtStart.systemSeconds) * 1000).rounded() / 1000,

@@ -73,7 +73,9 @@ struct RecordBuilder {
             }
             var failures = counts.byName
             failures["ok"] = nil
-            let lat = hist.isEmpty ? nil : SecondLatency(p50: hist.percentile(50), p90: hist.percentile(90),
+            // The buckets (two significant digits) report a bucket's highest value, which can pass
+            // the exact slowest connect: every percentile is capped by it, so p50 <= p90 <= p99 <= max.
+            let lat = hist.isEmpty ? nil : SecondLatency(p50: min(hist.percentile(50), slowest), p90: min(hist.percentile(90), slowest),
                                                         p99: min(hist.percentile(99), slowest), max: slowest)
             var second = TimelineSecond(t: t, attempts: attempts, ok: counts[.ok], failures: failures, inFlight: inFlight,
                                         delayed: delayed, connectLatencyUs: lat)

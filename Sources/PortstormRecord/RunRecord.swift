@@ -32,6 +32,9 @@ public struct RunRecord: Codable, Sendable {
     /// The route and neighbour entry toward the target, taken after the run when attempts ended
     /// unreachable, `no_route` or timed out; absent otherwise.
     public var path: PathObservation?
+    /// The kernel's counts over the whole run and the sockets toward the target before it
+    /// (observed runs only; absent from older records and with --no-observe).
+    public var kernelWitness: KernelWitness?
 
     public init(tool: ToolInfo, startedAt: Date, endedAt: Date, elapsedSeconds: Double, stopReason: StopReason,
                 config: RunConfig, target: TargetInfo, sources: [String], system: SystemSnapshot, totals: Totals,

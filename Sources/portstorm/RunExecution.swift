@@ -30,7 +30,8 @@ struct RunExecution {
         if !quiet {
             // The preflight's warnings, when they matter for this load.
             let load = PlannedLoad(rate: config.rate, concurrency: config.concurrency, sources: plan.sources.count,
-                                   localPorts: config.localPorts, close: config.close, targetIsLoopback: plan.target.isLoopback)
+                                   localPorts: config.localPorts, close: config.close, targetIsLoopback: plan.target.isLoopback,
+                                   connections: config.connections, durationSeconds: config.durationSeconds)
             for line in DoctorText.warnings(Preflight.check(SystemProbe.snapshot(), load: load, ioUringProblem: nil)) {
                 Terminal.err(line + "\n")
             }
