@@ -164,7 +164,7 @@ extension RunAnalysis {
         case "ehostunreach", "enetunreach":
             ev.append(name == "enetunreach" ? "no route to the destination network" : "no route to the host (or ICMP host unreachable)")
             return Finding(.problem, "unreachable", "the destination is unreachable from here", evidence: ev, advice: [
-                "check routes (ip route get \(r.target.used.split(separator: ":").first ?? "")) and that the address is reachable from this network",
+                "check routes (ip route get \(hostOnly(r.target.used))) and that the address is reachable from this network",
             ])
 
         default:
