@@ -35,10 +35,10 @@ extension RunAnalysis {
                          c.rangeSize, c.modelRatePerTuple ?? 0, model))
         if c.reuseInEffect {
             ev.append("tcp_tw_reuse was in effect for this target (\(r.system.tcpTwReuse.map(String.init) ?? "?")): TIME_WAIT tuples are reused after \(r.system.tcpTwReuseDelayMs.map(String.init) ?? "1000") ms, so the run can exceed the model")
-            let recycled = r.timeline.compactMap { $0.kernel?.counters["TWRecycled"] }.reduce(0, +)
+            let recycled = r.timeline.compactMap { $0.kernel?.counters["TWRecycled"] }.reduce(Int64(0)) { $0.addingReportingOverflow($1).overflow ? .max : $0 + $1 }
             if recycled > 0 { ev.append("TWRecycled grew by \(recycled) during the run") }
         }
-        let ports = Double(c.rangeSize * c.tuples)
+        let ports = Double(c.rangeSize) * Double(c.tuples)
         let fill = c.achievedOkRate > 0 ? ports / c.achievedOkRate : 0
         let exhausted = r.totals.outcomes[.eaddrnotavail] + r.totals.outcomes[.eaddrinuse] > 0
         let title: String
@@ -50,7 +50,7 @@ extension RunAnalysis {
             // Measured, not modelled: the ok rate before the first local failure, and when it came.
             let onset: Int = r.timeline.first(where: { ($0.failures["eaddrnotavail"] ?? 0) + ($0.failures["eaddrinuse"] ?? 0) > 0 }).map { $0.t } ?? 0
             let before = r.timeline.prefix(onset).map(\.ok)
-            let rate = before.isEmpty ? c.achievedOkRate : Double(before.reduce(0, +)) / Double(before.count)
+            let rate = before.isEmpty ? c.achievedOkRate : before.reduce(0.0) { $0 + Double($1) } / Double(before.count)
             title = String(format: "at %.0f/s the %.0f ports filled after about %d s; after that only about %.0f/s is sustainable", rate, ports, onset, model)
         } else {
             title = String(format: "the run ended before the range filled: at %.0f/s the %.0f ports fill in about %.0f s, then about %.0f/s is sustainable", c.achievedOkRate, ports, fill, model)
@@ -62,11 +62,11 @@ extension RunAnalysis {
     static func healthFinding(_ r: RunRecord, _ h: GeneratorHealth) -> Finding? {
         guard let want = h.requestedRate else { return nil }
         var ev = [String(format: "requested %.0f/s, achieved %.0f/s", want, h.achievedRate),
-                  "\(h.delayed) attempts started late (> \(Int(r.totals.delayThresholdMs)) ms), \(h.missed) never started"]
+                  "\(h.delayed) attempts started late (> \(String(format: r.totals.delayThresholdMs < 1e15 ? "%.0f" : "%.3g", r.totals.delayThresholdMs)) ms), \(h.missed) never started"]
         guard h.generatorLimited else {
             return Finding(.ok, "generator", "the generator kept the requested rate", evidence: ev)
         }
-        if r.totals.inFlightAtEnd > 0 || r.config.concurrency <= Int(want) {
+        if r.totals.inFlightAtEnd > 0 || Double(r.config.concurrency) <= want {
             ev.append("--concurrency \(r.config.concurrency) caps attempts in flight: when they all wait, new ones cannot start")
         }
         return Finding(.warning, "generator", "the generator did not keep the requested rate: the results understate the load asked for",

@@ -102,7 +102,7 @@ public enum RunAnalysis {
 
     static func generatorHealth(_ r: RunRecord) -> GeneratorHealth {
         let t = r.totals
-        let base = Double(max(1, t.attempted + t.missed))
+        let base = max(1, Double(t.attempted) + Double(t.missed))
         let limited = t.requestedRate != nil && (Double(t.delayed) / base > 0.01 || Double(t.missed) / base > 0.01)
         return GeneratorHealth(requestedRate: t.requestedRate, achievedRate: t.achievedRate, delayed: t.delayed,
                                missed: t.missed, generatorLimited: limited)
