@@ -1,7 +1,7 @@
 # portstorm: the two commands of the README, and their set-up.
 SWIFT ?= swift
 
-.PHONY: deps demo test build release clean
+.PHONY: deps demo test build release clean fuzz
 
 # liburing-dev (pkg-config liburing) is the one system package the build needs.
 deps:
@@ -26,6 +26,22 @@ demo: release
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --no-parallel
+
+# libFuzzer over the record decoder + analysis + every renderer, and over the scenario parser.
+# FUZZ_SECONDS each (default 60). Seeds: Fuzz/corpus/*; what the fuzzer adds goes to .build/fuzz/,
+# crashes to .build/fuzz/crash-* (Swift's backtracer is off so that libFuzzer saves the input).
+# The targets exist only with PORTSTORM_FUZZ set (they need -sanitize=fuzzer): `make test` never
+# builds them. FuzzRecord prints how many inputs loaded and were rendered, and how many were refused.
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD = PORTSTORM_FUZZ=1 $(SWIFT) build -c release --scratch-path .build/fuzz -Xswiftc -sanitize=fuzzer
+fuzz: deps
+	$(FUZZ_BUILD) --product FuzzRecord
+	$(FUZZ_BUILD) --product FuzzScenario
+	mkdir -p .build/fuzz/corpus/record .build/fuzz/corpus/scenario
+	SWIFT_BACKTRACE=enable=no .build/fuzz/release/FuzzRecord -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=65536 -print_final_stats=1 \
+	  -artifact_prefix=.build/fuzz/crash-record- -dict=Fuzz/record.dict .build/fuzz/corpus/record Fuzz/corpus/record
+	SWIFT_BACKTRACE=enable=no .build/fuzz/release/FuzzScenario -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=4096 -print_final_stats=1 \
+	  -artifact_prefix=.build/fuzz/crash-scenario- -dict=Fuzz/scenario.dict .build/fuzz/corpus/scenario Fuzz/corpus/scenario
 
 clean:
 	rm -rf .build

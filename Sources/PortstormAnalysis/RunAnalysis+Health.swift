@@ -49,7 +49,7 @@ extension RunAnalysis {
         } else if exhausted {
             // Measured, not modelled: the ok rate before the first local failure, and when it came.
             let onset: Int = r.timeline.first(where: { ($0.failures["eaddrnotavail"] ?? 0) + ($0.failures["eaddrinuse"] ?? 0) > 0 }).map { $0.t } ?? 0
-            let before = r.timeline.prefix(onset).map(\.ok)
+            let before = r.timeline.prefix(max(0, onset)).map(\.ok)
             let rate = before.isEmpty ? c.achievedOkRate : before.reduce(0.0) { $0 + Double($1) } / Double(before.count)
             title = String(format: "at %.0f/s the %.0f ports filled after about %d s; after that only about %.0f/s is sustainable", rate, ports, onset, model)
         } else {

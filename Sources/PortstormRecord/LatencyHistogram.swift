@@ -59,14 +59,24 @@ extension LatencyHistogram: Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let digits = try c.decodeIfPresent(Int8.self, forKey: .significantDigits) ?? 3
         self.init(significantDigits: SignificantDigits(rawValue: digits) ?? .three)
-        var total: UInt64 = 0
+        // Checked before recording: the histogram's own sums (its count, and count x latency for the
+        // mean) trap on overflow.
+        var total: UInt64 = 0, latencySum: UInt64 = 0
         for pair in try c.decode([[UInt64]].self, forKey: .buckets) where pair.count == 2 {
             let (sum, overflow) = total.addingReportingOverflow(pair[1])
             guard !overflow, sum <= Self.maxCount else {
                 throw DecodingError.dataCorruptedError(forKey: .buckets, in: c, debugDescription:
                     "the buckets hold more than \(Self.maxCount) connects (2^53), past what the histogram's arithmetic holds exactly")
             }
+            let top = hdr.highestEquivalentForValue(Swift.min(Swift.max(pair[0], 1), Self.highestMicros))
+            let (product, o1) = pair[1].multipliedReportingOverflow(by: top)
+            let (latencies, o2) = latencySum.addingReportingOverflow(product)
+            guard !o1, !o2 else {
+                throw DecodingError.dataCorruptedError(forKey: .buckets, in: c, debugDescription:
+                    "the buckets' latencies add up past 2^64-1 us (about 585,000 years of connecting)")
+            }
             total = sum
+            latencySum = latencies
             record(micros: pair[0], count: pair[1])
         }
     }
