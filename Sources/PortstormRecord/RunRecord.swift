@@ -272,7 +272,9 @@ extension RunRecord {
 
     public func jsonData() throws -> Data { try RunRecord.makeEncoder().encode(self) }
 
+    /// Decodes a record of the current schema; another schema throws `UnsupportedSchema`.
     public static func load(from data: Data) throws -> RunRecord {
-        try makeDecoder().decode(RunRecord.self, from: data)
+        try checkSchema(of: data)
+        return try makeDecoder().decode(RunRecord.self, from: data)
     }
 }

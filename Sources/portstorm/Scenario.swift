@@ -34,9 +34,9 @@ struct Scenario {
     ]
 
     static func load(_ path: String) throws(InputError) -> Scenario {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw InputError("cannot read scenario \(path)")
-        }
+        let data: Data
+        do { data = try InputFile.read(path, what: "scenario") } catch { throw InputError(error.message) }
+        guard let text = String(data: data, encoding: .utf8) else { throw InputError("scenario \(path) is not UTF-8 text") }
         let node: Any?
         do { node = try Yams.load(yaml: text) } catch {
             let first = "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
