@@ -67,6 +67,10 @@ struct OutputFile {
         }
         var lst = stat()
         if lstat(path, &lst) == 0, lst.st_mode & S_IFMT == S_IFLNK { throw refuse("it is a symbolic link to a missing file") }
+        let folder = split(path).folder
+        if folder == "/dev" || (folder.hasPrefix("/dev/") && !folder.hasPrefix("/dev/shm")) {
+            throw refuse("no such device, and \(folder) holds device nodes: portstorm does not create files there")
+        }
         try probeFolder(of: path, refuse)
         return OutputFile(path: path, what: what, kind: .regular(mode: nil, owner: nil))
     }
@@ -138,7 +142,11 @@ struct OutputFile {
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
             let e = errno
-            throw refuse(e == EACCES || e == EPERM ? "folder \(folder) is not writable (permission denied)" : "folder \(folder): \(FileProblem.reason(e))")
+            switch e {
+            case EACCES, EPERM: throw refuse("folder \(folder) is not writable (permission denied)")
+            case EROFS: throw refuse("folder \(folder) is on a read-only file system")
+            default: throw refuse("no file can be created in folder \(folder) (\(FileProblem.reason(e)))")
+            }
         }
         close(fd)
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }

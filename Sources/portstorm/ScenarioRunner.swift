@@ -55,7 +55,7 @@ struct ScenarioRunner {
             let refused = overrides.map(\.flag).filter { !allowed.contains($0) }
             if !refused.isEmpty {
                 throw .usage("scenario \(path) is a ramp (portstorm plan), which does not take \(refused.joined(separator: ", ")); "
-                             + "it takes \(allowed.sorted().joined(separator: ", "))")
+                             + "beside --scenario it takes \(allowed.intersection(Scenario.runFlags.values).sorted().joined(separator: ", "))")
             }
         }
         let given = Set(overrides.map(\.flag))
