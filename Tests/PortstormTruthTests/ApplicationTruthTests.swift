@@ -91,6 +91,9 @@ struct ApplicationTruthTests {
         let cause = try #require(mainCause(http.findings), "\(http.reportText)")
         #expect(cause.topic == "protocol", "\(http.reportText)")
         #expect(TruthRun.text([cause]).contains("websocket"), "the report does not say the server wants WebSocket: \(http.reportText)")
+        let d = try net.diagnose(target, ["--attempts", "1", "--timeout", "1s"])
+        #expect(d.text.contains("websocket"), "diagnose does not say the server speaks WebSocket: \(d.command.stdout)")
+        #expect(!d.text.contains("invalid http response"), "diagnose calls a 426 answer invalid HTTP: \(d.command.stdout)")
     }
 
     /// `portstorm serve --mode echo`: a raw TCP service sends the request back, not an HTTP answer.

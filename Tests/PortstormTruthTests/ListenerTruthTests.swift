@@ -60,4 +60,25 @@ struct ListenerTruthTests {
                 "no finding names the accept queue and the difference (client ok \(ok), server kernel accepted \(passive)): \(run.reportText)")
         #expect(!run.reportText.lowercased().contains("did not answer in time"), "\(run.reportText)")
     }
+
+    /// `serve --mode blackhole` on the server's machine: its accept queue is full, so its kernel
+    /// drops every SYN (ListenOverflows grows there). The client only sees timeouts; report and
+    /// diagnose must count a full accept queue among the causes, not only firewalls.
+    @Test(.timeLimit(.minutes(1)))
+    func aFullAcceptQueueOnAnotherHostIsAmongTheTimeoutCauses() throws {
+        let net = try TruthNet.pair()
+        defer { net.close() }
+        try net.serve("blackhole", listen: TruthNet.serverIP, port: 9000)
+        let run = try net.run("\(TruthNet.serverIP):9000", ["-n", "10", "-c", "10", "--connect-timeout", "1500ms"])
+        expectTruthful(run)
+        #expect(run.nonZero == ["connect_timeout": 10])
+        #expect(run.server["PassiveOpens"] == 0)
+        #expect(run.server["ListenOverflows"] > 0, "the server's kernel did not count overflows: the case did not happen")
+        let cause = try #require(mainCause(run.findings), "\(run.reportText)")
+        #expect(cause.topic == "timeout", "\(run.reportText)")
+        #expect(TruthRun.text([cause]).contains("accept queue"), "the report's timeout causes leave out a full accept queue: \(run.reportText)")
+        let d = try net.diagnose("\(TruthNet.serverIP):9000", ["--attempts", "1", "--timeout", "500ms"])
+        let dc = try #require(mainCause(d.findings), "\(d.command.stdout)")
+        #expect(TruthRun.text([dc]).contains("accept queue"), "diagnose's timeout causes leave out a full accept queue: \(d.command.stdout)")
+    }
 }

@@ -65,4 +65,21 @@ struct RoutingTruthTests {
         #expect(TruthRun.text([dc]).contains("10.201.0.3"), "diagnose's cause does not name the resolved address: \(d.command.stdout)")
         #expect(d.text.contains("api.truth.test"), "\(d.command.stdout)")
     }
+
+    /// `--source` with an address no interface of the client has: bind() fails with EADDRNOTAVAIL
+    /// before any SYN. The report must name the address, not blame the ephemeral ports, also when
+    /// the run was not observed (no census to tell exhaustion from this).
+    @Test(.timeLimit(.minutes(1)))
+    func aNonLocalSourceIsNamed() throws {
+        let net = try TruthNet.pair()
+        defer { net.close() }
+        try net.serve("hold", listen: TruthNet.serverIP, port: 9000)
+        let run = try net.run("\(TruthNet.serverIP):9000", ["--source", "192.0.2.1", "-n", "5", "-c", "5", "--no-observe"])
+        expectTruthful(run)
+        #expect(run.nonZero == ["eaddrnotavail": 5], "\(run.nonZero)")
+        #expect(run.client["ActiveOpens"] == 0)
+        let cause = try #require(mainCause(run.findings), "\(run.reportText)")
+        #expect(TruthRun.text([cause]).contains("192.0.2.1"), "the report does not name the source address: \(run.reportText)")
+        #expect(!TruthRun.text([cause]).contains("ephemeral ports"), "\(run.reportText)")
+    }
 }
