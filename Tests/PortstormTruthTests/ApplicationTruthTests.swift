@@ -109,7 +109,7 @@ struct ApplicationTruthTests {
         #expect(run.nonZero == ["protocol_mismatch": 20], "\(run.nonZero)")
         #expect(mainCause(run.findings)?.topic == "protocol", "\(run.reportText)")
         let d = try net.diagnose(target, ["--attempts", "1", "--timeout", "1s"])
-        #expect(d.problems.contains { $0.topic == "protocol" }, "\(d.command.stdout)")
+        #expect(d.topics.contains("protocol"), "\(d.command.stdout)")
         #expect(d.text.contains("does not speak http"), "\(d.command.stdout)")
     }
 }

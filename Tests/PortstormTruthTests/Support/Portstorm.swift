@@ -14,6 +14,10 @@ enum Portstorm {
 /// One `portstorm run -o FILE` inside the client namespace, with what the kernels counted around it,
 /// and what `portstorm report` made of its record.
 struct TruthRun {
+    /// What followed `portstorm run TARGET`.
+    let arguments: [String]
+    /// Whether client and server share one namespace (`TruthNet.single()`).
+    let sameNamespace: Bool
     let command: CommandResult
     /// `totals.outcomes` as written (read as plain JSON, so that a name this build's `Outcome`
     /// does not know still shows up).
@@ -89,7 +93,7 @@ extension TruthNet {
         struct Findings: Decodable { let findings: [Finding] }
         let findings = (try? JSONDecoder().decode(Findings.self, from: Data(report.stdout.utf8)))?.findings ?? []
         let text = try Command.run([Portstorm.binary.path, "report", file.path])
-        return TruthRun(command: r, outcomes: outcomes, json: json, record: record, decodeError: decodeError,
+        return TruthRun(arguments: args, sameNamespace: client == server, command: r, outcomes: outcomes, json: json, record: record, decodeError: decodeError,
                         client: c1 - c0, server: s1 - s0, findings: findings,
                         reportText: text.stdout + (report.succeeded ? "" : "\n[report --format json exited \(report.status): \(report.stderr)]"))
     }

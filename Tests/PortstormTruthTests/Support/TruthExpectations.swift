@@ -1,3 +1,4 @@
+import Foundation
 import PortstormAnalysis
 import Testing
 
@@ -17,6 +18,7 @@ func expectTruthful(_ run: TruthRun, sourceLocation: SourceLocation = #_sourceLo
     #expect(Int64(sentSYN) == run.client["ActiveOpens"],
             "portstorm's outcomes \(run.nonZero) imply \(sentSYN) SYNs sent; the client's kernel counted ActiveOpens +\(run.client["ActiveOpens"])",
             sourceLocation: sourceLocation)
+    expectWitnessAgrees(run, sourceLocation: sourceLocation)
     #expect(!run.findings.isEmpty, "portstorm report --format json gave no findings: \(run.reportText.prefix(300))", sourceLocation: sourceLocation)
     if let record = run.record {
         let problems = ConsistencyGate.problems(record: record, findings: run.findings)
@@ -27,4 +29,28 @@ func expectTruthful(_ run: TruthRun, sourceLocation: SourceLocation = #_sourceLo
 /// The main problem finding's topic: the most severe finding that is not about the generator or capacity.
 func mainCause(_ findings: [Finding]) -> Finding? {
     findings.filter { $0.severity >= .warning }.max { $0.severity < $1.severity }
+}
+
+/// Where the record keeps the kernel's counts over the run (`kernelWitness.counters`, by counter name).
+let witnessKey = "kernelWitness"
+
+/// The record's own kernel counts must be the ones the suite read around the run: ActiveOpens
+/// exactly (only portstorm opens connections in the client namespace, and only while it runs),
+/// PassiveOpens too when the server shares the client's namespace. Unobserved runs keep none.
+func expectWitnessAgrees(_ run: TruthRun, sourceLocation: SourceLocation = #_sourceLocation) {
+    let config = run.json["config"] as? [String: Any] ?? [:]
+    if (config["observe"] as? Bool) == false || run.arguments.contains("--no-observe") { return }
+    guard let witness = run.json[witnessKey] as? [String: Any], let counters = witness["counters"] as? [String: Any] else {
+        Issue.record("the record keeps no kernel counts over the run (\(witnessKey).counters)", sourceLocation: sourceLocation)
+        return
+    }
+    let recorded = counters.compactMapValues { ($0 as? NSNumber)?.int64Value }
+    #expect(recorded["ActiveOpens"] == run.client["ActiveOpens"],
+            "the record says ActiveOpens +\(recorded["ActiveOpens"].map(String.init) ?? "absent"), the kernel +\(run.client["ActiveOpens"])",
+            sourceLocation: sourceLocation)
+    if run.sameNamespace {
+        #expect(recorded["PassiveOpens"] == run.server["PassiveOpens"],
+                "the record says PassiveOpens +\(recorded["PassiveOpens"].map(String.init) ?? "absent"), the kernel +\(run.server["PassiveOpens"])",
+                sourceLocation: sourceLocation)
+    }
 }
