@@ -1,4 +1,3 @@
-import PortstormAnalysis
 import Testing
 
 /// `--close` must do what it says for every protocol, seen from both kernels: `client` leaves
@@ -6,47 +5,54 @@ import Testing
 /// RST per connection, `server` leaves TIME_WAIT on the server's side only.
 @Suite(.serialized, .enabled(if: TruthEnvironment.ready, TruthEnvironment.reason))
 struct CloseModeTruthTests {
-    struct Case: Sendable, CustomTestStringConvertible {
-        let proto: String
-        let close: String
-        var testDescription: String { "--protocol \(proto) --close \(close)" }
-    }
+    static let modes = ["client", "rst", "server"]
 
-    static let cases = ["client", "rst", "server"].flatMap { c in ["tcp", "http"].map { Case(proto: $0, close: c) } }
-
-    @Test(.timeLimit(.minutes(1)), arguments: cases)
-    func closeModeDoesWhatItSays(_ c: Case) throws {
-        if c.proto == "http" { try #require(TruthEnvironment.nginxPath != nil, "nginx is not installed (/usr/sbin/nginx)") }
+    @Test(.timeLimit(.minutes(1)), arguments: modes)
+    func tcpCloseModeDoesWhatItSays(close: String) throws {
         let net = try TruthNet.pair()
         defer { net.close() }
-        var args = ["--close", c.close, "-n", "30", "-c", "5", "--response-timeout", "2s"]
-        let port: UInt16
-        if c.proto == "http" {
-            port = 8080
-            try net.startNginx(TruthEnvironment.nginxPath!, port: port)  // answers, then closes (keepalive_timeout 0)
-            args += ["--protocol", "http", "--path", "/ok"]
-        } else {
-            port = 9000
-            // The server closes first only when asked to: accept-close for --close server, else hold.
-            try net.serve(c.close == "server" ? "accept-close" : "hold", listen: TruthNet.serverIP, port: port)
+        // The server closes first only when asked to: accept-close for --close server, else hold.
+        try net.serve(close == "server" ? "accept-close" : "hold", listen: TruthNet.serverIP, port: 9000)
+        try expectCloseMode(net, port: 9000, close: close, [])
+    }
+
+    /// nginx answers, then closes (keepalive_timeout 0); `--close client` and `rst` close before it
+    /// can, once the answer is read.
+    @Test(.timeLimit(.minutes(1)), .enabled(if: TruthEnvironment.nginxPath != nil, "nginx is not installed (/usr/sbin/nginx)"),
+          arguments: modes)
+    func httpCloseModeDoesWhatItSays(close: String) throws {
+        let net = try TruthNet.pair()
+        defer { net.close() }
+        try net.startNginx(TruthEnvironment.nginxPath!, port: 8080)
+        try expectCloseMode(net, port: 8080, close: close, ["--protocol", "http", "--path", "/ok"])
+    }
+
+    func expectCloseMode(_ net: TruthNet, port: UInt16, close: String, _ extra: [String],
+                         sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let run = try net.run("\(TruthNet.serverIP):\(port)", ["--close", close, "-n", "30", "-c", "5", "--response-timeout", "2s"] + extra)
+        expectTruthful(run, sourceLocation: sourceLocation)
+        #expect(run.nonZero == ["ok": 30], "\(run.nonZero)", sourceLocation: sourceLocation)
+        #expect(run.server["PassiveOpens"] == 30, sourceLocation: sourceLocation)
+        if close != "rst" {
+            #expect(run.client["TCPAbortOnClose"] == 0, "closed with unread data: TCPAbortOnClose +\(run.client["TCPAbortOnClose"])",
+                    sourceLocation: sourceLocation)
         }
-        let run = try net.run("\(TruthNet.serverIP):\(port)", args)
-        expectTruthful(run)
-        #expect(run.nonZero == ["ok": 30], "\(run.nonZero)")
-        #expect(run.server["PassiveOpens"] == 30)
-        #expect(run.client["TCPAbortOnClose"] == 0 || c.close == "rst",
-                "closed with unread data: TCPAbortOnClose +\(run.client["TCPAbortOnClose"])")
-        switch c.close {
+        switch close {
         case "client":
-            #expect(run.client["TIME_WAIT"] == 30, "TIME_WAIT in the client's namespace +\(run.client["TIME_WAIT"]) (want 30)")
-            #expect(run.client["OutRsts"] == 0, "the client sent resets: OutRsts +\(run.client["OutRsts"])")
+            #expect(run.client["TIME_WAIT"] == 30, "TIME_WAIT in the client's namespace +\(run.client["TIME_WAIT"]) (want 30)",
+                    sourceLocation: sourceLocation)
+            #expect(run.client["OutRsts"] == 0, "the client sent resets: OutRsts +\(run.client["OutRsts"])", sourceLocation: sourceLocation)
         case "rst":
-            #expect(run.client["TIME_WAIT"] == 0, "TIME_WAIT in the client's namespace +\(run.client["TIME_WAIT"]) (want 0)")
-            #expect(run.client["OutRsts"] == 30, "OutRsts +\(run.client["OutRsts"]) in the client's namespace (want one per connection)")
+            #expect(run.client["TIME_WAIT"] == 0, "TIME_WAIT in the client's namespace +\(run.client["TIME_WAIT"]) (want 0)",
+                    sourceLocation: sourceLocation)
+            #expect(run.client["OutRsts"] == 30, "OutRsts +\(run.client["OutRsts"]) in the client's namespace (want one per connection)",
+                    sourceLocation: sourceLocation)
         default:
-            #expect(run.client["TIME_WAIT"] == 0, "TIME_WAIT in the client's namespace +\(run.client["TIME_WAIT"]) (want 0: the server closed first)")
-            #expect(run.server["TIME_WAIT"] == 30, "TIME_WAIT in the server's namespace +\(run.server["TIME_WAIT"]) (want 30)")
-            #expect(run.client["OutRsts"] == 0, "the client sent resets: OutRsts +\(run.client["OutRsts"])")
+            #expect(run.client["TIME_WAIT"] == 0,
+                    "TIME_WAIT in the client's namespace +\(run.client["TIME_WAIT"]) (want 0: the server closed first)", sourceLocation: sourceLocation)
+            #expect(run.server["TIME_WAIT"] == 30, "TIME_WAIT in the server's namespace +\(run.server["TIME_WAIT"]) (want 30)",
+                    sourceLocation: sourceLocation)
+            #expect(run.client["OutRsts"] == 0, "the client sent resets: OutRsts +\(run.client["OutRsts"])", sourceLocation: sourceLocation)
         }
     }
 
