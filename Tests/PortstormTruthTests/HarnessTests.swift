@@ -33,6 +33,10 @@ struct HarnessTests {
         #expect((try? String(contentsOfFile: "/etc/hosts", encoding: .utf8)) == hostsBefore, "the host's /etc/hosts changed")
     }
 
+}
+
+/// The parser of the kernel's tables needs no namespace.
+struct KernelCountersTests {
     @Test func countersParseTheKernelsTables() throws {
         let text = """
             Tcp: RtoAlgorithm RtoMin ActiveOpens PassiveOpens

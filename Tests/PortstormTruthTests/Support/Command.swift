@@ -52,9 +52,16 @@ enum Command {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = args
+        let out = try FileHandle(forWritingTo: stdout), err = try FileHandle(forWritingTo: stderr)
+        // The child has its own copies once started: close ours now, or every command leaves two
+        // descriptors open in the test process (Foundation keeps them as long as the Process).
+        defer {
+            try? out.close()
+            try? err.close()
+        }
         p.standardInput = FileHandle.nullDevice
-        p.standardOutput = try FileHandle(forWritingTo: stdout)
-        p.standardError = try FileHandle(forWritingTo: stderr)
+        p.standardOutput = out
+        p.standardError = err
         var env = ProcessInfo.processInfo.environment
         env["COLUMNS"] = "100"
         p.environment = env
