@@ -14,10 +14,13 @@ func expectTruthful(_ run: TruthRun, sourceLocation: SourceLocation = #_sourceLo
     #expect(run.attempted > 0 && run.attempted == sum + run.inFlightAtEnd,
             "attempted \(run.attempted) != outcomes \(sum) + in flight \(run.inFlightAtEnd)", sourceLocation: sourceLocation)
     #expect(run.inFlightAtEnd == 0, "\(run.inFlightAtEnd) attempts in flight at the end", sourceLocation: sourceLocation)
-    let sentSYN = run.outcomes.filter { !outcomesWithoutSYN.contains($0.key) }.values.reduce(0, +)
-    #expect(Int64(sentSYN) == run.client["ActiveOpens"],
-            "portstorm's outcomes \(run.nonZero) imply \(sentSYN) SYNs sent; the client's kernel counted ActiveOpens +\(run.client["ActiveOpens"])",
-            sourceLocation: sourceLocation)
+    // Attempts left in flight are already reported above; their SYNs cannot be told apart here.
+    if run.inFlightAtEnd == 0 {
+        let sentSYN = run.outcomes.filter { !outcomesWithoutSYN.contains($0.key) }.values.reduce(0, +)
+        #expect(Int64(sentSYN) == run.client["ActiveOpens"],
+                "portstorm's outcomes \(run.nonZero) imply \(sentSYN) SYNs sent; the client's kernel counted ActiveOpens +\(run.client["ActiveOpens"])",
+                sourceLocation: sourceLocation)
+    }
     expectWitnessAgrees(run, sourceLocation: sourceLocation)
     #expect(!run.findings.isEmpty, "portstorm report --format json gave no findings: \(run.reportText.prefix(300))", sourceLocation: sourceLocation)
     if let record = run.record {
@@ -26,7 +29,8 @@ func expectTruthful(_ run: TruthRun, sourceLocation: SourceLocation = #_sourceLo
     }
 }
 
-/// The main problem finding's topic: the most severe finding that is not about the generator or capacity.
+/// The cause a reader is shown first: the first finding of the highest severity, at warning or above
+/// (the report lists findings most severe first).
 func mainCause(_ findings: [Finding]) -> Finding? {
     findings.filter { $0.severity >= .warning }.max { $0.severity < $1.severity }
 }
