@@ -37,14 +37,14 @@ struct ApplicationTruthTests {
             #expect(run.httpStatuses == [code: 40], "\(path): totals.httpStatuses \(run.httpStatuses)")
             let cause = try #require(mainCause(run.findings), "\(run.reportText)")
             #expect(TruthRun.text([cause]).contains(code), "the report's cause does not name \(code): \(run.reportText)")
-            let d = try net.diagnose(target, ["--attempts", "1", "--timeout", "1s", "--path", path])
+            let d = try net.diagnose(target, ["--attempts", "1", "--timeout", "1s", "--protocol", "http", "--path", path])
             #expect(d.text.contains(code), "diagnose --path \(path) does not name \(code): \(d.command.stdout)")
             #expect(!d.topics.contains("connects") || d.problems.contains { TruthRun.text([$0]).contains(code) },
                     "diagnose calls \(path) healthy: \(d.command.stdout)")
         }
 
         // A healthy HTTP server: no warning nobody asked for (a WebSocket one, say).
-        let healthy = try net.diagnose(target, ["--attempts", "1", "--timeout", "1s", "--path", "/ok"])
+        let healthy = try net.diagnose(target, ["--attempts", "1", "--timeout", "1s", "--protocol", "http", "--path", "/ok"])
         #expect(healthy.problems.isEmpty, "warnings about a healthy HTTP server: \(healthy.command.stdout)")
     }
 

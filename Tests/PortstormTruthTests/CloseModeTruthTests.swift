@@ -16,15 +16,16 @@ struct CloseModeTruthTests {
         try expectCloseMode(net, port: 9000, close: close, [])
     }
 
-    /// nginx answers, then closes (keepalive_timeout 0); `--close client` and `rst` close before it
-    /// can, once the answer is read.
+    /// nginx: for `client` the server that keeps connections open (port 8081), so the client can
+    /// be first to close once it has read the whole answer; for `server` and `rst` the one that
+    /// closes after answering (keepalive_timeout 0, port 8080).
     @Test(.timeLimit(.minutes(1)), .enabled(if: TruthEnvironment.nginxPath != nil, "nginx is not installed (/usr/sbin/nginx)"),
           arguments: modes)
     func httpCloseModeDoesWhatItSays(close: String) throws {
         let net = try TruthNet.pair()
         defer { net.close() }
         try net.startNginx(TruthEnvironment.nginxPath!, port: 8080)
-        try expectCloseMode(net, port: 8080, close: close, ["--protocol", "http", "--path", "/ok"])
+        try expectCloseMode(net, port: close == "client" ? 8081 : 8080, close: close, ["--protocol", "http", "--path", "/ok"])
     }
 
     func expectCloseMode(_ net: TruthNet, port: UInt16, close: String, _ extra: [String],

@@ -2,8 +2,10 @@ import Foundation
 
 /// Real third-party servers started in the server namespace with files the test writes.
 extension TruthNet {
-    /// Debian's nginx, one worker, `keepalive_timeout 0`, every path (pid, logs, temp dirs) in the
-    /// test's directory: /ok answers 200, /missing 404, /down 503, anything else 404.
+    /// Debian's nginx, one worker, every path (pid, logs, temp dirs) in the test's directory: /ok
+    /// answers 200, /missing 404, /down 503, anything else 404. On `port` it closes each connection
+    /// after its answer (`keepalive_timeout 0`); on `port + 1` it keeps connections open for the
+    /// client to close.
     @discardableResult
     func startNginx(_ nginx: String, port: UInt16) throws -> Server {
         let root = dir.appendingPathComponent("nginx")
@@ -28,6 +30,11 @@ extension TruthNet {
                 location /missing { return 404; }
                 location /down { return 503; }
                 location / { return 404; }
+              }
+              server {
+                listen \(TruthNet.serverIP):\(port + 1) backlog=4096;
+                keepalive_timeout 60s;
+                location /ok { return 200 "ok\\n"; }
               }
             }
             """
