@@ -35,6 +35,7 @@ struct ApplicationTruthTests {
             #expect(run.nonZero == ["http_status": 40], "\(path): \(run.nonZero)")
             #expect(run.causes["http_status"] == "remote")
             #expect(run.httpStatuses == [code: 40], "\(path): totals.httpStatuses \(run.httpStatuses)")
+            #expect(run.timelineHTTPStatuses == run.httpStatuses, "\(path): per second \(run.timelineHTTPStatuses)")
             let cause = try #require(mainCause(run.findings), "\(run.reportText)")
             #expect(TruthRun.text([cause]).contains(code), "the report's cause does not name \(code): \(run.reportText)")
             let d = try net.diagnose(target, ["--attempts", "1", "--timeout", "1s", "--protocol", "http", "--path", path])
@@ -42,6 +43,13 @@ struct ApplicationTruthTests {
             #expect(!d.topics.contains("connects") || d.problems.contains { TruthRun.text([$0]).contains(code) },
                     "diagnose calls \(path) healthy: \(d.command.stdout)")
         }
+
+        // --expect-status changes the accepted set: 404 asked for is ok, and still recorded as 404.
+        let accepted = try net.run(target, ["--protocol", "http", "--path", "/missing", "--expect-status", "404", "-n", "20", "-c", "5"])
+        expectTruthful(accepted)
+        expectServerAccepted(accepted)
+        #expect(accepted.nonZero == ["ok": 20], "\(accepted.nonZero)")
+        #expect(accepted.httpStatuses == ["404": 20], "totals.httpStatuses \(accepted.httpStatuses)")
 
         // A healthy HTTP server: no warning nobody asked for (a WebSocket one, say).
         let healthy = try net.diagnose(target, ["--attempts", "1", "--timeout", "1s", "--protocol", "http", "--path", "/ok"])
@@ -72,6 +80,7 @@ struct ApplicationTruthTests {
         expectServerAccepted(http)
         #expect(http.nonZero == ["protocol_mismatch": 20], "\(http.nonZero)")
         #expect(http.mismatchSamples.contains { $0.contains("426") }, "mismatch samples: \(http.mismatchSamples)")
+        #expect(http.httpStatuses == ["426": 20], "totals.httpStatuses \(http.httpStatuses)")
         let cause = try #require(mainCause(http.findings), "\(http.reportText)")
         #expect(cause.topic == "protocol", "\(http.reportText)")
         #expect(TruthRun.text([cause]).contains("websocket"), "the report does not say the server wants WebSocket: \(http.reportText)")
@@ -95,5 +104,18 @@ struct ApplicationTruthTests {
         let d = try net.diagnose(target, ["--attempts", "1", "--timeout", "1s"])
         #expect(d.topics.contains("protocol"), "\(d.command.stdout)")
         #expect(d.text.contains("does not speak http"), "\(d.command.stdout)")
+    }
+
+    /// A status line, then header lines that never end: not an answer, whatever its status.
+    @Test(.timeLimit(.minutes(1)), .enabled(if: TruthEnvironment.python != nil, "python3 is not installed"))
+    func headersThatNeverEndAreNotOK() throws {
+        let net = try TruthNet.pair()
+        defer { net.close() }
+        try net.startEndlessHeaderServer(TruthEnvironment.python!, port: 8090)
+        let run = try net.run("\(TruthNet.serverIP):8090", ["--protocol", "http", "-n", "10", "-c", "5", "--response-timeout", "3s"])
+        expectTruthful(run)
+        expectServerAccepted(run)
+        #expect(run["ok"] == 0, "\(run["ok"]) answers without an end of headers counted ok")
+        #expect(run["protocol_mismatch"] + run["response_timeout"] == 10, "\(run.nonZero)")
     }
 }

@@ -46,6 +46,14 @@ struct TruthRun {
         (totals["httpStatuses"] as? [String: Any] ?? [:]).compactMapValues { ($0 as? NSNumber)?.uint64Value }
     }
     var mismatchSamples: [String] { totals["mismatchSamples"] as? [String] ?? [] }
+    /// `timeline[].httpStatuses` summed over the seconds.
+    var timelineHTTPStatuses: [String: UInt64] {
+        var sum: [String: UInt64] = [:]
+        for second in json["timeline"] as? [[String: Any]] ?? [] {
+            for (code, n) in second["httpStatuses"] as? [String: Any] ?? [:] { sum[code, default: 0] += (n as? NSNumber)?.uint64Value ?? 0 }
+        }
+        return sum
+    }
 
     /// The outcomes without the zero ones, for exact comparisons.
     var nonZero: [String: UInt64] { outcomes.filter { $0.value > 0 } }

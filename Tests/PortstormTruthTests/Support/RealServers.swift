@@ -73,4 +73,34 @@ extension TruthNet {
             """.write(to: script, atomically: true, encoding: .utf8)
         return try startServer([python, "-u", script.path, TruthNet.serverIP, "\(port)"], listeningOn: port)
     }
+
+    /// A TCP server in plain python that answers every connection with a status line and then
+    /// header lines that never end (up to 16 MiB, or until the client goes away).
+    @discardableResult
+    func startEndlessHeaderServer(_ python: String, port: UInt16) throws -> Server {
+        let script = dir.appendingPathComponent("endless_headers.py")
+        try """
+            import socket, sys, threading
+
+            def answer(conn):
+                line = b"X-Filler: " + b"a" * 1000 + b"\\r\\n"
+                try:
+                    conn.sendall(b"HTTP/1.1 200 OK\\r\\n")
+                    for _ in range(16 * 1024):
+                        conn.sendall(line)
+                except OSError:
+                    pass
+                finally:
+                    conn.close()
+
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((sys.argv[1], int(sys.argv[2])))
+            s.listen(128)
+            while True:
+                conn, _ = s.accept()
+                threading.Thread(target=answer, args=(conn,), daemon=True).start()
+            """.write(to: script, atomically: true, encoding: .utf8)
+        return try startServer([python, "-u", script.path, TruthNet.serverIP, "\(port)"], listeningOn: port)
+    }
 }

@@ -29,6 +29,11 @@ enum TruthEnvironment {
 
     static let nginxPath = ["/usr/sbin/nginx", "/usr/bin/nginx"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
+    /// Any python3 (for the small servers the suite writes itself).
+    static let python: String? = {
+        (try? Command.run(["python3", "-c", "pass"], timeout: 20))?.succeeded == true ? "python3" : nil
+    }()
+
     /// A Python that can import websockets: python3 from PATH (pip) or Debian's (python3-websockets).
     static let websocketsPython: String? = {
         for python in ["python3", "/usr/bin/python3"] {
