@@ -55,6 +55,11 @@ struct TruthRun {
         return sum
     }
 
+    /// `kernelWitness.counters[name]`: the kernel's count over the run as the record keeps it.
+    func witnessed(_ name: String) -> Int64? {
+        ((json[witnessKey] as? [String: Any])?["counters"] as? [String: Any])?[name].flatMap { ($0 as? NSNumber)?.int64Value }
+    }
+
     /// The outcomes without the zero ones, for exact comparisons.
     var nonZero: [String: UInt64] { outcomes.filter { $0.value > 0 } }
 

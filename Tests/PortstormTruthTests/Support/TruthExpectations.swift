@@ -40,7 +40,8 @@ let witnessKey = "kernelWitness"
 
 /// The record's own kernel counts must be the ones the suite read around the run: ActiveOpens
 /// exactly (only portstorm opens connections in the client namespace, and only while it runs),
-/// PassiveOpens too when the server shares the client's namespace. Unobserved runs keep none.
+/// PassiveOpens (at most the suite's later read) when the server shares the client's namespace.
+/// Unobserved runs keep none.
 func expectWitnessAgrees(_ run: TruthRun, sourceLocation: SourceLocation = #_sourceLocation) {
     let config = run.json["config"] as? [String: Any] ?? [:]
     if (config["observe"] as? Bool) == false || run.arguments.contains("--no-observe") { return }
@@ -53,8 +54,11 @@ func expectWitnessAgrees(_ run: TruthRun, sourceLocation: SourceLocation = #_sou
             "the record says ActiveOpens +\(recorded["ActiveOpens"].map(String.init) ?? "absent"), the kernel +\(run.client["ActiveOpens"])",
             sourceLocation: sourceLocation)
     if run.sameNamespace {
-        #expect(recorded["PassiveOpens"] == run.server["PassiveOpens"],
-                "the record says PassiveOpens +\(recorded["PassiveOpens"].map(String.init) ?? "absent"), the kernel +\(run.server["PassiveOpens"])",
+        // The server can go on accepting queued connections after portstorm's last read (a slow
+        // accept loop), so the suite's later read may be higher, never lower.
+        let passive = recorded["PassiveOpens"]
+        #expect(passive != nil && passive! <= run.server["PassiveOpens"] && passive! >= 0,
+                "the record says PassiveOpens +\(passive.map(String.init) ?? "absent"), the kernel +\(run.server["PassiveOpens"]) by the end",
                 sourceLocation: sourceLocation)
     }
 }
