@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 
 /// The harness itself: what it makes, it removes, and the host's settings stay as they were.
@@ -33,6 +34,21 @@ struct HarnessTests {
         #expect((try? String(contentsOfFile: "/etc/hosts", encoding: .utf8)) == hostsBefore, "the host's /etc/hosts changed")
     }
 
+
+    /// What a crashed run of the suite left (its pid no longer runs) is removed; what a live one
+    /// holds is not.
+    @Test(.timeLimit(.minutes(1)))
+    func leftoversOfADeadRunAreSwept() throws {
+        var dead: Int32 = 4_000_000
+        while kill(dead, 0) == 0 || errno != ESRCH { dead -= 1 }
+        let stale = "pst-truth-\(dead)-1-c", live = "pst-truth-\(getpid())-999999-c"
+        try Command.must(["ip", "netns", "add", stale])
+        try Command.must(["ip", "netns", "add", live])
+        defer { _ = try? Command.run(["ip", "netns", "del", live]) }
+        TruthNet.sweepLeftovers()
+        #expect(!TruthNet.exists(stale), "a dead run's namespace was not swept")
+        #expect(TruthNet.exists(live), "a live run's namespace was swept")
+    }
 }
 
 /// The parser of the kernel's tables needs no namespace.

@@ -10,6 +10,7 @@ enum TruthEnvironment {
         guard (try? Command.run(["ip", "-V"], timeout: 10))?.succeeded == true else {
             return "the truth suite needs iproute2's ip command (apt-get install iproute2)"
         }
+        TruthNet.sweepLeftovers()
         let probe = "pst-truth-probe-\(getpid())"
         let add = try? Command.run(["ip", "netns", "add", probe], timeout: 10)
         _ = try? Command.run(["ip", "netns", "del", probe], timeout: 10)

@@ -185,6 +185,30 @@ final class TruthNet: @unchecked Sendable {
         try? fm.removeItem(at: dir)
     }
 
+    /// Removes what an earlier run of the suite left when its process died before its cleanup
+    /// (a crash runs no `defer`): namespaces, /etc/netns entries and temporary directories named
+    /// `pst-truth-PID-...` whose PID no longer runs. Nothing of a live process is touched.
+    static func sweepLeftovers() {
+        let fm = FileManager.default
+        func deadOwner(_ name: String) -> Bool {
+            guard name.hasPrefix("pst-truth-"), let pid = Int32(name.dropFirst("pst-truth-".count).prefix { $0.isNumber }) else { return false }
+            return pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH
+        }
+        for ns in (try? fm.contentsOfDirectory(atPath: "/run/netns")) ?? [] where deadOwner(ns) {
+            _ = try? Command.run(["ip", "netns", "del", ns], timeout: 10)
+        }
+        var removedEtc = false
+        for entry in (try? fm.contentsOfDirectory(atPath: "/etc/netns")) ?? [] where deadOwner(entry) {
+            try? fm.removeItem(atPath: "/etc/netns/\(entry)")
+            removedEtc = true
+        }
+        if removedEtc { rmdir("/etc/netns") }  // fails, harmlessly, while anything else is in it
+        let tmp = fm.temporaryDirectory
+        for entry in (try? fm.contentsOfDirectory(atPath: tmp.path)) ?? [] where deadOwner(entry) {
+            try? fm.removeItem(at: tmp.appendingPathComponent(entry))
+        }
+    }
+
     /// Whether namespace `name` still exists (its bind mount under /run/netns).
     static func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: "/run/netns/\(name)") }
 }
