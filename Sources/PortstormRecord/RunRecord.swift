@@ -290,7 +290,10 @@ extension RunRecord {
 
     public func jsonData() throws -> Data { try RunRecord.makeEncoder().encode(self) }
 
+    /// Decodes a record and checks its values (`validate()`): what loads is safe to analyse and render.
     public static func load(from data: Data) throws -> RunRecord {
-        try makeDecoder().decode(RunRecord.self, from: data)
+        let r = try makeDecoder().decode(RunRecord.self, from: data)
+        try r.validate()
+        return r
     }
 }

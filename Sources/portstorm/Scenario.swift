@@ -37,11 +37,16 @@ struct Scenario {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw InputError("cannot read scenario \(path)")
         }
-        let node: Any?
-        do { node = try Yams.load(yaml: text) } catch {
+        let tree: Node?
+        do { tree = try Yams.compose(yaml: text) } catch {
             let first = "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
             throw InputError("scenario \(path) is not valid YAML: \(first)")
         }
+        // Yams makes mapping keys Strings with a force unwrap: a list, mapping or alias as a key traps.
+        if let tree, let bad = complexKey(in: tree) {
+            throw InputError("scenario \(path): a key must be a plain word, not a \(bad)")
+        }
+        let node: Any? = tree.map { Constructor.default.any(from: $0) }
         guard let top = node as? [String: Any] else { throw InputError("scenario \(path) must be a mapping of keys (name, run, ...)") }
         if let bad = top.keys.first(where: { !topKeys.contains($0) }) {
             throw InputError("scenario \(path): unknown key '\(bad)' (known: \(topKeys.sorted().joined(separator: ", ")))")
@@ -75,5 +80,24 @@ struct Scenario {
         let kind: Kind = isRamp ? .ramp(arguments: [target ?? "{serve}"] + args, serve: serve)
                                 : .run(arguments: [target ?? "{serve}"] + args, serve: serve)
         return Scenario(name: name, description: description, kind: kind)
+    }
+
+    /// The first mapping key that is not a scalar ("list", "mapping", "alias"), anywhere in the tree.
+    static func complexKey(in node: Node) -> String? {
+        switch node {
+        case .scalar, .alias: return nil
+        case .sequence(let items): return items.lazy.compactMap { complexKey(in: $0) }.first
+        case .mapping(let pairs):
+            for (key, value) in pairs {
+                switch key {
+                case .scalar: break
+                case .sequence: return "list"
+                case .mapping: return "mapping"
+                case .alias: return "alias"
+                }
+                if let bad = complexKey(in: value) { return bad }
+            }
+            return nil
+        }
     }
 }

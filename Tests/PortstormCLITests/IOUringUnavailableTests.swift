@@ -1,9 +1,11 @@
 import Foundation
+import PortstormTestSupport
 import Testing
 
 /// What a user whose machine blocks io_uring sees: one sentence and exit 69, never a crash.
 @Suite struct IOUringUnavailableTests {
-    @Test func aSeccompBlockGetsOneSentenceNotACrash() throws {
+    @Test(.enabled(if: HostCapabilities.cCompiler, "no C compiler (cc) to build the seccomp wrapper"))
+    func aSeccompBlockGetsOneSentenceNotACrash() throws {
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/no-io-uring.c")
         let wrapper = FileManager.default.temporaryDirectory.appendingPathComponent("no-io-uring-\(getpid())")
         defer { try? FileManager.default.removeItem(at: wrapper) }
@@ -12,10 +14,7 @@ import Testing
         cc.arguments = ["cc", "-O1", "-o", wrapper.path, fixture.path]
         try cc.run()
         cc.waitUntilExit()
-        guard cc.terminationStatus == 0 else {
-            print("skipped: no C compiler to build the seccomp wrapper (cc failed with \(cc.terminationStatus))")
-            return
-        }
+        try #require(cc.terminationStatus == 0, "cc failed with \(cc.terminationStatus)")
         let p = Process()
         p.executableURL = wrapper
         p.arguments = [CLIProcess.binary.path, "run", "127.0.0.1:9", "-n", "1"]
