@@ -37,7 +37,7 @@ enum ExitStatus {
     /// Status and meaning, in the order the help prints them.
     static let table: [(Int32, String)] = [
         (success, "done (a run counts failed connections as data, not as an error)"),
-        (notAsExpected, "diagnose: the target fails or a problem was found; doctor found a problem; a lab did not end as expected or could not be set up"),
+        (notAsExpected, "diagnose found the target failing, doctor a problem, or a lab did not end as expected"),
         (usage, "bad input: flags, a scenario file, or a record that is not a readable portstorm.run/2 record"),
         (unavailable, "cannot start: io_uring unavailable, the open-file limit too low, or a server port taken"),
         (cannotWrite, "an output file (-o, --report) cannot be written; checked before the run starts"),
