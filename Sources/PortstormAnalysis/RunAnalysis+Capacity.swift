@@ -25,7 +25,14 @@ extension RunAnalysis {
         var ev = [String(format: "achieved %@ successful connections/s", rate(c.achievedOkRate))]
         if let want = c.requestedRate { ev.append("requested \(rate(want))/s") }
         ev.append("\(c.rangeSize) ports per tuple, \(c.tuples) tuple(s)")
-        if let peak = tuples.map(\.peakOccupancy).max() { ev.append("peak occupancy of a tuple: \(pct(peak))") }
+        if let busiest = tuples.max(by: { $0.peakOccupancy < $1.peakOccupancy }) {
+            var line = "peak occupancy of a tuple: \(pct(busiest.peakOccupancy))"
+            if let atStart = busiest.portsInUseAtStart, atStart > 0, busiest.rangeSize > 0 {
+                line += "; \(pct(Double(atStart) / Double(busiest.rangeSize))) of the range was already in use before the run"
+                if let own = busiest.peakPortsMadeByRun { line += ", this run's own sockets held at most \(pct(Double(own) / Double(busiest.rangeSize)))" }
+            }
+            ev.append(line)
+        }
         if witness?.closedWithoutTimeWait == true {
             ev.append("the kernel saw no TIME_WAIT made by this run's closes (see the close-mode finding): ports were free again at once")
             return Finding(.info, "capacity", "the port range did not limit this run: its connections left no TIME_WAIT here", evidence: ev)

@@ -55,6 +55,9 @@ extension RunAnalysis {
             ev.append("effective port range \(range.low)-\(range.high): \(range.size) ports per (source, destination, port) tuple, \(cap.tuples) tuple(s)")
             if let occ = o.occupancyAtOnset {
                 ev.append("at the onset the busiest tuple had \(pct(occ)) of its ports in use")
+                if let held = o.heldBeforeAtOnset, held > 0 {
+                    ev.append("\(held) of those ports were already in use before the run started (left by an earlier run or another program): they count against the same budget")
+                }
                 if let c = correlationSentence(o) { ev.append(c) }
                 let tw = r.timeline.compactMap { $0.kernel?.census?.busiest?.states["TIME_WAIT"] }.max() ?? 0
                 if tw > 0 { ev.append("up to \(tw) of that tuple's sockets were in TIME_WAIT") }

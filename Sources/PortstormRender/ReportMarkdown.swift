@@ -58,10 +58,11 @@ public enum ReportMarkdown {
         if !a.tuples.isEmpty {
             md.append("## Port budget per tuple")
             md.append("")
-            md.append("| source | destination | ports | peak in use | peak occupancy | peak TIME_WAIT |")
-            md.append("| --- | --- | ---: | ---: | ---: | ---: |")
+            md.append("| source | destination | ports | in use before the run | peak in use | peak made by this run | peak occupancy | peak TIME_WAIT |")
+            md.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
             for s in a.tuples {
-                md.append("| \(s.source) | \(s.destination):\(s.port) | \(Format.count(s.rangeSize)) | \(Format.count(s.peakPortsInUse)) | "
+                md.append("| \(s.source) | \(s.destination):\(s.port) | \(Format.count(s.rangeSize)) | \(s.portsInUseAtStart.map { Format.count($0) } ?? "-") | "
+                          + "\(Format.count(s.peakPortsInUse)) | \(s.peakPortsMadeByRun.map { Format.count($0) } ?? "-") | "
                           + String(format: "%.1f%%", s.peakOccupancy * 100) + " | \(Format.count(s.points.map(\.timeWait).max() ?? 0)) |")
             }
             md.append("")
