@@ -6,7 +6,12 @@ public enum SummaryText {
         var lines: [String] = []
         let c = r.config
         let t = r.totals
-        let proto = c.wireProtocol == .http ? "http GET \(c.path)" : (c.send != nil ? "tcp with payload" : "tcp connect")
+        let proto: String
+        switch c.wireProtocol {
+        case .http: proto = "http GET \(c.path)"
+        case .ws: proto = "WebSocket handshake GET \(c.path)"
+        case .tcp: proto = c.send != nil ? "tcp with payload" : "tcp connect"
+        }
         let asked = c.target
         let via = asked == r.target.used || r.target.resolved.count > 1 ? "" : " -> \(r.target.used)"
         lines.append("portstorm \(r.tool.version): \(asked)\(via), \(proto), close=\(c.close.rawValue)")

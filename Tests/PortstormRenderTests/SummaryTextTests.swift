@@ -41,4 +41,13 @@ import Testing
         #expect(Format.micros(850) == "850us" && Format.micros(1_500) == "1.50ms" && Format.micros(2_500_000) == "2.50s")
         #expect(Format.percent(1, of: 3) == "33.33%")
     }
+
+    @Test func theHeaderNamesTheProtocolSpoken() {
+        var r = sampleRecord()
+        r.config.wireProtocol = .ws
+        r.config.path = "/chat"
+        #expect(SummaryText.render(r).hasPrefix("portstorm 0.1.0: localhost:8080, WebSocket handshake GET /chat, close=client"))
+        r.config.wireProtocol = .http
+        #expect(SummaryText.render(r).contains(", http GET /chat, "))
+    }
 }
