@@ -34,6 +34,7 @@ extension RunAnalysis {
     }
 
     static func cause(_ o: Onset, _ r: RunRecord, _ cap: CapacityModel, _ witness: WitnessCheck?) -> Finding {
+        if let f = pathCause(o, r) { return f }  // RunAnalysis+Path.swift: source, route and neighbour evidence
         let name = o.outcome
         var ev = ["\(o.count) attempts (\(share(o.count, r))) ended \(name), \(when(o))"]
         let counters = r.timeline.compactMap { $0.kernel?.counters }

@@ -13,6 +13,8 @@ public struct RunPlan: Sendable {
     public let sources: [SocketAddress]
     let payload: [UInt8]?
     let check: AnswerCheck?
+    /// The statuses that count as ok (--protocol http only).
+    let statuses: HTTPStatusSet?
 
     /// Checks the configuration, resolves the target once and expands `--source`.
     /// Every failure is one sentence meant for the user.
@@ -94,12 +96,20 @@ public struct RunPlan: Sendable {
             target = match
         }
 
+        if config.expectStatus != nil && config.wireProtocol != .http {
+            throw InputError("--expect-status goes with --protocol http")
+        }
         let payload: [UInt8]?
         let check: AnswerCheck?
+        var statuses: HTTPStatusSet?
         switch config.wireProtocol {
         case .http:
-            payload = Payload.httpGet(path: config.path, host: hp.host, port: hp.port, hostHeader: config.hostHeader)
-            check = .httpStatusLine
+            // Connection: close only when the server is to close first; otherwise the client reads the
+            // whole answer and closes first itself.
+            payload = Payload.httpGet(path: config.path, host: hp.host, port: hp.port, hostHeader: config.hostHeader,
+                                      connectionClose: config.close == .server)
+            check = nil
+            statuses = try config.expectStatus.map { s throws(InputError) in try HTTPStatusSet.parse(s) } ?? .standard
         case .ws:
             let key = WebSocketHandshake.makeKey()
             payload = WebSocketHandshake.request(path: config.path, host: hp.host, port: hp.port, key: key, hostHeader: config.hostHeader)
@@ -109,7 +119,7 @@ public struct RunPlan: Sendable {
             check = config.expect.map { .contains(Payload.unescaped($0)) }
         }
         return RunPlan(config: config, host: hp.host, port: hp.port, resolved: resolved, target: target,
-                       sources: sources, payload: payload, check: check)
+                       sources: sources, payload: payload, check: check, statuses: statuses)
     }
 }
 

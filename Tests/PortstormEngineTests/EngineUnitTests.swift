@@ -25,18 +25,6 @@ import Testing
         Array(text.utf8).withUnsafeBytes { check.judge($0, eof: eof) }
     }
 
-    @Test func httpStatusLines() {
-        #expect(judge(.httpStatusLine, "HTTP/1.1 200 OK\r\n") == .valid)
-        #expect(judge(.httpStatusLine, "HTTP/1.0 503\r\n") == .valid)
-        #expect(judge(.httpStatusLine, "HTTP/1.1 20") == .needMore)
-        #expect(judge(.httpStatusLine, "HTTP/1.1 20", eof: true) == .invalid)
-        #expect(judge(.httpStatusLine, "") == .needMore)
-        #expect(judge(.httpStatusLine, "", eof: true) == .invalid)
-        #expect(judge(.httpStatusLine, "SSH-2.0-OpenSSH") == .invalid)
-        #expect(judge(.httpStatusLine, "HTTP/2 200 ") == .invalid)
-        #expect(judge(.httpStatusLine, "HTTP/1.1 2x0 OK") == .invalid)
-    }
-
     @Test func containsChecks() {
         let c = AnswerCheck.contains(Array("pong".utf8))
         #expect(judge(c, "ping pong") == .valid)
