@@ -143,6 +143,9 @@ extension RunAnalysis {
                 "a proxy in the way can answer in its own protocol",
             ])
 
+        case "http_status":
+            return httpStatusFinding(r, ev)
+
         case "response_timeout":
             ev.append("connected, but no complete answer (or no close by the server) within --response-timeout \(r.config.responseTimeoutMs) ms")
             let overflows = witness?.listenOverflows ?? total("ListenOverflows")

@@ -102,19 +102,27 @@ extension RunAnalysis {
             }
         }
         if k.closedWithoutTimeWait {
-            var ev = ["\(k.ok) connections ended ok, closed by the client first (--close client), which leaves TIME_WAIT on this side"]
+            var ev = ["\(k.ok) connections ended ok with --close client, which means the client closes first and keeps TIME_WAIT on this side"]
             if let e = k.timeWaitEntered { ev.append("TIME_WAIT sockets entered in this namespace: \(e) (TW + TWKilled)") }
             if let t = k.timeWaitTowardTarget { ev.append("TIME_WAIT toward \(r.target.used) grew by \(max(0, t)) from the start census to the last one") }
-            var title = "the client's closes made no TIME_WAIT here"
-            if let aborts = k.abortOnClose, aborts > 0 {
+            let aborts = k.abortOnClose ?? 0
+            if aborts > 0 {
                 ev.append("TCPAbortOnClose +\(aborts) in this namespace: closes with unread data, which send RST instead of FIN" + (k.outRsts.map { " (OutRsts +\($0))" } ?? ""))
-                if aborts * 2 >= Int64(k.ok) { title += ": the connections were reset (RST), not closed" }
             }
             ev.append("the TIME_WAIT capacity model does not apply to this run")
-            out.append(Finding(.warning, "close-mode", title, evidence: ev, advice: [
-                "to leave TIME_WAIT here as --close client means to, the client must read the answer to its end before it closes",
-                "if resets are what you want, say so with --close rst",
-            ]))
+            if aborts > 0 && aborts * 2 >= Int64(k.ok) {
+                out.append(Finding(.warning, "close-mode", "the client's closes made no TIME_WAIT here: the connections were reset (RST), not closed", evidence: ev, advice: [
+                    "to leave TIME_WAIT here as --close client means to, the client must read the answer to its end before it closes",
+                    "if resets are what you want, say so with --close rst",
+                ]))
+            } else if let e = k.timeWaitEntered, e > 0, w.serverIsLocal == true {
+                if r.config.wireProtocol == .ws {
+                    ev.append("a WebSocket closing handshake ends with the server closing the TCP connection first (RFC 6455, 7.1.1)")
+                }
+                out.append(Finding(.info, "close-mode", "the client's closes made no TIME_WAIT here: the local server's side entered TIME_WAIT (it closed first)", evidence: ev))
+            } else {
+                out.append(Finding(.info, "close-mode", "the client's closes made no TIME_WAIT here", evidence: ev))
+            }
         }
         if r.config.close == .server, let t = k.timeWaitTowardTarget, t >= max(10, Int(k.connected / 2)) {
             out.append(Finding(.warning, "close-mode", "--close server, yet \(t) sockets toward the target entered TIME_WAIT on this side",

@@ -104,4 +104,18 @@ import Testing
         #expect(f.title == "880 ports toward 127.0.0.1:8080 were already in use before the first attempt (88.0% of the range)")
         #expect(f.evidence.contains { $0.contains("they still hold ports of this run's budget") })
     }
+
+    /// A WebSocket run: the server closes the TCP connection first after the closing handshake,
+    /// so the TIME_WAIT is on its side; said as information, with no advice to read answers.
+    @Test func aServerThatClosesFirstTakesTheTimeWait() throws {
+        var config = RunConfig(target: "127.0.0.1:8080", durationSeconds: 1)
+        config.wireProtocol = .ws
+        var r = literalRecord([LiteralSecond(ok: 50, portsInUse: 0)], config: config)
+        r.kernelWitness = KernelWitness(counters: ["ActiveOpens": 50, "PassiveOpens": 50, "TW": 50, "TWKilled": 0, "TCPAbortOnClose": 0, "TWRecycled": 0],
+                                        serverIsLocal: true, startCensus: census(timeWait: 0))
+        let f = try #require(consistent(r).first { $0.topic == "close-mode" })
+        #expect(f.severity == .info && f.advice.isEmpty)
+        #expect(f.title == "the client's closes made no TIME_WAIT here: the local server's side entered TIME_WAIT (it closed first)")
+        #expect(f.evidence.contains { $0.contains("RFC 6455") })
+    }
 }
