@@ -13,6 +13,7 @@ public enum ReportConsistency {
         out += latencyOrder(r)
         out += numbersAgree(r, findings)
         out += impossibleFigures(r, findings)
+        out += counterFigures(r, findings)
         out += weakCorrelations(findings)
         out += adviceAlreadyInEffect(r, findings)
         out += claimsAgainstTheRecord(r, findings)
@@ -91,6 +92,29 @@ public enum ReportConsistency {
                 for m in line.matches(of: #/range of (\d+) ports/#) {
                     if let n = Int(m.1), n > widest {
                         out.append("advice for a range of \(n) ports, wider than the \(widest) a port range can hold: \"\(line)\"")
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Kernel counter growth quoted in findings ("ListenOverflows grew by 40", "PassiveOpens +106")
+    /// equals the record's: the timeline's per-second sum or the run's witness.
+    static func counterFigures(_ r: RunRecord, _ findings: [Finding]) -> [String] {
+        var out: [String] = []
+        let timeline = RunAnalysis.counterTotals(r)
+        let witness = r.kernelWitness?.counters ?? [:]
+        let known = Set(timeline.keys).union(witness.keys)
+        for f in findings {
+            for line in [f.title] + f.evidence {
+                var quoted: [(String, Int64)] = []
+                for m in line.matches(of: #/\b([A-Z][A-Za-z]+) grew by (\d+)/#) { if let n = Int64(m.2) { quoted.append((String(m.1), n)) } }
+                for m in line.matches(of: #/\b([A-Z][A-Za-z]+) \+(\d+)\b/#) { if let n = Int64(m.2) { quoted.append((String(m.1), n)) } }
+                for (name, n) in quoted where known.contains(name) || name == "TWRecycled" {
+                    let fromTimeline = timeline[name] ?? 0
+                    if n != fromTimeline && witness[name].map({ $0 != n }) ?? true {
+                        out.append("\"\(line)\" quotes \(name) +\(n); the record has +\(fromTimeline) in the timeline" + (witness[name].map { " and +\($0) over the run" } ?? ""))
                     }
                 }
             }
