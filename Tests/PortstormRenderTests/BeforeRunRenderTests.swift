@@ -41,4 +41,13 @@ func heldBeforeRecord() -> RunRecord {
         let csv = TimelineCSV.render(r).split(separator: "\n")
         #expect(csv[1].hasSuffix(",900"))
     }
+
+    @Test func markdownSetsTheCountsSideBySide() {
+        let r = heldBeforeRecord()
+        let md = ReportMarkdown.render(r, RunAnalysis.analyze(r))
+        #expect(md.contains("| attempts that sent a SYN | 200 | ActiveOpens +200 |"))
+        #expect(md.contains("| connected (client's side) | 200 | PassiveOpens +200 (local server) |"))
+        #expect(md.contains("| TIME_WAIT entered | - | TW + TWKilled +200 |"))
+        #expect(!ReportMarkdown.render(exhaustionRecord(), RunAnalysis.analyze(exhaustionRecord())).contains("the kernel's"), "no witness, no section")
+    }
 }
