@@ -109,6 +109,9 @@ extension RunAnalysis {
             if aborts > 0 {
                 ev.append("TCPAbortOnClose +\(aborts) in this namespace: closes with unread data, which send RST instead of FIN" + (k.outRsts.map { " (OutRsts +\($0))" } ?? ""))
             }
+            if let overflow = w.counters["TCPTimeWaitOverflow"], overflow > 0 {
+                ev.append("TCPTimeWaitOverflow +\(overflow): tcp_max_tw_buckets\(r.system.tcpMaxTwBuckets.map { " (\($0))" } ?? "") was reached, so closes that would have entered TIME_WAIT did not")
+            }
             ev.append("the TIME_WAIT capacity model does not apply to this run")
             if aborts > 0 && aborts * 2 >= Int64(k.ok) {
                 out.append(Finding(.warning, "close-mode", "the client's closes made no TIME_WAIT here: the connections were reset (RST), not closed", evidence: ev, advice: [

@@ -155,4 +155,16 @@ import Testing
         let wrong = Finding(.info, "capacity", "sustainable rate without TIME_WAIT reuse: about 0.17 new connections/s from 1 source(s); this run stayed within its ports and needed no reuse")
         #expect(ReportConsistency.problems(record: r, findings: findings.filter { $0.topic != "capacity" } + [wrong]).count == 1)
     }
+
+    /// A step that kept its rate but started attempts late is not "25/s of 25/s".
+    @Test func aGeneratorKneeSaysWhatFellBehind() throws {
+        var late = step(25)
+        late.delayedOrMissedShare = 0.02
+        let k = try #require(CapacityPlan.knee([late], rule: KneeRule()))
+        #expect(k.limit == "generator")
+        #expect(k.reason == "the generator fell behind at 25/s: 2.0% of attempts started late or never", "\(k.reason)")
+        var slow = step(25)
+        slow.achievedRate = 23.4
+        #expect(CapacityPlan.knee([slow], rule: KneeRule())?.reason == "the generator reached only 23.4/s of 25/s")
+    }
 }
