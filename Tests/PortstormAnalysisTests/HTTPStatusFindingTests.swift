@@ -3,36 +3,48 @@ import PortstormRecord
 import PortstormTestSupport
 import Testing
 
+/// Answers with error statuses are named by their codes, with advice per class; a WebSocket-only
+/// server answering a plain request is a protocol mismatch with the way out.
 @Suite struct HTTPStatusFindingTests {
-    func record(_ statuses: [String: UInt64], failed: UInt64, expect: String? = nil) -> RunRecord {
-        var config = RunConfig(target: "127.0.0.1:8080", durationSeconds: 1)
-        config.wireProtocol = .http
-        config.close = .server
-        config.path = "/missing"
+    func httpRecord(_ failures: [String: UInt64], statuses: [String: UInt64], samples: [String] = [], expect: String? = nil) -> RunRecord {
+        var config = RunConfig(target: "127.0.0.1:8080", rate: 100, durationSeconds: 3, wireProtocol: .http)
         config.expectStatus = expect
-        let ok = statuses.values.reduce(0, +) - failed
-        var r = literalRecord([LiteralSecond(ok: ok, failures: ["http_status": failed])], config: config)
+        var r = literalRecord([LiteralSecond(ok: 60, failures: failures), LiteralSecond(ok: 60, failures: failures)], config: config)
         r.totals.httpStatuses = statuses
+        r.totals.mismatchSamples = samples
         return r
     }
 
-    @Test func statusesOutsideTheSetAreNamedWithWhatTheyMean() throws {
-        let r = record(["200": 10, "404": 30, "503": 10], failed: 40)
-        let findings = RunAnalysis.analyze(r).findings
-        #expect(ReportConsistency.problems(record: r, findings: findings).isEmpty)
-        let f = try #require(findings.first { $0.topic == "http-status" })
-        #expect(f.severity == .problem)
-        #expect(f.title == "the server answered with HTTP statuses outside the accepted set (200-399): 404 (30), 503 (10)")
-        #expect(f.evidence.contains("answers by status: 200 x10, 404 x30, 503 x10"))
-        #expect(f.evidence.contains { $0.hasPrefix("4xx: ") } && f.evidence.contains { $0.hasPrefix("5xx: ") })
-        #expect(f.advice.contains { $0.hasPrefix("check --path (/missing)") })
-        #expect(f.advice.last == "if these statuses are what the server should answer, accept them: --expect-status 200-399,404,503")
+    @Test func errorStatusesAreNamedWithTheirCounts() throws {
+        let r = httpRecord(["http_status": 40], statuses: ["200": 120, "404": 50, "503": 30])
+        let f = try #require(RunAnalysis.analyze(r).findings.first { $0.topic == "http-status" })
+        #expect(f.evidence.contains { $0.contains("50 x 404, 30 x 503") && !$0.contains("x 200") })
+        #expect(f.advice.contains { $0.hasPrefix("404/410") })
+        #expect(f.advice.contains { $0.hasPrefix("5xx") })
+        #expect(f.advice.last?.contains("--expect-status") == true)
+        #expect(ReportConsistency.problems(record: r, findings: RunAnalysis.analyze(r).findings).isEmpty)
     }
 
-    @Test func theAcceptedSetComesFromTheRecord() throws {
-        let r = record(["200": 20], failed: 20, expect: "201")
+    @Test func acceptedCodesAreNotListedAsErrors() throws {
+        let r = httpRecord(["http_status": 30], statuses: ["404": 90, "503": 30], expect: "200-299,404")
         let f = try #require(RunAnalysis.analyze(r).findings.first { $0.topic == "http-status" })
-        #expect(f.title.hasSuffix("(201): 200 (20)"))
-        #expect(f.evidence.contains("accepted statuses: 201 (--expect-status)"))
+        #expect(f.evidence.contains("the server answered, with 30 x 503 (accepted: 200-299,404)"))
+    }
+
+    @Test func aWebSocketOnlyServerIsAProtocolMismatchWithTheWayOut() throws {
+        let r = httpRecord(["protocol_mismatch": 20], statuses: ["426": 40],
+                           samples: ["HTTP/1.1 426 (the server asks for a WebSocket upgrade)"])
+        let f = try #require(RunAnalysis.analyze(r).findings.first { $0.topic == "protocol" })
+        #expect(f.evidence.contains { $0.contains("WebSocket-only service") })
+        #expect(f.advice.first?.contains("--protocol ws") == true)
+        #expect(f.evidence.contains { $0.contains("HTTP status 426") })
+    }
+
+    /// 200 under --expect-status 201 is outside the set, not an error status.
+    @Test func aSuccessOutsideTheSetIsNotCalledAnError() throws {
+        let r = httpRecord(["http_status": 60], statuses: ["200": 180], expect: "201")
+        let f = try #require(RunAnalysis.analyze(r).findings.first { $0.topic == "http-status" })
+        #expect(f.title == "the server answered with HTTP statuses outside the accepted set (201)")
+        #expect(!f.title.contains("error"))
     }
 }
