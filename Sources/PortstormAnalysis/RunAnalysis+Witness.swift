@@ -82,6 +82,27 @@ extension RunAnalysis {
                                evidence: ["\(own); the kernel opened \(opens) (ActiveOpens +\(opens))", kernelLine(w), shared],
                                advice: ["this contradicts portstorm's own counts: please report it with the record"]))
         }
+        let failedConnects = count(["econnrefused", "etimedout"], r)
+        if let fails = w.counters["AttemptFails"], fails < Int64(failedConnects) {
+            agree = false
+            out.append(Finding(.problem, "kernel-witness", "portstorm counted more failed connects than this machine's kernel saw fail",
+                               evidence: ["portstorm counted \(failedConnects) connects refused or timed out by the kernel (econnrefused, etimedout); AttemptFails grew by \(fails)",
+                                          "the kernel counts an attempt in AttemptFails when a connecting socket is reset or gives up (a refusal, an ICMP error, its SYN retries)",
+                                          kernelLine(w), shared],
+                               advice: ["this contradicts portstorm's own counts: please report it with the record"]))
+        }
+        if r.config.close == .rst, k.ok >= 10 {
+            if let rsts = k.outRsts, rsts < Int64(k.ok) {
+                agree = false
+                out.append(Finding(.warning, "close-mode", "--close rst, yet this machine's kernel sent \(rsts) RSTs for \(k.ok) connections",
+                                   evidence: ["an abortive close (SO_LINGER 0) sends one RST per connection; OutRsts counts every RST the namespace sent", kernelLine(w)]))
+            }
+            if let t = k.timeWaitTowardTarget, t >= max(10, Int(k.ok / 2)) {
+                agree = false
+                out.append(Finding(.warning, "close-mode", "--close rst, yet \(t) sockets toward the target entered TIME_WAIT on this side",
+                                   evidence: ["an abortive close leaves no TIME_WAIT; TIME_WAIT toward \(r.target.used) grew by \(t) from the start census to the last one"]))
+            }
+        }
         if let accepted = k.passiveOpens, accepted < Int64(k.connected) {
             agree = false
             let missing = Int64(k.connected) - accepted

@@ -118,4 +118,25 @@ import Testing
         #expect(f.title == "the client's closes made no TIME_WAIT here: the local server's side entered TIME_WAIT (it closed first)")
         #expect(f.evidence.contains { $0.contains("RFC 6455") })
     }
+
+    @Test func refusalsTheKernelDidNotSeeAreADisagreement() throws {
+        var r = literalRecord([LiteralSecond(ok: 0, failures: ["econnrefused": 100])])
+        r.kernelWitness = KernelWitness(counters: ["ActiveOpens": 100, "AttemptFails": 100, "OutRsts": 100])
+        #expect(consistent(r).first { $0.topic == "kernel-witness" }?.severity == .ok)
+        r.kernelWitness?.counters["AttemptFails"] = 60
+        let f = try #require(consistent(r).first { $0.topic == "kernel-witness" })
+        #expect(f.severity == .problem)
+        #expect(f.evidence.first == "portstorm counted 100 connects refused or timed out by the kernel (econnrefused, etimedout); AttemptFails grew by 60")
+    }
+
+    @Test func anRstCloseThatSentNoRSTIsSaid() throws {
+        var config = RunConfig(target: "127.0.0.1:8080", durationSeconds: 1)
+        config.close = .rst
+        var r = literalRecord([LiteralSecond(ok: 300, portsInUse: 0)], config: config)
+        r.kernelWitness = KernelWitness(counters: ["ActiveOpens": 300, "OutRsts": 300, "TW": 0, "TWKilled": 0], startCensus: census(timeWait: 0))
+        #expect(!consistent(r).contains { $0.topic == "close-mode" })
+        r.kernelWitness?.counters["OutRsts"] = 12
+        let f = try #require(consistent(r).first { $0.topic == "close-mode" })
+        #expect(f.title == "--close rst, yet this machine's kernel sent 12 RSTs for 300 connections")
+    }
 }
