@@ -41,10 +41,11 @@ extension RunAnalysis {
         let c = w.counters
         let connected = count(afterConnect, r)
         var twToTarget: Int?
+        var twBefore = 0
         if let start = w.startCensus, let last = r.timeline.last(where: { $0.kernel?.census != nil })?.kernel?.census {
-            let before = start.tuples.reduce(0) { $0 + ($1.states["TIME_WAIT"] ?? 0) }
+            twBefore = start.tuples.reduce(0) { $0 + ($1.states["TIME_WAIT"] ?? 0) }
             let after = last.tuples.reduce(0) { $0 + ($1.states["TIME_WAIT"] ?? 0) }
-            twToTarget = after - before
+            twToTarget = after - twBefore
         }
         let entered = c["TW"].map { $0 + (c["TWKilled"] ?? 0) }
         // No TIME_WAIT: none entered in the whole namespace, or (with no reuse to hide them and
@@ -54,7 +55,10 @@ extension RunAnalysis {
         var none = false
         if r.config.close == .client, ok >= 10 {
             if entered == 0 { none = true }
-            else if let tw = twToTarget, tw <= 0, (c["TWRecycled"] ?? 0) == 0, r.elapsedSeconds < PortBudget.timeWaitSeconds { none = true }
+            // Only from an empty start: TIME_WAIT left from before expires during the run and
+            // would hide the run's own.
+            else if let tw = twToTarget, tw <= 0, twBefore == 0, (c["TWRecycled"] ?? 0) == 0,
+                    r.elapsedSeconds < PortBudget.timeWaitSeconds { none = true }
         }
         return WitnessCheck(connected: connected, ok: ok, sentSYN: connected + count(sentSYNOnly, r), activeOpens: c["ActiveOpens"],
                             passiveOpens: w.serverIsLocal == true ? c["PassiveOpens"] : nil, listenOverflows: c["ListenOverflows"],

@@ -139,4 +139,13 @@ import Testing
         let f = try #require(consistent(r).first { $0.topic == "close-mode" })
         #expect(f.title == "--close rst, yet this machine's kernel sent 12 RSTs for 300 connections")
     }
+
+    /// 900 TIME_WAIT of an earlier run expire while this run makes 200: fewer at the end than at
+    /// the start is no proof that this run made none.
+    @Test func expiringTimeWaitFromBeforeHidesNothing() {
+        var r = literalRecord([LiteralSecond(ok: 200, portsInUse: 300, timeWait: 300)])
+        r.kernelWitness = KernelWitness(counters: ["ActiveOpens": 200, "TW": 200, "TWKilled": 0, "TWRecycled": 0], startCensus: census(timeWait: 900))
+        #expect(!consistent(r).contains { $0.topic == "close-mode" })
+        #expect(RunAnalysis.analyze(r).witness?.closedWithoutTimeWait == false)
+    }
 }
