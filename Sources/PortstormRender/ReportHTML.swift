@@ -21,6 +21,12 @@ public enum ReportHTML {
         if let lat = latencyChart(r) { h.append(section("Connect latency over time", "p50, p90, p99 of the connects that completed each second", lat)) }
         if let heat = heatmap(a) { h.append(section("Local-port occupancy", "busiest tuple: share of each slice of the range in use, per census (darker = fuller)", heat)) }
         if let hist = histogram(r) { h.append(section("Connect latency distribution", "all connects, log scale", hist)) }
+        if let rows = WitnessTable.rows(r, a) {
+            h.append("<h2>portstorm's counts and the kernel's</h2><p class=\"caption\">\(HTML.escape(WitnessTable.caption))</p>")
+            h.append("<table class=\"witness\"><tr><th></th><th>portstorm</th><th>this namespace's kernel, over the run</th></tr>"
+                     + rows.map { "<tr><td>\(HTML.escape($0.what))</td><td>\(HTML.escape($0.portstorm))</td><td>\(HTML.escape($0.kernel))</td></tr>" }.joined()
+                     + "</table>")
+        }
         h.append("<h2>Findings</h2>")
         for f in a.findings {
             h.append("<div class=\"finding \(f.severity.rawValue)\"><h3><span class=\"sev\">\(f.severity.rawValue)</span> \(HTML.escape(f.title))</h3>")
@@ -151,6 +157,8 @@ public enum ReportHTML {
     .finding{border-left:4px solid #bbb;padding:6px 12px;margin:10px 0;background:#fafafa}
     .finding.problem{border-color:#c0392b}.finding.warning{border-color:#e0a800}.finding.ok{border-color:#3a9d5d}
     .finding ul{margin:4px 0;padding-left:20px}.sev{font-size:11px;text-transform:uppercase;color:#666;margin-right:6px}
+    table.witness{border-collapse:collapse;font-size:13px}table.witness td,table.witness th{border:1px solid #e3e5e8;padding:3px 8px;text-align:right}
+    table.witness td:first-child{text-align:left}
     .todo{margin:6px 0 0;font-weight:600;font-size:13px}.advice li{color:#1d4e7a}.foot{color:#888;font-size:12px;margin-top:28px}
     """
 }

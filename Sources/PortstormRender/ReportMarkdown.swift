@@ -55,21 +55,14 @@ public enum ReportMarkdown {
         md.append("| achieved successful connections/s | \(Format.rate(cap.achievedOkRate)) |")
         if let want = cap.requestedRate { md.append("| requested | \(Format.rate(want)) |") }
         md.append("")
-        if let w = a.witness, let k = r.kernelWitness {
-            func kernel(_ name: String) -> String { k.counters[name].map { "\(name) +\(Format.count(Int($0)))" } ?? "-" }
+        if let rows = WitnessTable.rows(r, a) {
             md.append("## portstorm's counts and the kernel's")
             md.append("")
-            md.append("The kernel's counters cover every program in the run's network namespace: they may exceed this run's share, never fall short of it.")
+            md.append(WitnessTable.caption)
             md.append("")
             md.append("| | portstorm | this namespace's kernel, over the run |")
             md.append("| --- | ---: | ---: |")
-            md.append("| attempts that sent a SYN | \(Format.count(Int(w.sentSYN))) | \(kernel("ActiveOpens")) |")
-            md.append("| connected (client's side) | \(Format.count(Int(w.connected))) | "
-                      + (k.serverIsLocal == true ? "\(kernel("PassiveOpens")) (local server)" : "server not in this namespace") + " |")
-            md.append("| accept queue overflows | - | \(kernel("ListenOverflows")) |")
-            md.append("| TIME_WAIT entered | - | \(w.timeWaitEntered.map { "TW + TWKilled +\(Format.count(Int($0)))" } ?? "-") |")
-            md.append("| TIME_WAIT reused | - | \(kernel("TWRecycled")) |")
-            md.append("| closes with unread data (RST) | - | \(kernel("TCPAbortOnClose")) |")
+            for row in rows { md.append("| \(row.what) | \(row.portstorm) | \(row.kernel) |") }
             md.append("")
         }
         if !a.tuples.isEmpty {

@@ -50,4 +50,11 @@ func heldBeforeRecord() -> RunRecord {
         #expect(md.contains("| TIME_WAIT entered | - | TW + TWKilled +200 |"))
         #expect(!ReportMarkdown.render(exhaustionRecord(), RunAnalysis.analyze(exhaustionRecord())).contains("the kernel's"), "no witness, no section")
     }
+
+    @Test func htmlSetsTheCountsSideBySideToo() {
+        let r = heldBeforeRecord()
+        let html = ReportHTML.render(r, RunAnalysis.analyze(r))
+        #expect(html.contains("<tr><td>attempts that sent a SYN</td><td>200</td><td>ActiveOpens +200</td></tr>"))
+        #expect(!ReportHTML.render(exhaustionRecord(), RunAnalysis.analyze(exhaustionRecord())).contains("table class=\"witness\""))
+    }
 }
