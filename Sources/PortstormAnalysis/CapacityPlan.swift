@@ -107,15 +107,16 @@ public struct CapacityPlan: Codable, Sendable {
         if config.close == .client, perTuple == 0 {
             needs.append("the effective port range holds no usable port (ip_local_reserved_ports or --local-ports): free some ports first")
         } else if config.close == .client {
-            let tuplesNeeded = Int((targetRate / perTuple).rounded(.up))
-            let rangeNeeded = Int((targetRate * PortBudget.timeWaitSeconds).rounded(.up))
+            // Whole numbers written with %.0f, never converted to Int: a target rate may be huge.
+            let tuplesNeeded = String(format: "%.0f", (targetRate / perTuple).rounded(.up))
+            let rangeNeeded = (targetRate * PortBudget.timeWaitSeconds).rounded(.up)
             let widest = PortBudget.widestRange(system)
             var line = "without TIME_WAIT reuse, \(RunAnalysis.rate(targetRate))/s needs \(tuplesNeeded) source address(es) at \(range.size) ports each (about \(RunAnalysis.rate(perTuple))/s per source)"
-            if rangeNeeded <= widest {
-                line += ", or a range of \(rangeNeeded) ports per source"
-            } else {
+            if rangeNeeded <= Double(widest) {
+                line += String(format: ", or a range of %.0f ports per source", rangeNeeded)
+            } else if widest > 0 {
                 // No port range is that wide: only more sources (or no TIME_WAIT here) get there.
-                let atWidest = Int((targetRate / PortBudget.sustainableRate(rangeSize: widest)).rounded(.up))
+                let atWidest = String(format: "%.0f", (targetRate / PortBudget.sustainableRate(rangeSize: widest)).rounded(.up))
                 line += "; no single source can: the widest range, \(widest) ports (1024-65535 less reserved ports), sustains about \(RunAnalysis.rate(PortBudget.sustainableRate(rangeSize: widest)))/s, so even at that width it takes \(atWidest) source addresses"
             }
             needs.append(line)

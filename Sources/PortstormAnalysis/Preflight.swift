@@ -39,7 +39,7 @@ public struct PlannedLoad: Sendable {
             let byRate = Double(concurrency) + rate * window
             bound = min(bound ?? byRate, byRate)
         }
-        return bound.map { Int($0.rounded(.up)) }
+        return bound.map { $0 >= Double(Int.max) ? Int.max : Int($0.rounded(.up)) }
     }
 }
 

@@ -31,10 +31,10 @@ public enum ReportConsistency {
         if !t.achievedRate.isFinite || t.achievedRate < 0 { out.append("impossible achieved rate \(t.achievedRate)/s") }
         if let want = t.requestedRate, !want.isFinite || want <= 0 { out.append("impossible requested rate \(want)/s") }
         if !r.timeline.isEmpty {
-            let ok = r.timeline.reduce(UInt64(0)) { $0 + $1.ok }
+            let ok = r.timeline.reduce(UInt64(0)) { $0.addingSaturating($1.ok) }
             if ok != t.outcomes[.ok] { out.append("the timeline counts \(ok) ok, the totals \(t.outcomes[.ok])") }
             var perSecond: [String: UInt64] = [:]
-            for s in r.timeline { for (name, n) in s.failures { perSecond[name, default: 0] += n } }
+            for s in r.timeline { for (name, n) in s.failures { perSecond[name] = perSecond[name, default: 0].addingSaturating(n) } }
             for (o, n) in t.outcomes.nonZero where !o.isOK && (perSecond[o.name] ?? 0) != n {
                 out.append("the timeline counts \(perSecond[o.name] ?? 0) \(o.name), the totals \(n)")
             }
@@ -170,7 +170,7 @@ public enum ReportConsistency {
             if text.contains("TIME_WAIT reuse made up the difference") {
                 let recycled = counters["TWRecycled"] ?? 0
                 let ports = Int64(PortBudget.effectiveRange(r.system, perSocket: r.config.localPorts).size * max(1, r.sources.count))
-                let over = Int64(RunAnalysis.okWithinTimeWait(r)) - ports
+                let over = Int64(clamping: RunAnalysis.okWithinTimeWait(r)) - ports
                 if recycled == 0 || recycled < over {
                     out.append("finding \"\(f.title)\" credits TIME_WAIT reuse with \(max(0, over)) connections beyond the ports, but TWRecycled grew by \(recycled)")
                 }
@@ -180,7 +180,7 @@ public enum ReportConsistency {
                 out.append("finding \"\(f.title)\" while another says the client ran out of ports")
             }
             if let w = RunAnalysis.witnessCheck(r) {
-                let overflowed = (w.listenOverflows ?? 0) > 0 && (w.passiveOpens.map { $0 < Int64(w.connected) } ?? false)
+                let overflowed = (w.listenOverflows ?? 0) > 0 && (w.passiveOpens.map { $0 < Int64(clamping: w.connected) } ?? false)
                 if overflowed, f.title.contains("accepted but did not answer") {
                     out.append("finding \"\(f.title)\" while the local server's kernel completed \(w.passiveOpens!) handshakes for \(w.connected) connections and ListenOverflows grew: the server never accepted some")
                 }
@@ -188,7 +188,7 @@ public enum ReportConsistency {
                    ["sustainable rate without TIME_WAIT reuse", "ports filled", "ports fill in", "reuse made up"].contains(where: f.title.contains) {
                     out.append("finding \"\(f.title)\" applies the TIME_WAIT model to a run whose closes made no TIME_WAIT")
                 }
-                if f.topic == "kernel-witness", f.severity == .ok, let opens = w.activeOpens, opens < Int64(w.sentSYN) {
+                if f.topic == "kernel-witness", f.severity == .ok, let opens = w.activeOpens, opens < Int64(clamping: w.sentSYN) {
                     out.append("finding \"\(f.title)\" while ActiveOpens +\(opens) is below the \(w.sentSYN) SYNs portstorm counted")
                 }
                 if let m = text.firstMatch(of: #/portstorm counted (\d+) connected/#), let n = UInt64(m.1), n != w.connected {

@@ -12,11 +12,10 @@ extension RunAnalysis {
     static func okWithinTimeWait(_ r: RunRecord) -> UInt64 {
         let ok = r.timeline.map(\.ok)
         let w = Int(PortBudget.timeWaitSeconds)
-        var best: UInt64 = 0, sum: UInt64 = 0
-        for (i, n) in ok.enumerated() {
-            sum += n
-            if i >= w { sum -= ok[i - w] }
-            best = max(best, sum)
+        var best: UInt64 = 0
+        // Each window summed afresh, saturating: a record is input from anywhere and must not trap.
+        for end in ok.indices {
+            best = max(best, ok[max(0, end - w + 1)...end].reduce(UInt64(0)) { $0.addingSaturating($1) })
         }
         return best
     }
@@ -53,18 +52,19 @@ extension RunAnalysis {
         let recycled = counterTotals(r)["TWRecycled"] ?? 0
         // Ran out of ports: local failures, with the ports full when a census saw them.
         let peak = tuples.map(\.peakOccupancy).max()
-        let exhausted = r.totals.outcomes[.eaddrnotavail] + r.totals.outcomes[.eaddrinuse] > 0 && (peak ?? 1) >= 0.9
+        let exhausted = r.totals.outcomes[.eaddrnotavail].addingSaturating(r.totals.outcomes[.eaddrinuse]) > 0 && (peak ?? 1) >= 0.9
         let title: String
         if c.reuseInEffect {
             ev.append("tcp_tw_reuse was in effect for this target (\(r.system.tcpTwReuse.map(String.init) ?? "2")): a TIME_WAIT tuple may be reused once it is \(r.system.tcpTwReuseDelayMs.map(String.init) ?? "1000") ms old")
             ev.append("TWRecycled grew by \(recycled) during the run")
         }
-        let over = Int64(within) - Int64(ports)
+        let over = needed ? within - UInt64(ports) : 0
         if exhausted {
             // Measured, not modelled: the ok rate before the first local failure, and when it came.
-            let onset: Int = r.timeline.first(where: { ($0.failures["eaddrnotavail"] ?? 0) + ($0.failures["eaddrinuse"] ?? 0) > 0 }).map { $0.t } ?? 0
-            let before = r.timeline.prefix(onset).map(\.ok)
-            let okRate = before.isEmpty ? c.achievedOkRate : Double(before.reduce(0, +)) / Double(before.count)
+            let at = r.timeline.firstIndex(where: { ($0.failures["eaddrnotavail"] ?? 0) > 0 || ($0.failures["eaddrinuse"] ?? 0) > 0 })
+            let onset = at.map { max(0, r.timeline[$0].t) } ?? 0
+            let before = r.timeline.prefix(at ?? 0).map(\.ok)
+            let okRate = before.isEmpty ? c.achievedOkRate : before.reduce(0.0) { $0 + Double($1) } / Double(before.count)
             let when = onset == 0 ? "within the first second" : "after about \(onset) s"
             title = "at \(rate(okRate))/s the \(ports) ports filled \(when); after that only about \(rate(model))/s is sustainable without TIME_WAIT reuse"
                 + (c.reuseInEffect ? " (reuse frees a tuple only once it is \(r.system.tcpTwReuseDelayMs.map(String.init) ?? "1000") ms old)" : "")

@@ -177,10 +177,10 @@ extension RunAnalysis {
         case "response_timeout":
             ev.append("connected, but no complete answer (or no close by the server) within --response-timeout \(r.config.responseTimeoutMs) ms")
             let overflows = witness?.listenOverflows ?? total("ListenOverflows")
-            if let w = witness, let accepted = w.passiveOpens, accepted < Int64(w.connected), overflows > 0 {
+            if let w = witness, let accepted = w.passiveOpens, accepted < Int64(clamping: w.connected), overflows > 0 {
                 // The kernel says which: the server never accepted some of what the client counted.
                 ev.append("the local server's kernel completed \(accepted) handshakes (PassiveOpens) for \(w.connected) connections the client counted; ListenOverflows +\(overflows)")
-                return Finding(.problem, "no-answer", "no answer in time: the server's accept queue overflowed and dropped the final ACKs of at least \(Int64(w.connected) - accepted) connections, which the server never accepted",
+                return Finding(.problem, "no-answer", "no answer in time: the server's accept queue overflowed and dropped the final ACKs of at least \(saturating(Int64(clamping: w.connected), -max(0, accepted))) connections, which the server never accepted",
                                evidence: ev, advice: ["the server must accept faster: a larger listen backlog (and net.core.somaxconn), more accept threads"])
             }
             if overflows > 0 {

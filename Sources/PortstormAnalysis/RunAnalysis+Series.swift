@@ -49,7 +49,7 @@ public enum RunAnalysis {
                 byKey[key]!.peakPortsInUse = max(byKey[key]!.peakPortsInUse, t.portsInUse)
                 byKey[key]!.peakOccupancy = max(byKey[key]!.peakOccupancy, t.occupancy)
                 if let held = t.heldBefore {
-                    byKey[key]!.peakPortsMadeByRun = max(byKey[key]!.peakPortsMadeByRun ?? 0, t.portsInUse - held)
+                    byKey[key]!.peakPortsMadeByRun = max(byKey[key]!.peakPortsMadeByRun ?? 0, saturating(t.portsInUse, -max(0, held)))
                 }
             }
         }
@@ -102,7 +102,13 @@ public enum RunAnalysis {
     /// Growth of each kernel counter over the run, summed from the timeline's per-second increases.
     static func counterTotals(_ r: RunRecord) -> [String: Int64] {
         var out: [String: Int64] = [:]
-        for s in r.timeline { for (k, v) in s.kernel?.counters ?? [:] { out[k, default: 0] += v } }
+        for s in r.timeline {
+            for (k, v) in s.kernel?.counters ?? [:] {
+                // Saturating: a record is input from anywhere, and a sum past Int64 must not trap.
+                let (sum, overflow) = out[k, default: 0].addingReportingOverflow(v)
+                out[k] = overflow ? (v < 0 ? .min : .max) : sum
+            }
+        }
         return out
     }
 
@@ -150,7 +156,7 @@ public enum RunAnalysis {
 
     static func generatorHealth(_ r: RunRecord) -> GeneratorHealth {
         let t = r.totals
-        let base = Double(max(1, t.attempted + t.missed))
+        let base = max(1, Double(t.attempted) + Double(t.missed))
         let limited = t.requestedRate != nil && (Double(t.delayed) / base > 0.01 || Double(t.missed) / base > 0.01)
         return GeneratorHealth(requestedRate: t.requestedRate, achievedRate: t.achievedRate, delayed: t.delayed,
                                missed: t.missed, generatorLimited: limited)

@@ -8,14 +8,14 @@ enum WitnessTable {
 
     static func rows(_ r: RunRecord, _ a: Analysis) -> [(what: String, portstorm: String, kernel: String)]? {
         guard let w = a.witness, let k = r.kernelWitness else { return nil }
-        func kernel(_ name: String) -> String { k.counters[name].map { "\(name) +\(Format.count(Int($0)))" } ?? "-" }
+        func kernel(_ name: String) -> String { k.counters[name].map { "\(name) +\(Format.count(Int(clamping: $0)))" } ?? "-" }
         return [
-            ("attempts that sent a SYN", Format.count(Int(w.sentSYN)), kernel("ActiveOpens")),
-            ("connected (client's side)", Format.count(Int(w.connected)),
+            ("attempts that sent a SYN", Format.count(Int(clamping: w.sentSYN)), kernel("ActiveOpens")),
+            ("connected (client's side)", Format.count(Int(clamping: w.connected)),
              k.serverIsLocal == true ? "\(kernel("PassiveOpens")) (local server)" : "server not in this namespace"),
-            ("connects refused or timed out by the kernel", Format.count(Int(r.totals.outcomes[.econnrefused] + r.totals.outcomes[.etimedout])), kernel("AttemptFails")),
+            ("connects refused or timed out by the kernel", Format.count(Int(clamping: r.totals.outcomes[.econnrefused].addingSaturating(r.totals.outcomes[.etimedout]))), kernel("AttemptFails")),
             ("accept queue overflows", "-", kernel("ListenOverflows")),
-            ("TIME_WAIT entered", "-", w.timeWaitEntered.map { "TW + TWKilled +\(Format.count(Int($0)))" } ?? "-"),
+            ("TIME_WAIT entered", "-", w.timeWaitEntered.map { "TW + TWKilled +\(Format.count(Int(clamping: $0)))" } ?? "-"),
             ("TIME_WAIT reused", "-", kernel("TWRecycled")),
             ("closes with unread data (RST)", "-", kernel("TCPAbortOnClose")),
             ("RSTs sent", "-", kernel("OutRsts")),

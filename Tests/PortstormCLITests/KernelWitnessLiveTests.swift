@@ -1,11 +1,12 @@
 import Foundation
 import PortstormAnalysis
 import PortstormRecord
+import PortstormTestSupport
 import Testing
 
 /// The kernel as a witness, live: runs in a namespace of the test's own (so the namespace-wide
 /// counters hold only this test's traffic), then the record's witness against its counts.
-@Suite(.serialized, .enabled(if: TestNamespace.unavailable == nil, "needs root and iproute2 for a network namespace"))
+@Suite(.serialized, .enabled(if: HostCapabilities.networkNamespaces, "needs root and iproute2 (network namespaces)"))
 struct KernelWitnessLiveTests {
     /// Starts `portstorm serve` inside the namespace.
     func serve(_ ns: TestNamespace, _ mode: String, _ listen: String) throws -> Process {
