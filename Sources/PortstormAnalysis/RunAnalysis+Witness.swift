@@ -51,7 +51,8 @@ extension RunAnalysis {
         if let start = w.startCensus, let last = r.timeline.last(where: { $0.kernel?.census != nil })?.kernel?.census {
             twBefore = start.tuples.reduce(0) { saturating($0, $1.states["TIME_WAIT"] ?? 0) }
             let after = last.tuples.reduce(0) { saturating($0, $1.states["TIME_WAIT"] ?? 0) }
-            twToTarget = saturating(after, -twBefore)
+            let (grown, overflow) = after.subtractingReportingOverflow(twBefore)
+            twToTarget = overflow ? nil : grown
         }
         let entered = c["TW"].map { saturating($0, c["TWKilled"] ?? 0) }
         // No TIME_WAIT: none entered in the whole namespace, or (with no reuse to hide them and
