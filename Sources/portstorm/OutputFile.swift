@@ -91,7 +91,7 @@ struct OutputFile {
             let (folder, name) = Self.split(target)
             var template = Array("\(folder)/.\(name).XXXXXX".utf8CString)
             let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            guard fd >= 0 else { throw fail(FileProblem.reason(errno)) }
+            guard fd >= 0 else { throw fail(errno == ENOENT ? "folder \(folder) no longer exists" : FileProblem.reason(errno)) }
             let temp = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             var problem = Self.writeAll(fd, bytes)
             if problem == nil {
