@@ -63,7 +63,11 @@ struct OutputFile {
         }
         let e = errno
         guard e == ENOENT else {
-            throw refuse(e == ENOTDIR ? "\(firstNonFolder(in: path) ?? "a part of the path") is not a folder" : FileProblem.reason(e))
+            switch e {
+            case ENOTDIR: throw refuse("\(firstNonFolder(in: path) ?? "a part of the path") is not a folder")
+            case EACCES: throw refuse("permission denied: folder \(split(path).folder) cannot be entered")
+            default: throw refuse(FileProblem.reason(e))
+            }
         }
         var lst = stat()
         if lstat(path, &lst) == 0, lst.st_mode & S_IFMT == S_IFLNK { throw refuse("it is a symbolic link to a missing file") }

@@ -156,6 +156,35 @@ import Testing
         #expect(!text.contains(".run.json."), "no temporary file is left: \(text)")
     }
 
+    @Test(.enabled(if: isRoot && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "needs root and setpriv to run as nobody"))
+    func permissionProblemsNameTheFolderOrFileAsNobody() throws {
+        let dir = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        chmod(dir.path, 0o755)
+        let binary = dir.appendingPathComponent("portstorm").path
+        try FileManager.default.copyItem(atPath: CLIProcess.binary.path, toPath: binary)
+        let locked = dir.appendingPathComponent("locked").path, readOnly = dir.appendingPathComponent("ro.json").path
+        #expect(mkdir(locked, 0o700) == 0)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: readOnly))
+        chmod(readOnly, 0o444)
+        for (args, expected) in [
+            (["run", "127.0.0.1:9", "-n", "1", "-o", "\(locked)/x.json"], "cannot write the record to \(locked)/x.json: permission denied: folder \(locked) cannot be entered"),
+            (["run", "127.0.0.1:9", "-n", "1", "-o", readOnly], "cannot write the record to \(readOnly): the file is not writable (permission denied)"),
+            (["run", "127.0.0.1:9", "-n", "1", "-o", "\(dir.path)/new.json"], "cannot write the record to \(dir.path)/new.json: folder \(dir.path) is not writable (permission denied)"),
+        ] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            p.arguments = ["--reuid", "65534", "--regid", "65534", "--clear-groups", binary] + args
+            let err = Pipe()
+            p.standardError = err
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 73 && text == "portstorm: error: \(expected)\n", "\(text)")
+        }
+    }
+
     @Test func dashWritesTheRecordToStandardOutputAndTheSummaryToStderr() throws {
         let server = try TargetServer.start(mode: .acceptClose, listen: SocketAddress(ip: "127.0.0.1", port: 0)!)
         defer { server.stop() }
