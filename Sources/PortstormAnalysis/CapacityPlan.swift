@@ -46,6 +46,7 @@ public struct KneeRule: Codable, Sendable, Equatable {
 
 /// The capacity report: the highest sustainable rate, the limit that came first, what a target needs.
 public struct CapacityPlan: Codable, Sendable {
+
     public var steps: [PlanStep]
     /// Index of the first step past the knee (nil: the ceiling was reached without one).
     public var kneeStep: Int?
@@ -67,11 +68,17 @@ public struct CapacityPlan: Codable, Sendable {
         for (i, s) in steps.enumerated() {
             if s.failureShare > rule.maxFailureShare {
                 let f = s.dominantFailure ?? "failures"
-                let reason = String(format: "%.1f%% of attempts failed at %.0f/s (mostly %@)", s.failureShare * 100, s.rate, f)
+                let reason = String(format: "%.1f%% of attempts failed at %@/s (mostly %@)", s.failureShare * 100, RunAnalysis.rate(s.rate), f)
                 return (i, reason, limit(for: s))
             }
-            if s.delayedOrMissedShare > 0.01 || s.achievedRate < s.rate * 0.95 {
-                return (i, String(format: "the generator reached only %.0f/s of %.0f/s", s.achievedRate, s.rate), "generator")
+            if s.achievedRate < s.rate * 0.95 {
+                // One decimal below 100/s: 23.4/s of 25/s must not read "25/s of 25/s".
+                let got = s.achievedRate < 100 ? String(format: "%.1f", s.achievedRate) : RunAnalysis.rate(s.achievedRate)
+                return (i, "the generator reached only \(got)/s of \(RunAnalysis.rate(s.rate))/s", "generator")
+            }
+            if s.delayedOrMissedShare > 0.01 {
+                return (i, String(format: "the generator fell behind at %@/s: %.1f%% of attempts started late or never", RunAnalysis.rate(s.rate),
+                                  s.delayedOrMissedShare * 100), "generator")
             }
             if i > 0, s.connectP99Us > 1000, Double(s.connectP99Us) > Double(baseline) * rule.latencyFactor {
                 return (i, String(format: "connect p99 rose to %.1f ms (%.1fx the first step)", Double(s.connectP99Us) / 1000,
@@ -97,10 +104,22 @@ public struct CapacityPlan: Codable, Sendable {
         let range = PortBudget.effectiveRange(system, perSocket: config.localPorts)
         let perTuple = PortBudget.sustainableRate(rangeSize: range.size)
         var needs: [String] = []
-        if config.close == .client {
-            let tuplesNeeded = Int((targetRate / perTuple).rounded(.up))
-            needs.append(String(format: "without TIME_WAIT reuse, %.0f/s needs %d source address(es) at %d ports each (about %.0f/s per source), or a range of %d ports per source",
-                                targetRate, tuplesNeeded, range.size, perTuple, Int((targetRate * PortBudget.timeWaitSeconds).rounded(.up))))
+        if config.close == .client, perTuple == 0 {
+            needs.append("the effective port range holds no usable port (ip_local_reserved_ports or --local-ports): free some ports first")
+        } else if config.close == .client {
+            // Whole numbers written with %.0f, never converted to Int: a target rate may be huge.
+            let tuplesNeeded = String(format: "%.0f", (targetRate / perTuple).rounded(.up))
+            let rangeNeeded = (targetRate * PortBudget.timeWaitSeconds).rounded(.up)
+            let widest = PortBudget.widestRange(system)
+            var line = "without TIME_WAIT reuse, \(RunAnalysis.rate(targetRate))/s needs \(tuplesNeeded) source address(es) at \(range.size) ports each (about \(RunAnalysis.rate(perTuple))/s per source)"
+            if rangeNeeded <= Double(widest) {
+                line += String(format: ", or a range of %.0f ports per source", rangeNeeded)
+            } else if widest > 0 {
+                // No port range is that wide: only more sources (or no TIME_WAIT here) get there.
+                let atWidest = String(format: "%.0f", (targetRate / PortBudget.sustainableRate(rangeSize: widest)).rounded(.up))
+                line += "; no single source can: the widest range, \(widest) ports (1024-65535 less reserved ports), sustains about \(RunAnalysis.rate(PortBudget.sustainableRate(rangeSize: widest)))/s, so even at that width it takes \(atWidest) source addresses"
+            }
+            needs.append(line)
             needs.append("or let the server close first / keep connections alive (TIME_WAIT moves to the server), or --close rst (no TIME_WAIT)")
         } else {
             needs.append("the client does not close first (--close \(config.close.rawValue)): its port range does not bound the rate")
@@ -110,8 +129,7 @@ public struct CapacityPlan: Codable, Sendable {
         var caveats: [String] = []
         if config.close == .client, let d = config.durationSeconds, d < PortBudget.timeWaitSeconds,
            let best = under.last?.rate, best > perTuple * Double(max(1, sources)) {
-            caveats.append(String(format: "each step lasted %.0f s, less than TIME_WAIT's 60 s: without TIME_WAIT reuse, any rate above about %.0f/s (%d ports x %d source(s) / 60 s) runs out of ports once it has lasted a minute, whatever a short step shows",
-                                  d, perTuple * Double(max(1, sources)), range.size, max(1, sources)))
+            caveats.append("each step lasted \(RunAnalysis.rate(d)) s, less than TIME_WAIT's 60 s: without TIME_WAIT reuse, any rate above about \(RunAnalysis.rate(perTuple * Double(max(1, sources))))/s (\(range.size) ports x \(max(1, sources)) source(s) / 60 s) runs out of ports once it has lasted a minute, whatever a short step shows")
         }
         return CapacityPlan(steps: steps, kneeStep: k?.index, kneeReason: k?.reason, limit: k?.limit,
                             sustainableRate: under.last?.rate, targetRate: targetRate, needs: needs, caveats: caveats, rule: rule)

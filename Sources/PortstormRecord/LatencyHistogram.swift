@@ -7,6 +7,9 @@ import Histogram
 public struct LatencyHistogram: Sendable {
     public private(set) var hdr: Histogram<UInt64>
     public static let highestMicros: UInt64 = 3_600_000_000
+    /// The most connects a decoded histogram may hold: percentiles and the mean are computed in
+    /// Double, exact for integers up to 2^53 (about 9e15 connects, 285 years at a million a second).
+    public static let maxCount: UInt64 = 1 << 53
 
     public init(significantDigits: SignificantDigits = .three) {
         hdr = Histogram(lowestDiscernibleValue: 1, highestTrackableValue: Self.highestMicros,
@@ -56,7 +59,24 @@ extension LatencyHistogram: Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let digits = try c.decodeIfPresent(Int8.self, forKey: .significantDigits) ?? 3
         self.init(significantDigits: SignificantDigits(rawValue: digits) ?? .three)
+        // Checked before recording: the histogram's own sums (its count, and count x latency for the
+        // mean) trap on overflow.
+        var total: UInt64 = 0, latencySum: UInt64 = 0
         for pair in try c.decode([[UInt64]].self, forKey: .buckets) where pair.count == 2 {
+            let (sum, overflow) = total.addingReportingOverflow(pair[1])
+            guard !overflow, sum <= Self.maxCount else {
+                throw DecodingError.dataCorruptedError(forKey: .buckets, in: c, debugDescription:
+                    "the buckets hold more than \(Self.maxCount) connects (2^53), past what the histogram's arithmetic holds exactly")
+            }
+            let top = hdr.highestEquivalentForValue(Swift.min(Swift.max(pair[0], 1), Self.highestMicros))
+            let (product, o1) = pair[1].multipliedReportingOverflow(by: top)
+            let (latencies, o2) = latencySum.addingReportingOverflow(product)
+            guard !o1, !o2 else {
+                throw DecodingError.dataCorruptedError(forKey: .buckets, in: c, debugDescription:
+                    "the buckets' latencies add up past 2^64-1 us (about 585,000 years of connecting)")
+            }
+            total = sum
+            latencySum = latencies
             record(micros: pair[0], count: pair[1])
         }
     }

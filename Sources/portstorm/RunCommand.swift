@@ -64,6 +64,10 @@ struct Run: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Text the answer must contain in its first KiB (tcp).", valueName: "text"))
     var expect: String?
 
+    @Option(name: .customLong("expect-status"),
+            help: ArgumentHelp("HTTP statuses that count as ok, e.g. 200,204,300-399 (http; default 200-399); others end as http_status.", valueName: "list"))
+    var expectStatus: String?
+
     @Option(parsing: .unconditional, help: ArgumentHelp("Request path (http, ws). (default: /)", valueName: "path"))
     var path: String?
 
@@ -123,7 +127,7 @@ struct Run: ParsableCommand {
         let valued: [(String, String?)] = [
             ("--rate", rate), ("-c", concurrency), ("-d", duration), ("-n", connections), ("--connect-timeout", connectTimeout),
             ("--response-timeout", responseTimeout), ("--close", close?.rawValue), ("--protocol", wireProtocol?.rawValue),
-            ("--send", send), ("--expect", expect), ("--path", path), ("--host", host), ("--local-ports", localPorts),
+            ("--send", send), ("--expect", expect), ("--expect-status", expectStatus), ("--path", path), ("--host", host), ("--local-ports", localPorts),
             ("--open-files", openFiles), ("--hold", hold), ("--threads", threads),
         ]
         var list = valued.compactMap { flag, value in value.map { (flag: flag, values: [$0]) } }
@@ -152,6 +156,7 @@ struct Run: ParsableCommand {
             threads: try InputParsing.count(threads ?? "1", option: "--threads", max: 1024))
         config.bindBeforeConnect = bindBeforeConnect
         config.hostHeader = host
+        config.expectStatus = expectStatus
         config.kernelPortSearch = kernelPortSearch
         config.holdMs = try hold.map { (t) throws(InputError) in max(1, Int(try InputParsing.duration(t, option: "--hold") * 1000)) }
         config.openFiles = try openFiles.map { (t) throws(InputError) in try InputParsing.count(t, option: "--open-files", max: 1e8) }

@@ -1,0 +1,92 @@
+import Foundation
+import PortstormRecord
+
+extension RunAnalysis {
+    /// A rate in words: whole numbers from 10/s up, else with the decimals that keep it non-zero.
+    static func rate(_ x: Double) -> String {
+        x >= 10 ? String(format: "%.0f", x) : x >= 1 ? String(format: "%.1f", x) : String(format: "%.2f", x)
+    }
+
+    /// The most successful connections in any 60 consecutive seconds of the timeline: what had to
+    /// fit in the ports at once if each left TIME_WAIT behind (TIME_WAIT lasts 60 s).
+    static func okWithinTimeWait(_ r: RunRecord) -> UInt64 {
+        let ok = r.timeline.map(\.ok)
+        let w = Int(PortBudget.timeWaitSeconds)
+        var best: UInt64 = 0, sum: UInt64 = 0
+        for (i, n) in ok.enumerated() {
+            // A record is input from anywhere: a window past 2^64-1 saturates instead of trapping.
+            let (added, overflow) = sum.addingReportingOverflow(n)
+            if overflow { return .max }
+            sum = added
+            if i >= w { sum -= ok[i - w] }
+            best = max(best, sum)
+        }
+        return best
+    }
+
+    static func capacityFinding(_ r: RunRecord, _ c: CapacityModel, _ tuples: [TupleSeries], _ witness: WitnessCheck?) -> Finding {
+        var ev = [String(format: "achieved %@ successful connections/s", rate(c.achievedOkRate))]
+        if let want = c.requestedRate { ev.append("requested \(rate(want))/s") }
+        ev.append("\(c.rangeSize) ports per tuple, \(c.tuples) tuple(s)")
+        if let busiest = tuples.max(by: { $0.peakOccupancy < $1.peakOccupancy }) {
+            var line = "peak occupancy of a tuple: \(pct(busiest.peakOccupancy))"
+            if let atStart = busiest.portsInUseAtStart, atStart > 0, busiest.rangeSize > 0 {
+                line += "; \(pct(Double(atStart) / Double(busiest.rangeSize))) of the range was already in use before the run"
+                if let own = busiest.peakPortsMadeByRun { line += ", this run's own sockets held at most \(pct(Double(own) / Double(busiest.rangeSize)))" }
+            }
+            ev.append(line)
+        }
+        if witness?.closedWithoutTimeWait == true {
+            ev.append("the kernel saw no TIME_WAIT made by this run's closes (see the close-mode finding): ports were free again at once")
+            return Finding(.info, "capacity", "the port range did not limit this run: its connections left no TIME_WAIT here", evidence: ev)
+        }
+        guard let model = c.modelRate else {
+            ev.append("the client did not close first (--close \(r.config.close.rawValue)): no TIME_WAIT here, so the port range does not bound the rate")
+            return Finding(.info, "capacity", "the port range does not limit this way of closing", evidence: ev)
+        }
+        let ports = c.rangeSize * c.tuples
+        guard ports > 0 else {
+            return Finding(.info, "capacity", "the effective port range holds no usable port: every connect needs a port outside it",
+                           evidence: ev + ["ip_local_reserved_ports covers the whole range, or --local-ports lies inside the reserved ports"])
+        }
+        ev.append("model without TIME_WAIT reuse: \(c.rangeSize) ports / 60 s = about \(rate(c.modelRatePerTuple ?? 0)) new connections/s per tuple, \(rate(model))/s in all")
+        let within = okWithinTimeWait(r)
+        let needed = within > UInt64(ports)
+        ev.append("\(within) successful connections within 60 s (TIME_WAIT's length) against \(ports) ports")
+        let recycled = counterTotals(r)["TWRecycled"] ?? 0
+        // Ran out of ports: local failures, with the ports full when a census saw them.
+        let peak = tuples.map(\.peakOccupancy).max()
+        let exhausted = r.totals.outcomes[.eaddrnotavail].addingSaturating(r.totals.outcomes[.eaddrinuse]) > 0 && (peak ?? 1) >= 0.9
+        let title: String
+        if c.reuseInEffect {
+            ev.append("tcp_tw_reuse was in effect for this target (\(r.system.tcpTwReuse.map(String.init) ?? "2")): a TIME_WAIT tuple may be reused once it is \(r.system.tcpTwReuseDelayMs.map(String.init) ?? "1000") ms old")
+            ev.append("TWRecycled grew by \(recycled) during the run")
+        }
+        let over = needed ? within - UInt64(ports) : 0
+        if exhausted {
+            // Measured, not modelled: the ok rate before the first local failure, and when it came.
+            let at = r.timeline.firstIndex(where: { ($0.failures["eaddrnotavail"] ?? 0) > 0 || ($0.failures["eaddrinuse"] ?? 0) > 0 })
+            let onset = at.map { max(0, r.timeline[$0].t) } ?? 0
+            let before = r.timeline.prefix(at ?? 0).map(\.ok)
+            let okRate = before.isEmpty ? c.achievedOkRate : before.reduce(0.0) { $0 + Double($1) } / Double(before.count)
+            let when = onset == 0 ? "within the first second" : "after about \(onset) s"
+            title = "at \(rate(okRate))/s the \(ports) ports filled \(when); after that only about \(rate(model))/s is sustainable without TIME_WAIT reuse"
+                + (c.reuseInEffect ? " (reuse frees a tuple only once it is \(r.system.tcpTwReuseDelayMs.map(String.init) ?? "1000") ms old)" : "")
+        } else if needed && c.reuseInEffect && recycled >= over {
+            title = "the run made \(within) connections within 60 s, more than its \(ports) ports hold in TIME_WAIT: TIME_WAIT reuse made up the difference (TWRecycled +\(recycled) in this namespace)"
+        } else if needed && recycled > 0 {
+            title = "the run made \(within) connections within 60 s, \(over) more than its \(ports) ports hold in TIME_WAIT: TIME_WAIT reuse covered \(recycled) (TWRecycled), the rest left no TIME_WAIT on this side (the server closed first, resets, or tcp_max_tw_buckets)"
+        } else if needed {
+            title = "the run made \(within) connections within 60 s, more than its \(ports) ports hold in TIME_WAIT, with no reuse counted: not every connection left a TIME_WAIT socket on this side"
+        } else if c.reuseInEffect {
+            title = "sustainable rate without TIME_WAIT reuse: about \(rate(model)) new connections/s from \(c.tuples) source(s); this run stayed within its ports and needed no reuse"
+        } else if c.achievedOkRate <= model * 1.05 {
+            title = "sustainable rate without TIME_WAIT reuse: about \(rate(model)) new connections/s from \(c.tuples) source(s)"
+        } else {
+            let fill = c.achievedOkRate > 0 ? Double(ports) / c.achievedOkRate : 0
+            title = "the run ended before the range filled: at \(rate(c.achievedOkRate))/s the \(ports) ports fill in about \(rate(fill)) s, then about \(rate(model))/s is sustainable"
+        }
+        return Finding(.info, "capacity", title, evidence: ev,
+                       advice: c.achievedOkRate > model * 0.8 && !c.reuseInEffect ? Array(portAdvice(r).prefix(3)) : [])
+    }
+}
