@@ -138,7 +138,7 @@ public enum Preflight {
         if s.openFilesHard >= need {
             return Finding(.ok, "open-files", "portstorm raises the open-file soft limit to \(need) itself", evidence: evidence)
         }
-        return Finding(.warning, "open-files", "the open-file hard limit caps --concurrency near \(Int(s.openFilesHard) - 64)",
+        return Finding(.warning, "open-files", "the open-file hard limit caps --concurrency near \(max(1, Int(clamping: s.openFilesHard) - 64))",
                        evidence: evidence,
                        advice: ["raise the hard limit (ulimit -Hn, /etc/security/limits.conf, LimitNOFILE= in a systemd unit), or run as root"])
     }
