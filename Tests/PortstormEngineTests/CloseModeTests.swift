@@ -83,4 +83,22 @@ import Testing
         #expect(r.totals.httpStatuses == ["101": 50])
         #expect(monotonicNanos() - start < 2_000_000_000)
     }
+
+    @Test func oneCtrlCEndsTheHoldsEvenAfterTheLastAttemptStarted() throws {
+        // All attempts have started (the count bound is reached) and sit in a 5 s hold: a first
+        // stop request must end the holds now, closing each as --close says, not wait them out.
+        let server = try serve(.hold)
+        defer { server.stop() }
+        var c = RunConfig(target: server.address.description, concurrency: 5, durationSeconds: 30, connections: 5)
+        c.holdMs = 5000
+        let plan = try RunPlan.make(c).get()
+        let control = RunControl()
+        let stopper = Thread { usleep(400_000); control.escalate() }
+        stopper.start()
+        let start = monotonicNanos()
+        let r = try Engine.run(plan, control: control)
+        #expect(monotonicNanos() - start < 2_500_000_000, "the holds were waited out")
+        #expect(r.totals.outcomes[.ok] == 5 && r.totals.inFlightAtEnd == 0)
+        #expect(r.stopReason == .interrupted)
+    }
 }
