@@ -20,6 +20,8 @@ schema cannot express (skipped with --schema-only):
   - totals.requestedRate equals config.rate; without a rate, delayed and missed are 0
   - config.threads <= config.concurrency; the "ran N worker threads (asked M)" and
     "concurrency capped at N (asked M)" notes, when present, agree with config
+  - kernelWitness.startCensus has trigger `start` and atMs 0, and no timeline census has
+    trigger `start`; heldBefore (only with a start census) is at most portsInUse;
   - each census (timeline[].kernel.census): floor(atMs / 1000) is its second's t, atMs is
     within the run, a `final` census is the last one; each tuple is toward target.used,
     tuples are sorted by source without repeats, buckets add up to portsInUse (slices no
@@ -145,6 +147,8 @@ def census_errors(r):
     used_ip = host_of(r["target"]["used"])
     expected_range = effective_range(r["system"], r["config"].get("localPorts"))
     censuses = [(i, s["kernel"]["census"]) for i, s in enumerate(r["timeline"]) if "census" in s.get("kernel", {})]
+    start = r.get("kernelWitness", {}).get("startCensus")
+    checked = [(None, start)] if start is not None else []
     for n, (i, c) in enumerate(censuses):
         where = f"/timeline/{i}/kernel/census"
         if c["atMs"] // 1000 != r["timeline"][i]["t"]:
@@ -153,6 +157,13 @@ def census_errors(r):
             errs.append(f"{where}/atMs: {c['atMs']} ms is after the end of the run ({r['elapsedSeconds']} s)")
         if c["trigger"] == "final" and n != len(censuses) - 1:
             errs.append(f"{where}/trigger: 'final' but a later census follows")
+        if c["trigger"] == "start":
+            errs.append(f"{where}/trigger: 'start' belongs to kernelWitness.startCensus only")
+        checked.append((i, c))
+    for i, c in checked:
+        where = f"/timeline/{i}/kernel/census" if i is not None else "/kernelWitness/startCensus"
+        if i is None and (c["trigger"] != "start" or c["atMs"] != 0):
+            errs.append(f"{where}: a start census has trigger 'start' and atMs 0, not {c['trigger']!r} at {c['atMs']}")
         sources = [t["source"] for t in c["tuples"]]
         if sources != sorted(sources) or len(set(sources)) != len(sources):
             errs.append(f"{where}/tuples: sources not sorted or repeated: {sources}")
@@ -184,6 +195,10 @@ def census_errors(r):
                 errs.append(f"{tw}/portsInUse: {t['portsInUse']} > the {span} ports of {lo}-{hi}")
             if t["portsInUse"] > sum(t["states"].values()):
                 errs.append(f"{tw}/portsInUse: {t['portsInUse']} > the {sum(t['states'].values())} sockets in states")
+            if "heldBefore" in t and (i is None or start is None):
+                errs.append(f"{tw}/heldBefore: present without a start census to compare with")
+            if t.get("heldBefore", 0) > t["portsInUse"]:
+                errs.append(f"{tw}/heldBefore: {t['heldBefore']} > portsInUse {t['portsInUse']}")
     return errs
 
 

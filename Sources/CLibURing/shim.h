@@ -37,4 +37,22 @@ static const unsigned PS_IORING_ASYNC_CANCEL_ANY = IORING_ASYNC_CANCEL_ANY;
 static const int PS_IP_LOCAL_PORT_RANGE = IP_LOCAL_PORT_RANGE;
 static const int PS_IP_BIND_ADDRESS_NO_PORT = IP_BIND_ADDRESS_NO_PORT;
 
+static const unsigned char PS_IOSQE_IO_LINK = IOSQE_IO_LINK;
+
+// SOCKET_URING_OP_GETSOCKOPT (Linux 6.7, enum io_uring_socket_op): getsockopt through the ring.
+// Debian's uapi header (6.1) and liburing 2.3 lack it and the SQE's level/optname/optlen/optval
+// names, so the fields are filled by their 6.1 names at the same offsets: cmd_op is the low half of
+// `off`, level and optname the two halves of `addr`, optlen is `splice_fd_in`, optval is `addr3`.
+// The completion's res is the option's length on success (4 for SO_ERROR), or -errno.
+#define PS_SOCKET_URING_OP_GETSOCKOPT 2
+static inline void ps_prep_getsockopt(struct io_uring_sqe *sqe, int fd, int level, int optname,
+                                      void *optval, int optlen) {
+    io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
+    sqe->off = PS_SOCKET_URING_OP_GETSOCKOPT;
+    sqe->addr = (__u64)(__u32)level | ((__u64)(__u32)optname << 32);
+    sqe->splice_fd_in = optlen;
+    sqe->addr3 = (__u64)(uintptr_t)optval;
+}
+
+
 #endif

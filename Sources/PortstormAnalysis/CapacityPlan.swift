@@ -51,6 +51,7 @@ public struct KneeRule: Codable, Sendable, Equatable {
 
 /// The capacity report: the highest sustainable rate, the limit that came first, what a target needs.
 public struct CapacityPlan: Codable, Sendable {
+
     public var steps: [PlanStep]
     /// Index of the first step past the knee (nil: the ceiling was reached without one).
     public var kneeStep: Int?
@@ -105,10 +106,21 @@ public struct CapacityPlan: Codable, Sendable {
         let range = PortBudget.effectiveRange(system, perSocket: config.localPorts)
         let perTuple = PortBudget.sustainableRate(rangeSize: range.size)
         var needs: [String] = []
-        if config.close == .client {
+        if config.close == .client, perTuple == 0 {
+            needs.append("the effective port range holds no usable port (ip_local_reserved_ports or --local-ports): free some ports first")
+        } else if config.close == .client {
             let tuplesNeeded = Int((targetRate / perTuple).rounded(.up))
-            needs.append(String(format: "without TIME_WAIT reuse, %.0f/s needs %d source address(es) at %d ports each (about %.0f/s per source), or a range of %d ports per source",
-                                targetRate, tuplesNeeded, range.size, perTuple, Int((targetRate * PortBudget.timeWaitSeconds).rounded(.up))))
+            let rangeNeeded = Int((targetRate * PortBudget.timeWaitSeconds).rounded(.up))
+            let widest = PortBudget.widestRange(system)
+            var line = "without TIME_WAIT reuse, \(RunAnalysis.rate(targetRate))/s needs \(tuplesNeeded) source address(es) at \(range.size) ports each (about \(RunAnalysis.rate(perTuple))/s per source)"
+            if rangeNeeded <= widest {
+                line += ", or a range of \(rangeNeeded) ports per source"
+            } else {
+                // No port range is that wide: only more sources (or no TIME_WAIT here) get there.
+                let atWidest = Int((targetRate / PortBudget.sustainableRate(rangeSize: widest)).rounded(.up))
+                line += "; no single source can: the widest range, \(widest) ports (1024-65535 less reserved ports), sustains about \(RunAnalysis.rate(PortBudget.sustainableRate(rangeSize: widest)))/s, so even at that width it takes \(atWidest) source addresses"
+            }
+            needs.append(line)
             needs.append("or let the server close first / keep connections alive (TIME_WAIT moves to the server), or --close rst (no TIME_WAIT)")
         } else {
             needs.append("the client does not close first (--close \(config.close.rawValue)): its port range does not bound the rate")
@@ -118,8 +130,7 @@ public struct CapacityPlan: Codable, Sendable {
         var caveats: [String] = []
         if config.close == .client, let d = config.durationSeconds, d < PortBudget.timeWaitSeconds,
            let best = under.last?.rate, best > perTuple * Double(max(1, sources)) {
-            caveats.append(String(format: "each step lasted %.0f s, less than TIME_WAIT's 60 s: without TIME_WAIT reuse, any rate above about %.0f/s (%d ports x %d source(s) / 60 s) runs out of ports once it has lasted a minute, whatever a short step shows",
-                                  d, perTuple * Double(max(1, sources)), range.size, max(1, sources)))
+            caveats.append("each step lasted \(RunAnalysis.rate(d)) s, less than TIME_WAIT's 60 s: without TIME_WAIT reuse, any rate above about \(RunAnalysis.rate(perTuple * Double(max(1, sources))))/s (\(range.size) ports x \(max(1, sources)) source(s) / 60 s) runs out of ports once it has lasted a minute, whatever a short step shows")
         }
         return CapacityPlan(steps: steps, kneeStep: k?.index, kneeReason: k?.reason, limit: k?.limit,
                             sustainableRate: under.last?.rate, targetRate: targetRate, needs: needs, caveats: caveats, rule: rule)

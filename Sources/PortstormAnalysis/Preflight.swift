@@ -11,15 +11,35 @@ public struct PlannedLoad: Sendable {
     public var close: CloseMode
     /// nil when the target is not known (doctor without --target).
     public var targetIsLoopback: Bool?
+    /// The run's bounds (-n, -d), when known: they cap how many connections it can make.
+    public var connections: Int?
+    public var durationSeconds: Double?
 
     public init(rate: Double? = nil, concurrency: Int = 100, sources: Int = 1, localPorts: PortRange? = nil,
-                close: CloseMode = .client, targetIsLoopback: Bool? = nil) {
+                close: CloseMode = .client, targetIsLoopback: Bool? = nil, connections: Int? = nil,
+                durationSeconds: Double? = nil) {
         self.rate = rate
         self.concurrency = concurrency
         self.sources = max(1, sources)
         self.localPorts = localPorts
         self.close = close
         self.targetIsLoopback = targetIsLoopback
+        self.connections = connections
+        self.durationSeconds = durationSeconds
+    }
+
+    /// Connection-tracking entries the load can hold at once: those in flight plus those closed
+    /// within the last `linger` seconds, never more than the attempts the run may make (-n), and
+    /// at a given --rate no more than it starts over the run (-d). nil in closed loop without -n:
+    /// the rate is then unknown.
+    func connectionsAlive(linger: Double) -> Int? {
+        var bound: Double? = connections.map(Double.init)
+        if let rate {
+            let window = min(linger, durationSeconds ?? linger)
+            let byRate = Double(concurrency) + rate * window
+            bound = min(bound ?? byRate, byRate)
+        }
+        return bound.map { Int($0.rounded(.up)) }
     }
 }
 
@@ -62,8 +82,8 @@ public enum Preflight {
                            evidence: evidence,
                            advice: [widen, more,
                                     "let the server close first (--close server), or keep connections alive: TIME_WAIT then stays on the server",
-                                    "SO_LINGER 0 (--close rst) where an abortive close is acceptable: no TIME_WAIT at all",
-                                    "net.ipv4.tcp_tw_reuse=1 lets new outgoing connections reuse TIME_WAIT tuples (needs TCP timestamps)"])
+                                    "SO_LINGER 0 (--close rst) where an abortive close is acceptable: no TIME_WAIT at all"]
+                               + [PortAdvice.twReuse(s, targetIsLoopback: load.targetIsLoopback)].compactMap { $0 })
         }
         return Finding(.ok, "port-budget", String(format: "port budget: about %.0f new connections/s per tuple without reuse", perTuple), evidence: evidence)
     }
@@ -126,8 +146,15 @@ public enum Preflight {
     static func conntrack(_ s: SystemSnapshot, _ load: PlannedLoad) -> Finding? {
         guard let max = s.nfConntrackMax else { return nil }
         // A closed connection's entry lingers for nf_conntrack_tcp_timeout_time_wait (120 s by default).
-        let need = load.concurrency + Int((load.rate ?? 0) * 120)
-        let evidence = ["net.netfilter.nf_conntrack_max = \(max); this load may need about \(need) entries (in flight + 120 s of closed connections)"]
+        guard let need = load.connectionsAlive(linger: 120) else {
+            return Finding(.info, "conntrack", "connection tracking holds up to \(max) entries",
+                           evidence: ["net.netfilter.nf_conntrack_max = \(max); a closed connection's entry stays about 120 s",
+                                      "a closed-loop run without --rate or -n has no known bound: at N connections/s it needs about N x 120 entries"])
+        }
+        var how: [String] = []
+        if let rate = load.rate { how.append("\(load.concurrency) in flight + \(RunAnalysis.rate(rate))/s x \(RunAnalysis.rate(min(120, load.durationSeconds ?? 120))) s of closed connections") }
+        if let n = load.connections { how.append("-n \(n) attempts at most") }
+        let evidence = ["net.netfilter.nf_conntrack_max = \(max); this load may need about \(need) entries (\(how.joined(separator: "; ")))"]
         if need > max {
             return Finding(.warning, "conntrack", "the connection-tracking table may fill: new SYNs are then dropped and look like timeouts",
                            evidence: evidence + ["the kernel logs \"nf_conntrack: table full, dropping packet\""],

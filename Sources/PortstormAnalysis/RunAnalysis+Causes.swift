@@ -10,8 +10,8 @@ extension RunAnalysis {
     /// "not related to the local port range" evidence for remote failures, when the record shows it.
     static func portRelation(_ o: Onset) -> String? {
         guard let occ = o.occupancyAtOnset else { return nil }
-        let r = o.correlationWithOccupancy.map { String(format: ", correlation with occupancy r = %.2f", $0) } ?? ""
-        if occ < 0.5 && (o.correlationWithOccupancy ?? 0) < 0.5 {
+        let r = o.correlationWithOccupancy.map { String(format: ", correlation with occupancy r = %.2f over %d seconds", $0, o.correlationPoints) } ?? ""
+        if occ < 0.5 && (o.correlationWithOccupancy ?? 0) < strongCorrelation {
             return "not related to the local port range: the busiest tuple was at \(pct(occ)) of its ports at the onset\(r)"
         }
         return "the busiest tuple was at \(pct(occ)) of its ports at the onset\(r)"
@@ -21,15 +21,6 @@ extension RunAnalysis {
         o.firstSecond == o.lastSecond ? "in second \(o.firstSecond)"
             : "from second \(o.firstSecond) to \(o.lastSecond), peak \(o.peakPerSecond)/s"
     }
-
-    static let portAdvice = [
-        "widen net.ipv4.ip_local_port_range (or --local-ports), keeping server ports out with ip_local_reserved_ports",
-        "spread over more source addresses (--source A.B.C.D-A.B.C.E): each has its own budget per destination",
-        "let the server close first, or keep connections alive: TIME_WAIT then stays on the server",
-        "SO_LINGER 0 (--close rst) where an abortive close is acceptable: no TIME_WAIT at all",
-        "net.ipv4.tcp_tw_reuse=1 lets new outgoing connections reuse TIME_WAIT tuples (needs TCP timestamps)",
-        "not: tcp_tw_recycle (removed in Linux 4.12), nor tcp_fin_timeout (it does not shorten TIME_WAIT)",
-    ]
 
     /// How clients name the mismatch: "unexpected response code" when an HTTP answer came back,
     /// "invalid HTTP response" when what came back is not HTTP at all.
@@ -42,7 +33,17 @@ extension RunAnalysis {
         return "invalid HTTP response (not HTTP: a raw TCP, TLS or other service?)"
     }
 
-    static func cause(_ o: Onset, _ r: RunRecord, _ cap: CapacityModel) -> Finding {
+    /// Whether `code` is in an --expect-status list such as "200,204,300-399".
+    static func statusAccepted(_ code: String, _ list: String) -> Bool {
+        guard let c = Int(code) else { return false }
+        return list.split(separator: ",").contains { item in
+            let parts = item.split(separator: "-").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            return parts.count == 1 ? parts[0] == c : parts.count == 2 && (parts[0]...max(parts[0], parts[1])).contains(c)
+        }
+    }
+
+    static func cause(_ o: Onset, _ r: RunRecord, _ cap: CapacityModel, _ witness: WitnessCheck?) -> Finding {
+        if let f = pathCause(o, r) { return f }  // RunAnalysis+Path.swift: source, route and neighbour evidence
         let name = o.outcome
         var ev = ["\(o.count) attempts (\(share(o.count, r))) ended \(name), \(when(o))"]
         let counters = r.timeline.compactMap { $0.kernel?.counters }
@@ -57,22 +58,25 @@ extension RunAnalysis {
             return Finding(.problem, "bind-exhaustion", "bind() ran out of ports: a source bound before connect() takes its port exclusively",
                            evidence: ev, advice: [
                                "set IP_BIND_ADDRESS_NO_PORT before bind (drop --bind-before-connect): connect() then picks the port, shared across destinations",
-                           ] + Array(portAdvice.prefix(2)))
+                           ] + Array(portAdvice(r).prefix(2)))
 
         case "eaddrnotavail", "eaddrinuse":
             let range = PortBudget.effectiveRange(r.system, perSocket: r.config.localPorts)
             ev.append("effective port range \(range.low)-\(range.high): \(range.size) ports per (source, destination, port) tuple, \(cap.tuples) tuple(s)")
             if let occ = o.occupancyAtOnset {
                 ev.append("at the onset the busiest tuple had \(pct(occ)) of its ports in use")
-                if let c = o.correlationWithOccupancy { ev.append(String(format: "failures per second follow occupancy: r = %.2f", c)) }
+                if let c = correlationSentence(o) { ev.append(c) }
                 let tw = r.timeline.compactMap { $0.kernel?.census?.busiest?.states["TIME_WAIT"] }.max() ?? 0
                 if tw > 0 { ev.append("up to \(tw) of that tuple's sockets were in TIME_WAIT") }
                 if occ >= 0.9 {
+                    if cap.reuseInEffect {
+                        ev.append("tcp_tw_reuse = \(r.system.tcpTwReuse.map(String.init) ?? "2") already applied to this target: a TIME_WAIT tuple is reused only once it is \(r.system.tcpTwReuseDelayMs.map(String.init) ?? "1000") ms old (tcp_tw_reuse_delay), so a faster churn still fills the range")
+                    }
                     if name == "eaddrinuse" {
                         ev.append("with source addresses bound before connect, a full range shows as EADDRINUSE from bind()")
                     }
                     return Finding(.problem, "port-exhaustion", "the client ran out of ephemeral ports toward \(target)",
-                                   evidence: ev + ["the limit is this client's, not the server's"], advice: portAdvice)
+                                   evidence: ev + ["the limit is this client's, not the server's"], advice: portAdvice(r))
                 }
                 ev.append("the range was not full: ports were not the cause")
                 let advice = name == "eaddrnotavail"
@@ -86,7 +90,7 @@ extension RunAnalysis {
                 ev.append("\(r.config.concurrency) attempts in flight exceed the \(range.size * cap.tuples) ports available")
             }
             return Finding(.problem, "port-exhaustion", "local addresses could not be assigned (most often: ephemeral ports used up)",
-                           evidence: ev, advice: portAdvice)
+                           evidence: ev, advice: portAdvice(r))
 
         case "econnrefused":
             ev.append("the server (or a host on the path) answered the SYN with RST: nothing accepts connections at \(target)")
@@ -140,14 +144,48 @@ extension RunAnalysis {
             for sample in r.totals.mismatchSamples {
                 ev.append(mismatchKind(sample, r.config.wireProtocol) + ": the answer began \"\(sample)\"")
             }
-            return Finding(.problem, "protocol", "client and server speak different protocols", evidence: ev, advice: [
+            var advice = [
                 "check that the port serves what the client speaks (an HTTP client on a raw TCP or TLS port, a WebSocket handshake to a plain HTTP service)",
                 "a proxy in the way can answer in its own protocol",
-            ])
+            ]
+            if r.config.wireProtocol == .http, r.totals.mismatchSamples.contains(where: { $0.contains("WebSocket upgrade") }) {
+                ev.append("the server answered 426 Upgrade Required or offered Upgrade: websocket: a WebSocket-only service")
+                advice.insert("speak WebSocket to it: --protocol ws (or point the HTTP client at the HTTP service)", at: 0)
+            }
+            return Finding(.problem, "protocol", "client and server speak different protocols", evidence: ev, advice: advice)
+
+        case "http_status":
+            // Every code the server sent that is outside the accepted set, largest count first.
+            let accepted = r.config.expectStatus ?? "200-399"
+            let codes = r.totals.httpStatuses.filter { code, _ in !statusAccepted(code, accepted) }
+                .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            ev.append("the server answered, with " + codes.map { "\($0.value) x \($0.key)" }.joined(separator: ", ")
+                      + " (accepted: \(accepted))")
+            var advice: [String] = []
+            if codes.contains(where: { $0.key == "404" || $0.key == "410" }) { advice.append("404/410: the path does not exist on this server (--path), or a proxy routes it elsewhere") }
+            if codes.contains(where: { $0.key.hasPrefix("5") }) { advice.append("5xx: the server (or a proxy in front of it) failed or was overloaded: compare with a lower rate, read the server's error log") }
+            if codes.contains(where: { $0.key == "429" }) { advice.append("429: the server limits the rate of requests from this client") }
+            if codes.contains(where: { $0.key == "401" || $0.key == "403" }) { advice.append("401/403: the server refuses this request without credentials") }
+            advice.append("if these statuses are expected, accept them with --expect-status")
+            return Finding(.problem, "http-status", "the server answered with HTTP error statuses", evidence: ev, advice: advice)
 
         case "response_timeout":
             ev.append("connected, but no complete answer (or no close by the server) within --response-timeout \(r.config.responseTimeoutMs) ms")
-            return Finding(.warning, "no-answer", "the server accepted but did not answer in time", evidence: ev, advice: [
+            let overflows = witness?.listenOverflows ?? total("ListenOverflows")
+            if let w = witness, let accepted = w.passiveOpens, accepted < Int64(w.connected), overflows > 0 {
+                // The kernel says which: the server never accepted some of what the client counted.
+                ev.append("the local server's kernel completed \(accepted) handshakes (PassiveOpens) for \(w.connected) connections the client counted; ListenOverflows +\(overflows)")
+                return Finding(.problem, "no-answer", "no answer in time: the server's accept queue overflowed and dropped the final ACKs of at least \(Int64(w.connected) - accepted) connections, which the server never accepted",
+                               evidence: ev, advice: ["the server must accept faster: a larger listen backlog (and net.core.somaxconn), more accept threads"])
+            }
+            if overflows > 0 {
+                ev.append("ListenOverflows grew by \(overflows) on this machine: a listener with a full accept queue drops the final ACK, so a client can count a connection its server never accepted")
+                return Finding(.warning, "no-answer", "connected as the client saw it, but no answer in time (a local accept queue overflowed)", evidence: ev, advice: [
+                    "if the server runs here: it must accept faster (a larger listen backlog, net.core.somaxconn, more accept threads)",
+                    "an overloaded server: compare with a lower rate",
+                ])
+            }
+            return Finding(.warning, "no-answer", "connected, but the server did not answer in time", evidence: ev, advice: [
                 "a server that keeps connections open: use --close client, or keep-alive",
                 "an overloaded server: compare with a lower rate",
             ])
@@ -155,7 +193,7 @@ extension RunAnalysis {
         case "ehostunreach", "enetunreach":
             ev.append(name == "enetunreach" ? "no route to the destination network" : "no route to the host (or ICMP host unreachable)")
             return Finding(.problem, "unreachable", "the destination is unreachable from here", evidence: ev, advice: [
-                "check routes (ip route get \(r.target.used.split(separator: ":").first ?? "")) and that the address is reachable from this network",
+                "check routes (ip route get \(hostOnly(r.target.used))) and that the address is reachable from this network",
             ])
 
         default:

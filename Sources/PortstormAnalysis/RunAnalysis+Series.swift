@@ -5,19 +5,26 @@ public enum RunAnalysis {
     public static func analyze(_ r: RunRecord) -> Analysis {
         let tuples = tupleSeries(r)
         let onsets = self.onsets(r)
-        let capacity = capacityModel(r)
+        let witness = witnessCheck(r)
+        var capacity = capacityModel(r)
+        if witness?.closedWithoutTimeWait == true {
+            capacity.modelRatePerTuple = nil
+            capacity.modelRate = nil
+        }
         let health = generatorHealth(r)
         var findings: [Finding] = []
-        for o in onsets { findings.append(cause(o, r, capacity)) }
+        for o in onsets { findings.append(cause(o, r, capacity, witness)) }
         if let bumps = synRetransmitBumps(r) { findings.append(bumps) }
-        findings.append(capacityFinding(r, capacity, tuples))
+        if let w = witness { findings += witnessFindings(r, w) }
+        if let before = beforeRunFinding(r) { findings.append(before) }
+        findings.append(capacityFinding(r, capacity, tuples, witness))
         if let h = healthFinding(r, health) { findings.append(h) }
         if onsets.isEmpty && r.totals.attempted > 0 {
             findings.insert(Finding(.ok, "all-ok", "every attempt that finished succeeded",
                                     evidence: ["\(r.totals.outcomes[.ok]) ok of \(r.totals.attempted) attempted, \(r.totals.inFlightAtEnd) in flight at the end"]), at: 0)
         }
         findings.sort { $0.severity > $1.severity }
-        return Analysis(findings: findings, onsets: onsets, tuples: tuples, capacity: capacity, health: health)
+        return Analysis(findings: findings, onsets: onsets, tuples: tuples, capacity: capacity, health: health, witness: witness)
     }
 
     /// Per tuple, one point per census, in time order.
@@ -67,8 +74,47 @@ public enum RunAnalysis {
             return Onset(outcome: name, cause: o.cause, count: n, firstSecond: first, lastSecond: last,
                          peakPerSecond: active.map(\.1).max() ?? 0,
                          occupancyAtOnset: atOnset.map { $0.1.busiest?.occupancy ?? 0 },
-                         correlationWithOccupancy: pearson(points))
+                         correlationWithOccupancy: pearson(points), correlationPoints: points.count)
         }
+    }
+
+    /// A correlation is called strong (failures "follow" occupancy) from this r up, with at least
+    /// `strongCorrelationPoints` seconds behind it.
+    public static let strongCorrelation = 0.7
+    public static let strongCorrelationPoints = 5
+
+    /// Whether the address connected to is a loopback address (127.0.0.0/8 or ::1).
+    static func targetIsLoopback(_ r: RunRecord) -> Bool {
+        let ip = r.target.used.hasPrefix("[") ? String(r.target.used.dropFirst().prefix { $0 != "]" })
+            : String(r.target.used.prefix { $0 != ":" })
+        let address = ip.isEmpty ? (r.target.resolved.first ?? "") : ip
+        return address.hasPrefix("127.") || address == "::1"
+    }
+
+    /// Growth of each kernel counter over the run, summed from the timeline's per-second increases.
+    static func counterTotals(_ r: RunRecord) -> [String: Int64] {
+        var out: [String: Int64] = [:]
+        for s in r.timeline {
+            for (k, v) in s.kernel?.counters ?? [:] {
+                // Saturating: counters come from a record, and a record is input from anywhere.
+                let (sum, overflow) = out[k, default: 0].addingReportingOverflow(v)
+                out[k] = overflow ? (v > 0 ? .max : .min) : sum
+            }
+        }
+        return out
+    }
+
+    /// How a failure's count per second relates to the busiest tuple's occupancy, in words that
+    /// claim a link only when r >= `strongCorrelation` over at least `strongCorrelationPoints` seconds.
+    static func correlationSentence(_ o: Onset) -> String? {
+        guard let c = o.correlationWithOccupancy else { return nil }
+        let figures = String(format: "r = %.2f over %d seconds", c, o.correlationPoints)
+        if c >= strongCorrelation && o.correlationPoints >= strongCorrelationPoints {
+            return "failures per second follow the busiest tuple's port occupancy: \(figures)"
+        }
+        if c >= strongCorrelation { return "failures per second rose with port occupancy, but over too few seconds to call it a link: \(figures)" }
+        if c > 0 { return "failures per second and port occupancy are only weakly correlated: \(figures)" }
+        return "failures per second do not rise with port occupancy: \(figures)"
     }
 
     /// Pearson's r of the pairs; nil for fewer than 3 points or a constant series.
@@ -89,7 +135,7 @@ public enum RunAnalysis {
     static func capacityModel(_ r: RunRecord) -> CapacityModel {
         let range = PortBudget.effectiveRange(r.system, perSocket: r.config.localPorts)
         let tuples = max(1, r.sources.count)
-        let loopback = r.target.resolved.first.map { $0.hasPrefix("127.") || $0 == "::1" } ?? false
+        let loopback = targetIsLoopback(r)
         let reuse = PortBudget.reuseApplies(r.system, targetIsLoopback: loopback)
         let clientCloses = r.config.close == .client
         let perTuple = clientCloses ? PortBudget.sustainableRate(rangeSize: range.size) : nil

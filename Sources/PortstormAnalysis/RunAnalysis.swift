@@ -8,6 +8,8 @@ public struct Analysis: Codable, Sendable {
     public var tuples: [TupleSeries]
     public var capacity: CapacityModel
     public var health: GeneratorHealth
+    /// portstorm's counts beside the kernel's (nil for a record without `kernelWitness`).
+    public var witness: WitnessCheck?
 }
 
 /// When one failure class began and ended, and how it relates to the local port budget.
@@ -24,6 +26,8 @@ public struct Onset: Codable, Sendable, Equatable {
     /// Pearson correlation, over the seconds with a census, of this failure's count per second and
     /// the busiest tuple's occupancy; nil when there are too few points or no variation.
     public var correlationWithOccupancy: Double?
+    /// Seconds (with a census) behind that correlation.
+    public var correlationPoints: Int = 0
 }
 
 /// One (source, destination, port) tuple over the run, from the censuses.

@@ -1,7 +1,6 @@
-/// Judges the first bytes a server sent back, for `--protocol http` and `--expect`.
+/// Judges the first bytes a server sent back, for `--protocol ws` and `--expect` (HTTP answers are
+/// read whole by HTTPResponseReader).
 public enum AnswerCheck: Sendable {
-    /// A well-formed HTTP/1.x status line must start the answer.
-    case httpStatusLine
     /// The answer must contain these bytes within the first `headCapacity` bytes.
     case contains([UInt8])
     /// A WebSocket opening handshake answer: `HTTP/1.1 101` and this header line
@@ -18,7 +17,6 @@ public enum AnswerCheck: Sendable {
     /// The bytes kept per attempt for judging.
     public var headCapacity: Int {
         switch self {
-        case .httpStatusLine: return 64
         case .contains(let needle): return max(1024, needle.count)
         case .webSocket: return 1024
         }
@@ -27,9 +25,6 @@ public enum AnswerCheck: Sendable {
     /// The verdict on `head` (everything received so far); `eof` when the server closed.
     public func judge(_ head: UnsafeRawBufferPointer, eof: Bool) -> Verdict {
         switch self {
-        case .httpStatusLine:
-            let v = AnswerCheck.statusLine(head)
-            return v == .needMore && eof ? .invalid : v
         case .contains(let needle):
             if AnswerCheck.find(needle, in: head) { return .valid }
             return eof || head.count >= headCapacity ? .invalid : .needMore
@@ -67,6 +62,12 @@ public enum AnswerCheck: Sendable {
         return .valid
     }
 
+    /// The three digits of a well-formed status line, if `b` starts with one.
+    static func statusCode(_ b: UnsafeRawBufferPointer) -> UInt16? {
+        guard statusLine(b) == .valid else { return nil }
+        return UInt16(b[9] - 0x30) * 100 + UInt16(b[10] - 0x30) * 10 + UInt16(b[11] - 0x30)
+    }
+
     private static func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
 
     static func find(_ needle: [UInt8], in hay: UnsafeRawBufferPointer) -> Bool {
@@ -83,10 +84,12 @@ public enum AnswerCheck: Sendable {
 
 /// The bytes sent after connecting, if any.
 enum Payload {
-    /// `GET path HTTP/1.1` with `Connection: close`.
-    static func httpGet(path: String, host: String, port: UInt16, hostHeader override: String? = nil) -> [UInt8] {
+    /// `GET path HTTP/1.1`, with `Connection: close` when the server is to close first.
+    static func httpGet(path: String, host: String, port: UInt16, hostHeader override: String? = nil,
+                        connectionClose: Bool = true) -> [UInt8] {
         let hostHeader = override ?? hostValue(host, port)
-        let text = "GET \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: portstorm\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+        let text = "GET \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: portstorm\r\nAccept: */*\r\n"
+            + (connectionClose ? "Connection: close\r\n\r\n" : "\r\n")
         return Array(text.utf8)
     }
 

@@ -41,6 +41,11 @@ public enum Engine {
             }
         }
 
+        let connectCheck = Self.connectCheck()
+        if connectCheck == .off {
+            notes.append("connects were not checked against SO_ERROR (PORTSTORM_CONNECT_CHECK=off): an ok may be a connect that an ICMP error ended")
+        }
+
         var config = plan.config
         let limit: ResourceLimits.OpenFiles
         if let asked = config.openFiles {
@@ -74,6 +79,7 @@ public enum Engine {
         for k in 0..<threads {
             var share = workerPlan(k, of: threads, config: config, plan: plan, startNs: startNs)
             if share.localPorts == nil, let hint = portHint { share.localPorts = hint.low...hint.high }
+            share.connectCheck = connectCheck
             let wp = share
             let shared = shares[k]
             workers.append(OSThread {
@@ -90,6 +96,9 @@ public enum Engine {
         var nextTick = startNs + 1_000_000_000
         var nextSample = startNs
         while !shares.allSatisfy({ $0.isFinished }) {
+            // A worker that could not create its ring dooms the run: stop the others now rather
+            // than after the whole duration.
+            if shares.contains(where: { if case .couldNotStart? = $0.result { true } else { false } }) { control.cancelNow() }
             let now = monotonicNanos()
             if let observer, now >= nextSample {
                 observer.sample(nowNs: now, live: mergedLive(shares))
@@ -119,10 +128,12 @@ public enum Engine {
         }
         var record = RecordBuilder(config: config, plan: plan, startedAt: startedAt, startNs: startNs, endNs: endNs,
                                    notes: notes, system: system).build(results, kernel: kernel)
+        record.kernelWitness = observer?.witness()
         record.process = ProcessStats(rssAtStartKiB: usageAtStart.rssKiB, maxRssKiB: usageAtEnd.maxRssKiB,
                                       userSeconds: ((usageAtEnd.userSeconds - usageAtStart.userSeconds) * 1000).rounded() / 1000,
                                       systemSeconds: ((usageAtEnd.systemSeconds - usageAtStart.systemSeconds) * 1000).rounded() / 1000,
                                       peakInFlight: results.reduce(0) { $0 + $1.0.peakInFlight })
+        record.engine = EngineInfo(connectCheck: connectCheck)
         return record
     }
 
@@ -151,10 +162,24 @@ public enum Engine {
             close: config.close,
             payload: plan.payload,
             check: plan.check,
+            statuses: plan.statuses,
+            closeFrame: config.wireProtocol == .ws ? WebSocketHandshake.closeFrame() : nil,
             holdNs: UInt64(config.holdMs ?? 0) * 1_000_000,
             connectTimeoutNs: UInt64(config.connectTimeoutMs) * 1_000_000,
             responseTimeoutNs: UInt64(config.responseTimeoutMs) * 1_000_000,
-            expectedSeconds: Int(config.durationSeconds ?? 60) + 2)
+            expectedSeconds: Int(config.durationSeconds ?? 60) + 2,
+            connectCheck: .syscall)
+    }
+
+    /// The ring's getsockopt where the kernel has it, else a system call; PORTSTORM_CONNECT_CHECK
+    /// (ring, getsockopt, off) overrides it, for benchmarks that measure the check's cost.
+    static func connectCheck() -> ConnectCheck {
+        let ringWorks = Ring.supportsSocketGetsockopt()
+        switch getenv("PORTSTORM_CONNECT_CHECK").map({ String(cString: $0) }) {
+        case "off": return .off
+        case "getsockopt": return .syscall
+        default: return ringWorks ? .ring : .syscall
+        }
     }
 
     /// Checks that the kernel takes IP_LOCAL_PORT_RANGE, and says how it combines with the

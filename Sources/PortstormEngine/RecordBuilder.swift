@@ -35,6 +35,9 @@ struct RecordBuilder {
                             delayThresholdMs: Double(WorkerPlan.delayThresholdNs) / 1e6, requestedRate: config.rate,
                             achievedRate: (Double(attempted) / activeSeconds * 10).rounded() / 10, missed: missed)
         totals.mismatchSamples = samples
+        var statuses = [UInt64](repeating: 0, count: 500)
+        for r in results { for k in statuses.indices { statuses[k] += r.stats.statuses[k] } }
+        for k in statuses.indices where statuses[k] > 0 { totals.httpStatuses[String(k + 100)] = statuses[k] }
         let elapsed = Double(endNs &- startNs) / 1e9
         return RunRecord(
             tool: ToolInfo(version: PortstormVersion.current),
@@ -56,6 +59,7 @@ struct RecordBuilder {
         return (0..<length).map { t in
             var attempts: UInt64 = 0, delayed: UInt64 = 0, inFlight: UInt64 = 0, slowest: UInt64 = 0
             var counts = OutcomeCounts()
+            var statuses: [String: UInt64] = [:]
             var hist = LatencyHistogram(significantDigits: .two)
             for tl in timelines where t < tl.count {
                 let s = tl[t]
@@ -65,13 +69,18 @@ struct RecordBuilder {
                 for (code, n) in s.outcomes { counts.add(Outcome(code: code), n) }
                 for pair in s.latency { hist.record(micros: pair[0], count: pair[1]) }
                 slowest = max(slowest, s.latencyMax)
+                for (code, n) in s.statuses { statuses[String(code), default: 0] += n }
             }
             var failures = counts.byName
             failures["ok"] = nil
-            let lat = hist.isEmpty ? nil : SecondLatency(p50: hist.percentile(50), p90: hist.percentile(90),
+            // The buckets (two significant digits) report a bucket's highest value, which can pass
+            // the exact slowest connect: every percentile is capped by it, so p50 <= p90 <= p99 <= max.
+            let lat = hist.isEmpty ? nil : SecondLatency(p50: min(hist.percentile(50), slowest), p90: min(hist.percentile(90), slowest),
                                                         p99: min(hist.percentile(99), slowest), max: slowest)
-            return TimelineSecond(t: t, attempts: attempts, ok: counts[.ok], failures: failures, inFlight: inFlight,
-                                  delayed: delayed, connectLatencyUs: lat)
+            var second = TimelineSecond(t: t, attempts: attempts, ok: counts[.ok], failures: failures, inFlight: inFlight,
+                                        delayed: delayed, connectLatencyUs: lat)
+            second.httpStatuses = statuses.isEmpty ? nil : statuses
+            return second
         }
     }
 }

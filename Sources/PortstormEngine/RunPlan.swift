@@ -1,3 +1,4 @@
+import Foundation
 import PortstormRecord
 import PortstormSystem
 
@@ -13,6 +14,8 @@ public struct RunPlan: Sendable {
     public let sources: [SocketAddress]
     let payload: [UInt8]?
     let check: AnswerCheck?
+    /// The statuses that count as ok (--protocol http only).
+    let statuses: HTTPStatusSet?
 
     /// Checks the configuration, resolves the target once and expands `--source`.
     /// Every failure is one sentence meant for the user.
@@ -22,6 +25,8 @@ public struct RunPlan: Sendable {
 
     static let maxConcurrency = 4_000_000
     static let maxTimeoutMs = 3_600_000
+    /// The most memory the answer buffers of one run may take (1 GiB).
+    static let maxAnswerBufferBytes = 1 << 30
 
     private static func build(_ config: RunConfig) throws(InputError) -> RunPlan {
         let hp = try HostPort.parse(config.target).get()
@@ -94,12 +99,20 @@ public struct RunPlan: Sendable {
             target = match
         }
 
+        if config.expectStatus != nil && config.wireProtocol != .http {
+            throw InputError("--expect-status goes with --protocol http")
+        }
         let payload: [UInt8]?
         let check: AnswerCheck?
+        var statuses: HTTPStatusSet?
         switch config.wireProtocol {
         case .http:
-            payload = Payload.httpGet(path: config.path, host: hp.host, port: hp.port, hostHeader: config.hostHeader)
-            check = .httpStatusLine
+            // Connection: close only when the server is to close first; otherwise the client reads the
+            // whole answer and closes first itself.
+            payload = Payload.httpGet(path: config.path, host: hp.host, port: hp.port, hostHeader: config.hostHeader,
+                                      connectionClose: config.close == .server)
+            check = nil
+            statuses = try config.expectStatus.map { s throws(InputError) in try HTTPStatusSet.parse(s) } ?? .standard
         case .ws:
             let key = WebSocketHandshake.makeKey()
             payload = WebSocketHandshake.request(path: config.path, host: hp.host, port: hp.port, key: key, hostHeader: config.hostHeader)
@@ -108,8 +121,14 @@ public struct RunPlan: Sendable {
             payload = config.send.map(Payload.unescaped)
             check = config.expect.map { .contains(Payload.unescaped($0)) }
         }
+        // Answer buffers are allocated up front, one per attempt in flight.
+        let perSlot = statuses != nil ? Worker.httpBufferBytes : check?.headCapacity ?? 0
+        if perSlot * config.concurrency > maxAnswerBufferBytes {
+            let gib = Double(perSlot * config.concurrency) / Double(1 << 30)
+            throw InputError("--protocol \(config.wireProtocol.rawValue) with --concurrency \(config.concurrency) needs \(String(format: "%.1f", gib)) GiB of answer buffers (\(perSlot) bytes per attempt in flight); at most \(maxAnswerBufferBytes / perSlot) attempts can be in flight with answers")
+        }
         return RunPlan(config: config, host: hp.host, port: hp.port, resolved: resolved, target: target,
-                       sources: sources, payload: payload, check: check)
+                       sources: sources, payload: payload, check: check, statuses: statuses)
     }
 }
 

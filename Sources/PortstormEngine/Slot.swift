@@ -2,13 +2,31 @@
 enum Phase: UInt8 {
     case free = 0
     case connecting
+    /// The connect completed with 0; the socket's pending error (SO_ERROR) is being read to confirm it.
+    case verifying
     case sending
-    /// Reading the first bytes of the answer to judge them.
+    /// Reading the first bytes of the answer to judge them (ws, --expect).
     case receivingHead
-    /// Reading (and discarding) until the server closes.
+    /// --protocol http: reading the status line and headers (parsed as they come).
+    case readingAnswer
+    /// --protocol http: reading the body to its end (counted bytes, or until the server closes).
+    case readingBody
+    /// --protocol ws: sending the Close frame.
+    case closingWebSocket
+    /// --protocol ws: waiting for the server's Close frame (or its close).
+    case awaitingClose
+    /// Reading (and discarding) until the server closes (--close server).
     case draining
     /// Connected and kept open for --hold (an IORING_OP_TIMEOUT is pending).
     case holding
+
+    /// The phases an answer deadline (--response-timeout) guards.
+    var isExchanging: Bool {
+        switch self {
+        case .sending, .receivingHead, .readingAnswer, .readingBody, .closingWebSocket, .awaitingClose, .draining: return true
+        default: return false
+        }
+    }
 }
 
 /// The state of one attempt in flight: a slot of the worker's fixed table (40 bytes).
@@ -26,6 +44,10 @@ struct Slot {
     var done = false
     /// Cancelled at shutdown: counted as in flight at the end, never given an outcome.
     var abandoned = false
+    /// The outcome already decided (code; 0 = ok) while the connection is still being closed.
+    var verdict: UInt16 = 0
+    /// The server closed its side (a recv returned 0).
+    var peerClosed = false
     /// Bumped whenever the slot's current operation gets a deadline; a queued deadline with an
     /// older epoch belongs to an operation that already completed.
     var epoch: UInt32 = 0
@@ -36,6 +58,8 @@ enum OpTag: UInt64 {
     case connect = 1
     case send
     case recv
+    /// The SO_ERROR read linked to a connect (ConnectCheck.ring).
+    case verify
     /// The IORING_OP_TIMEOUT that ends a --hold.
     case deadline
     /// A ring close (completes only on failure) or the shutdown cancel.

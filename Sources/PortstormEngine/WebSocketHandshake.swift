@@ -18,6 +18,13 @@ public enum WebSocketHandshake {
             + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\nUser-Agent: portstorm\r\n\r\n").utf8)
     }
 
+    /// A client's Close frame with status 1000 (normal closure): FIN + opcode 8, masked (RFC 6455
+    /// 5.3: every client frame is), two payload bytes 0x03 0xE8.
+    static func closeFrame() -> [UInt8] {
+        let mask: [UInt8] = (0..<4).map { _ in UInt8.random(in: 0...255) }
+        return [0x88, 0x82] + mask + [0x03 ^ mask[0], 0xE8 ^ mask[1]]
+    }
+
     /// SHA-1 (FIPS 180-4); used only for the handshake, never for security.
     static func sha1(_ message: [UInt8]) -> [UInt8] {
         var h: [UInt32] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0]

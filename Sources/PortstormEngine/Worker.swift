@@ -23,8 +23,16 @@ final class Worker {
     private let heads: UnsafeMutableRawPointer?
     private let discard: UnsafeMutableRawPointer
     private static let discardSize = 64 * 1024
+    /// --protocol http: each recv of status line and headers lands in the slot's own buffer of this size.
+    static let httpBufferBytes = 512
     private let payload: UnsafeMutableRawBufferPointer?
+    /// --protocol ws: the Close frame sent after the handshake.
+    private let closeFrame: UnsafeMutableRawBufferPointer?
+    /// --protocol http: one response reader per slot.
+    private let readers: UnsafeMutablePointer<HTTPResponseReader>?
     private let target: UnsafeMutableRawBufferPointer
+    /// Per slot: the SO_ERROR value read by the ring after a connect (ConnectCheck.ring).
+    private let soErrors: UnsafeMutablePointer<Int32>
     /// Connect and answer deadlines, in the order they fall due (see DeadlineQueue).
     private var connectDeadlines: DeadlineQueue
     private var answerDeadlines: DeadlineQueue
@@ -60,7 +68,22 @@ final class Worker {
         freeList = .allocate(capacity: n)
         for i in 0..<n { freeList[i] = Int32(n - 1 - i) }
         freeCount = n
-        headCapacity = plan.check?.headCapacity ?? 0
+        // http parses each recv's bytes in the slot's own buffer; ws and --expect keep the head.
+        headCapacity = plan.statuses != nil ? Worker.httpBufferBytes : plan.check?.headCapacity ?? 0
+        if plan.statuses != nil {
+            let r = UnsafeMutablePointer<HTTPResponseReader>.allocate(capacity: n)
+            r.initialize(repeating: HTTPResponseReader(), count: n)
+            readers = r
+        } else {
+            readers = nil
+        }
+        if let frame = plan.closeFrame {
+            let p = UnsafeMutableRawBufferPointer.allocate(byteCount: frame.count, alignment: 16)
+            p.copyBytes(from: frame)
+            closeFrame = p
+        } else {
+            closeFrame = nil
+        }
         heads = headCapacity > 0 ? .allocate(byteCount: n * headCapacity, alignment: 16) : nil
         discard = .allocate(byteCount: Worker.discardSize, alignment: 16)
         if let bytes = plan.payload, !bytes.isEmpty {
@@ -70,6 +93,8 @@ final class Worker {
         } else {
             payload = nil
         }
+        soErrors = .allocate(capacity: n)
+        soErrors.initialize(repeating: 0, count: n)
         target = .allocate(byteCount: plan.target.storage.count, alignment: 16)
         target.copyBytes(from: plan.target.storage)
         connectDeadlines = DeadlineQueue(capacity: n)
@@ -80,12 +105,18 @@ final class Worker {
     }
 
     deinit {
+        // The ring first: operations still in the kernel after a forced give-up may write into
+        // the buffers below until it is gone.
+        ring.close()
         slots.deallocate()
         freeList.deallocate()
         heads?.deallocate()
         discard.deallocate()
         payload?.deallocate()
+        closeFrame?.deallocate()
+        readers?.deallocate()
         target.deallocate()
+        soErrors.deallocate()
         connectDeadlines.deallocate()
         answerDeadlines.deallocate()
         holdTimespec.deallocate()
@@ -154,8 +185,17 @@ final class Worker {
                 let due = min(s.due(at: stopAt &- min(stopAt, WorkerPlan.delayThresholdNs)), plan.connections ?? .max)
                 if due > started { stats.missed = due - started }
             }
-            drainDeadline = now + plan.connectTimeoutNs + (plan.payload != nil || plan.close == .server ? 2 : 0)
-                * plan.responseTimeoutNs + plan.holdNs + 500_000_000
+            // Each exchange with its own deadline (the answer, a WebSocket Close handshake, the wait
+            // for the server's close) may take up to --response-timeout after the connect.
+            let exchanges: UInt64 = (plan.payload != nil || plan.check != nil ? 1 : 0) + (plan.closeFrame != nil ? 1 : 0)
+                + (plan.close == .server ? 1 : 0)
+            drainDeadline = now + plan.connectTimeoutNs + exchanges * plan.responseTimeoutNs + plan.holdNs + 500_000_000
+            if stopReason == .interrupted && plan.holdNs > 0 {
+                // Ctrl-C ends the holds now: each then closes as --close says.
+                for i in 0..<max(1, plan.concurrency) where slots[i].phase == .holding && !slots[i].done {
+                    ring.cancel(target: OpTag.deadline.userData(i), userData: OpTag.housekeeping.userData(i))
+                }
+            }
         }
         if !cancelIssued && busySlots > 0 && (now >= drainDeadline || control.level >= 2) {
             abandonAll()
@@ -222,9 +262,16 @@ final class Worker {
         let i = Int(freeList[freeCount])
         busySlots += 1
         let epoch = slots[i].epoch &+ 1
-        slots[i] = Slot(startNs: now, fd: fd, phase: .connecting, pending: 1, epoch: epoch)
-        ring.connect(fd: fd, address: UnsafePointer(target.baseAddress!.assumingMemoryBound(to: sockaddr.self)),
-                     length: socklen_t(target.count), userData: OpTag.connect.userData(i))
+        let address = UnsafePointer(target.baseAddress!.assumingMemoryBound(to: sockaddr.self))
+        if plan.connectCheck == .ring {
+            slots[i] = Slot(startNs: now, fd: fd, phase: .connecting, pending: 2, epoch: epoch)
+            soErrors[i] = 0
+            ring.connectVerified(fd: fd, address: address, length: socklen_t(target.count), userData: OpTag.connect.userData(i),
+                                 soError: soErrors + i, verifyUserData: OpTag.verify.userData(i))
+        } else {
+            slots[i] = Slot(startNs: now, fd: fd, phase: .connecting, pending: 1, epoch: epoch)
+            ring.connect(fd: fd, address: address, length: socklen_t(target.count), userData: OpTag.connect.userData(i))
+        }
         connectDeadlines.push(.init(dueNs: now &+ plan.connectTimeoutNs, slot: Int32(i), epoch: epoch,
                                     userData: OpTag.connect.userData(i)))
     }
@@ -236,7 +283,7 @@ final class Worker {
         if tag == .deadline {
             // The end of a --hold (or its cancellation at shutdown).
             if slots[i].phase == .holding && !slots[i].done {
-                if slots[i].abandoned { closeSocket(i) } else { finish(i, .ok) }
+                if slots[i].abandoned { closeSocket(i) } else { closeAsAsked(i) }
             }
         } else {
             if slots[i].abandoned {
@@ -244,6 +291,7 @@ final class Worker {
             } else {
                 switch tag {
                 case .connect: connectDone(i, res)
+                case .verify: verifyDone(i, res)
                 case .send: sendDone(i, res)
                 case .recv: recvDone(i, res)
                 default: break
@@ -255,28 +303,59 @@ final class Worker {
 
     private func connectDone(_ i: Int, _ res: Int32) {
         guard res == 0 else {
-            finish(i, res == -ECANCELED ? .connectTimeout : Outcome(errno: -res))
+            // ENETUNREACH / EHOSTUNREACH with no route in this machine's own table: no SYN left (local).
+            let local = (res == -ENETUNREACH || res == -EHOSTUNREACH) && !RouteTable.hasRouteCached(to: plan.target)
+            finish(i, res == -ECANCELED ? .connectTimeout : local ? .noRoute : Outcome(errno: -res))
+            return
+        }
+        switch plan.connectCheck {
+        case .ring: slots[i].phase = .verifying  // the linked SO_ERROR read completes next
+        case .syscall: connectConfirmed(i, socketError: Socket.pendingError(slots[i].fd))
+        case .off: connectConfirmed(i, socketError: 0)
+        }
+    }
+
+    /// The linked SO_ERROR read. -ECANCELED when the connect failed (already finished); any other
+    /// failure of the read falls back to the system call.
+    private func verifyDone(_ i: Int, _ res: Int32) {
+        guard slots[i].phase == .verifying, !slots[i].done else { return }
+        connectConfirmed(i, socketError: res >= 0 ? soErrors[i] : Socket.pendingError(slots[i].fd))
+    }
+
+    /// A connect that completed with 0 counts as connected only when the socket has no pending
+    /// error; otherwise the pending error is the outcome (econnrefused, ehostunreach...).
+    private func connectConfirmed(_ i: Int, socketError: Int32) {
+        guard socketError == 0 else {
+            finish(i, Outcome(errno: socketError))
             return
         }
         stats.connected(latencyNanos: monotonicNanos() &- slots[i].startNs)
         if payload != nil {
+            answerDeadline(i)
             sendMore(i)
         } else if plan.check != nil {
             // --expect without --send: judge what the server says first (a banner).
             slots[i].phase = .receivingHead
+            answerDeadline(i)
             receive(i)
         } else {
-            afterExchange(i)
+            afterAnswer(i)
         }
     }
 
+    /// Sends the rest of the request (or, in .closingWebSocket, of the Close frame).
     private func sendMore(_ i: Int) {
-        guard let p = payload else { return }
+        let bytes: UnsafeMutableRawBufferPointer
+        if slots[i].phase == .closingWebSocket, let frame = closeFrame {
+            bytes = frame
+        } else {
+            guard let p = payload else { return }
+            bytes = p
+            slots[i].phase = .sending
+        }
         let off = Int(slots[i].sent)
-        slots[i].phase = .sending
         slots[i].pending += 1
-        ring.send(fd: slots[i].fd, from: p.baseAddress! + off, length: p.count - off, userData: OpTag.send.userData(i))
-        answerDeadline(i, OpTag.send.userData(i))
+        ring.send(fd: slots[i].fd, from: bytes.baseAddress! + off, length: bytes.count - off, userData: OpTag.send.userData(i))
     }
 
     private func sendDone(_ i: Int, _ res: Int32) {
@@ -285,30 +364,56 @@ final class Worker {
             return
         }
         slots[i].sent += res
+        if slots[i].phase == .closingWebSocket {
+            if Int(slots[i].sent) < closeFrame!.count { sendMore(i); return }
+            // Wait for the server's Close frame (or its close) before closing.
+            slots[i].phase = .awaitingClose
+            slots[i].headLength = 0
+            receive(i)
+            return
+        }
         if Int(slots[i].sent) < payload!.count {
             sendMore(i)
+        } else if plan.statuses != nil {
+            slots[i].phase = .readingAnswer
+            readers![i] = HTTPResponseReader()
+            receive(i)
         } else if plan.check != nil {
             slots[i].phase = .receivingHead
             receive(i)
         } else {
-            afterExchange(i)
+            afterAnswer(i)
         }
     }
 
-    /// After connecting (and sending, when there is nothing to check): hold, close, or wait for the
-    /// server to close.
-    private func afterExchange(_ i: Int) {
+    /// Once the answer is in (or when there is none to read) and judged `ok`: hold, then close as
+    /// --close says. A WebSocket first sends its Close frame.
+    private func afterAnswer(_ i: Int) {
         if plan.holdNs > 0 && slots[i].phase != .holding {
             hold(i)
-        } else if plan.close == .server {
-            slots[i].phase = .draining
-            receive(i)
         } else {
-            finish(i, .ok)
+            closeAsAsked(i)
         }
     }
 
-    /// Keeps the connection open for --hold; the timeout's completion ends the attempt as ok.
+    /// Ends the attempt with the outcome already decided (`slots[i].verdict`): a WebSocket sends its
+    /// Close frame first; --close server waits for the server's FIN; client and rst close now.
+    private func closeAsAsked(_ i: Int) {
+        if closeFrame != nil && slots[i].phase != .awaitingClose && slots[i].verdict == 0 {
+            slots[i].phase = .closingWebSocket
+            slots[i].sent = 0
+            answerDeadline(i)
+            sendMore(i)
+        } else if plan.close == .server && !slots[i].peerClosed {
+            slots[i].phase = .draining
+            answerDeadline(i)
+            receive(i)
+        } else {
+            finish(i, Outcome(code: slots[i].verdict))
+        }
+    }
+
+    /// Keeps the connection open for --hold; the timeout's completion then closes it as asked.
     private func hold(_ i: Int) {
         slots[i].phase = .holding
         slots[i].pending += 1
@@ -317,25 +422,37 @@ final class Worker {
 
     private func receive(_ i: Int) {
         slots[i].pending += 1
-        let buffer: UnsafeMutableRawPointer
-        let length: Int
-        if slots[i].phase == .receivingHead, let heads {
-            buffer = heads + i * headCapacity + Int(slots[i].headLength)
-            length = headCapacity - Int(slots[i].headLength)
-        } else {
-            buffer = discard
-            length = Worker.discardSize
+        var buffer = discard
+        var length = Worker.discardSize
+        switch slots[i].phase {
+        case .receivingHead:
+            if let heads {
+                buffer = heads + i * headCapacity + Int(slots[i].headLength)
+                length = headCapacity - Int(slots[i].headLength)
+            }
+        case .readingAnswer, .awaitingClose:
+            // Bytes to parse: each recv starts again at the slot's own buffer.
+            if let heads {
+                buffer = heads + i * headCapacity
+                length = headCapacity
+            }
+        case .readingBody:
+            // Counted body bytes are read unseen into the shared buffer, never past the answer's end.
+            let left = readers![i].countedBodyBytesLeft
+            if left > 0 { length = Int(min(Int64(length), left)) }
+        default:
+            break
         }
         ring.recv(fd: slots[i].fd, into: buffer, length: length, userData: OpTag.recv.userData(i))
-        answerDeadline(i, OpTag.recv.userData(i))
     }
 
-    /// Queues the answer deadline of the operation just submitted for slot `i`.
+    /// Starts the deadline of an exchange (request and answer, a Close handshake, the wait for the
+    /// server's close): every operation of it must be done by then.
     @inline(__always)
-    private func answerDeadline(_ i: Int, _ userData: UInt64) {
+    private func answerDeadline(_ i: Int) {
         slots[i].epoch &+= 1
         answerDeadlines.push(.init(dueNs: monotonicNanos() &+ plan.responseTimeoutNs, slot: Int32(i),
-                                   epoch: slots[i].epoch, userData: userData))
+                                   epoch: slots[i].epoch, userData: 0))
     }
 
     /// Cancels the operations whose deadline passed; their completions then come back -ECANCELED
@@ -345,43 +462,90 @@ final class Worker {
             while let e = (queue == 0 ? connectDeadlines.first : answerDeadlines.first), e.dueNs <= now {
                 if queue == 0 { connectDeadlines.popFirst() } else { answerDeadlines.popFirst() }
                 let i = Int(e.slot)
-                // Only while the slot is still in the operation the deadline guards: a cancel that
+                // Only while the slot is still in the exchange the deadline guards: a cancel that
                 // finds nothing makes the kernel walk its whole timeout list (every --hold).
-                let guarded = queue == 0 ? slots[i].phase == .connecting
-                    : (slots[i].phase == .sending || slots[i].phase == .receivingHead || slots[i].phase == .draining)
+                let phase = slots[i].phase
+                let guarded = queue == 0 ? phase == .connecting : phase.isExchanging
                 guard guarded, slots[i].epoch == e.epoch, !slots[i].done, !slots[i].abandoned else { continue }
-                ring.cancel(target: e.userData, userData: OpTag.housekeeping.userData(i))
+                let op: OpTag = queue == 0 ? .connect : (phase == .sending || phase == .closingWebSocket ? .send : .recv)
+                ring.cancel(target: op.userData(i), userData: OpTag.housekeeping.userData(i))
             }
         }
     }
 
     private func recvDone(_ i: Int, _ res: Int32) {
         guard res >= 0 else {
-            finish(i, res == -ECANCELED ? .responseTimeout : Outcome(errno: -res))
+            // An answer already judged a failure keeps that verdict if the close then fails too.
+            let verdict = Outcome(code: slots[i].verdict)
+            finish(i, !verdict.isOK ? verdict : res == -ECANCELED ? .responseTimeout : Outcome(errno: -res))
             return
         }
-        if slots[i].phase == .draining {
-            if res == 0 { finish(i, .ok) } else { receive(i) }
-            return
+        switch slots[i].phase {
+        case .draining:
+            if res == 0 { finish(i, Outcome(code: slots[i].verdict)) } else { receive(i) }
+        case .awaitingClose:
+            // The server's Close frame (opcode 8) or its close ends the WebSocket closing handshake.
+            if res == 0 { slots[i].peerClosed = true; closeAsAsked(i); return }
+            let first = heads!.advanced(by: i * headCapacity).load(as: UInt8.self)
+            if first & 0x0F == 0x08 { closeAsAsked(i) } else { receive(i) }
+        case .readingAnswer, .readingBody:
+            httpAnswer(i, res)
+        default:
+            tcpOrWebSocketAnswer(i, res)
         }
-        // Judging the head of the answer.
+    }
+
+    /// --protocol http: the answer is read to its end (its length, its last chunk, or the server's
+    /// close), then judged by its status.
+    private func httpAnswer(_ i: Int, _ res: Int32) {
+        let verdict: HTTPResponseReader.Verdict
+        if slots[i].phase == .readingBody && readers![i].countedBodyBytesLeft > 0 {
+            verdict = res == 0 ? .invalid : readers![i].skipped(Int(res))
+        } else {
+            let bytes = UnsafeRawBufferPointer(start: slots[i].phase == .readingBody ? UnsafeRawPointer(discard) : UnsafeRawPointer(heads! + i * headCapacity),
+                                               count: Int(res))
+            verdict = readers![i].consume(bytes, eof: res == 0)
+            if verdict == .invalid && slots[i].phase == .readingAnswer {
+                stats.noteMismatch(bytes)
+            }
+        }
+        switch verdict {
+        case .needMore:
+            let r = readers![i]
+            slots[i].phase = r.countedBodyBytesLeft > 0 || r.readsUntilClose ? .readingBody : .readingAnswer
+            receive(i)
+        case .invalid:
+            finish(i, .protocolMismatch)
+        case .complete:
+            let r = readers![i]
+            stats.answered(status: r.status)
+            if res == 0 { slots[i].peerClosed = true }
+            if r.status == 426 || r.status == 101 || (r.upgradeWebSocket && !plan.statuses!.contains(r.status)) {
+                // A WebSocket-only server answering a plain request: a protocol mismatch.
+                stats.noteMismatch(status: r.status)
+                slots[i].verdict = Outcome.protocolMismatch.code
+            } else if !plan.statuses!.contains(r.status) {
+                slots[i].verdict = Outcome.httpStatus.code
+            }
+            if slots[i].verdict == 0 { afterAnswer(i) } else { closeAsAsked(i) }
+        }
+    }
+
+    /// --protocol ws and --expect: the first bytes of the answer are judged.
+    private func tcpOrWebSocketAnswer(_ i: Int, _ res: Int32) {
         slots[i].headLength += UInt16(res)
         let head = UnsafeRawBufferPointer(start: heads! + i * headCapacity, count: Int(slots[i].headLength))
         switch plan.check!.judge(head, eof: res == 0) {
         case .needMore:
             receive(i)
         case .invalid:
+            if closeFrame != nil, let status = AnswerCheck.statusCode(head) { stats.answered(status: status) }
             stats.noteMismatch(head)
             finish(i, .protocolMismatch)
         case .valid:
-            if plan.holdNs > 0 {
-                hold(i)
-            } else if plan.close == .server && res > 0 {
-                slots[i].phase = .draining
-                receive(i)
-            } else {
-                finish(i, .ok)
-            }
+            if closeFrame != nil { stats.answered(status: 101) }
+            if res == 0 { slots[i].peerClosed = true }
+            afterAnswer(i)
         }
     }
 

@@ -23,11 +23,17 @@ struct WorkerPlan: Sendable {
     var close: CloseMode
     var payload: [UInt8]?
     var check: AnswerCheck?
+    /// --protocol http: the statuses that count as ok (the answer is read to its end).
+    var statuses: HTTPStatusSet?
+    /// --protocol ws: the Close frame (1000) sent once the handshake is judged.
+    var closeFrame: [UInt8]?
     /// --hold: keep each connection open this long before closing (0: no hold).
     var holdNs: UInt64
     var connectTimeoutNs: UInt64
     var responseTimeoutNs: UInt64
     var expectedSeconds: Int
+    /// How a connect that completed with 0 is confirmed (see ConnectCheck).
+    var connectCheck: ConnectCheck
 
     /// Attempts starting later than this after their due time count as delayed.
     static let delayThresholdNs: UInt64 = 10_000_000

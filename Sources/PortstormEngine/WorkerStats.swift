@@ -12,6 +12,8 @@ struct WorkerSecond: Sendable {
     var latency: [[UInt64]] = []
     /// The exact slowest connect of this second, in microseconds (the buckets round it).
     var latencyMax: UInt64 = 0
+    /// HTTP status codes of the answers completed in this second.
+    var statuses: [(code: UInt16, count: UInt64)] = []
 }
 
 /// Everything one worker counts. Recording an attempt's start or outcome never allocates.
@@ -26,6 +28,8 @@ struct WorkerStats: Sendable {
     var timeline: [WorkerSecond] = []
     /// The first bytes of the first few answers judged a protocol mismatch (printable, escaped).
     var mismatchSamples: [String] = []
+    /// HTTP status codes seen (index = code - 100, codes 100-599).
+    var statuses = [UInt64](repeating: 0, count: 500)
 
     // The second being filled.
     private var currentT = 0
@@ -34,6 +38,8 @@ struct WorkerStats: Sendable {
     private var secOutcomes = OutcomeCounts()
     private var secLatency = LatencyHistogram(significantDigits: .two)
     private var secLatencyMax: UInt64 = 0
+    private var secStatuses = [UInt64](repeating: 0, count: 500)
+    private var secStatusesSeen = false
 
     init(expectedSeconds: Int) { timeline.reserveCapacity(expectedSeconds + 2) }
 
@@ -61,6 +67,16 @@ struct WorkerStats: Sendable {
         if us > secLatencyMax { secLatencyMax = us }
     }
 
+    /// One HTTP answer's status code (100-599, as the status line's three digits allow 000-999:
+    /// others are not counted here; the answer is judged a mismatch).
+    @inline(__always)
+    mutating func answered(status: UInt16) {
+        guard status >= 100 && status < 600 else { return }
+        statuses[Int(status) - 100] &+= 1
+        secStatuses[Int(status) - 100] &+= 1
+        secStatusesSeen = true
+    }
+
     /// Closes every second before `t` (empty seconds included) into the timeline.
     mutating func advance(toSecond t: Int) {
         while currentT < t {
@@ -68,6 +84,13 @@ struct WorkerStats: Sendable {
             s.outcomes = secOutcomes.nonZero.map { ($0.outcome.code, $0.count) }
             if !secLatency.isEmpty { s.latency = secLatency.buckets }
             s.latencyMax = secLatencyMax
+            if secStatusesSeen {
+                for k in secStatuses.indices where secStatuses[k] > 0 {
+                    s.statuses.append((UInt16(k + 100), secStatuses[k]))
+                    secStatuses[k] = 0
+                }
+                secStatusesSeen = false
+            }
             secLatencyMax = 0
             timeline.append(s)
             secAttempts = 0
@@ -90,6 +113,13 @@ struct WorkerStats: Sendable {
             }
         }.joined()
         if !mismatchSamples.contains(text) { mismatchSamples.append(text.isEmpty ? "(nothing before the close)" : text) }
+    }
+
+    /// A status line that marks a protocol mismatch although well formed (426, 101, Upgrade: websocket).
+    mutating func noteMismatch(status: UInt16) {
+        // Written as the status line it came from, so readers tell it from a non-HTTP answer.
+        let text = "HTTP/1.1 \(status) (the server asks for a WebSocket upgrade)"
+        if mismatchSamples.count < 3 && !mismatchSamples.contains(text) { mismatchSamples.append(text) }
     }
 
     var live: LiveStatus {

@@ -17,6 +17,11 @@ final class ServeLoop: @unchecked Sendable {
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     private static let response: [UInt8] = Array(
         "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n".utf8)
+    /// The answer to a request without `Connection: close`: the connection stays open until the
+    /// client closes it (the client then closes first, as HTTP/1.1 keep-alive allows).
+    private static let keepAliveResponse: [UInt8] = Array(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n".utf8)
+    private static let connectionClose: [UInt8] = Array("connection: close".utf8)
 
     init(mode: ServerMode, listener: Int32, poller: Poller, state: ServerState, filler: Int32) {
         self.mode = mode
@@ -115,17 +120,26 @@ final class ServeLoop: @unchecked Sendable {
     }
 
     /// Reads the handshake; once the headers are in, answers 101 with Sec-WebSocket-Accept (or 400
-    /// without a key) and then holds the connection until the client closes it.
+    /// without a key) and then holds the connection until the client closes it or sends a Close
+    /// frame, which is answered with a Close frame before the server closes (RFC 6455 7.1.1).
     private func serveWebSocket(_ fd: Int32) {
         let n = Socket.receive(fd, buffer, wait: false)
         if n == -Int(EAGAIN) { return }
         if n <= 0 { drop(fd); return }
         guard var request = handshakes[fd] ?? (connections.contains(fd) ? [] : nil) else { return }
-        if request.count < 8192 && !WebSocketServerSide.answered(request) {
+        if WebSocketServerSide.answered(request) {
+            if buffer[0] & 0x0F == 0x08 {
+                WebSocketServerSide.closeFrame.withUnsafeBytes { _ = Socket.send(fd, $0) }
+                drop(fd)
+            }
+            return
+        }
+        if request.count < 8192 {
             request += buffer[0..<n]
             handshakes[fd] = request
             guard let reply = WebSocketServerSide.reply(to: request) else { return }
             reply.withUnsafeBytes { _ = Socket.send(fd, $0) }
+            guard reply[9] == 0x31 else { drop(fd); return }  // not 101: the answer says Connection: close
             handshakes[fd] = [0x01]  // answered: later bytes (frames) are read and ignored
         }
     }
@@ -149,8 +163,26 @@ final class ServeLoop: @unchecked Sendable {
         }
         headerProgress[Int(fd)] = progress
         guard progress == 4 else { return false }
-        ServeLoop.response.withUnsafeBytes { _ = Socket.send(fd, $0) }
-        drop(fd)
-        return true
+        // Requests fit in one read here; a client that did not ask to close keeps the connection.
+        if ServeLoop.asksToClose(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) {
+            ServeLoop.response.withUnsafeBytes { _ = Socket.send(fd, $0) }
+            drop(fd)
+            return true
+        }
+        ServeLoop.keepAliveResponse.withUnsafeBytes { _ = Socket.send(fd, $0) }
+        headerProgress[Int(fd)] = 0
+        return false
+    }
+
+    /// Whether the request carries `Connection: close` (case-insensitive).
+    static func asksToClose(_ request: UnsafeRawBufferPointer) -> Bool {
+        let needle = connectionClose
+        guard request.count >= needle.count else { return false }
+        for start in 0...(request.count - needle.count) {
+            var k = 0
+            while k < needle.count, (request[start + k] >= 0x41 && request[start + k] <= 0x5A ? request[start + k] | 0x20 : request[start + k]) == needle[k] { k += 1 }
+            if k == needle.count { return true }
+        }
+        return false
     }
 }

@@ -6,6 +6,9 @@ enum WebSocketServerSide {
     /// The marker ServeLoop stores once a connection was answered.
     static func answered(_ state: [UInt8]) -> Bool { state == [0x01] }
 
+    /// A server's Close frame, status 1000 (server frames are not masked).
+    static let closeFrame: [UInt8] = [0x88, 0x02, 0x03, 0xE8]
+
     /// The answer once `request` holds a whole header block; nil while it does not.
     static func reply(to request: [UInt8]) -> [UInt8]? {
         let text = String(decoding: request, as: UTF8.self)

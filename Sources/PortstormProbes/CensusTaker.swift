@@ -10,6 +10,9 @@ public struct CensusTaker: Sendable {
     public let rangeSize: Int
     public static let bucketCount = 64
 
+    /// The local ports (inside the range) in use toward the target, per source address.
+    public typealias HeldPorts = [IPBytes: Set<UInt16>]
+
     public init(target: SocketAddress, range: (low: UInt16, high: UInt16, size: Int)) {
         self.target = target
         rangeLow = range.low
@@ -18,17 +21,28 @@ public struct CensusTaker: Sendable {
     }
 
     public func take(atMs: Int, trigger: String) throws(SystemError) -> Census {
+        try take(atMs: atMs, trigger: trigger, heldAtStart: nil, collect: false).census
+    }
+
+    /// One census. With `heldAtStart` (the ports of the start census), each tuple also counts the
+    /// ports in use that were already in use then (`TupleCensus.heldBefore`); with `collect`, the
+    /// ports in use are returned too (for the start census).
+    public func take(atMs: Int, trigger: String, heldAtStart: HeldPorts?, collect: Bool) throws(SystemError)
+        -> (census: Census, held: HeldPorts) {
         let start = monotonicNanos()
         let targetIP = IPBytes(target)
         let span = Int(rangeHigh) - Int(rangeLow) + 1
-        var groups: [IPBytes: (states: [Int], inUse: Int, buckets: [Int])] = [:]
+        var groups: [IPBytes: (states: [Int], inUse: Int, before: Int, buckets: [Int])] = [:]
+        var held: HeldPorts = [:]
         try SockDiag.dump(family: target.family, states: SockDiag.connectionStates, destinationPort: target.port) { s in
             guard s.destination == targetIP else { return }
-            var g = groups[s.source] ?? ([Int](repeating: 0, count: 12), 0, [Int](repeating: 0, count: Self.bucketCount))
+            var g = groups[s.source] ?? ([Int](repeating: 0, count: 12), 0, 0, [Int](repeating: 0, count: Self.bucketCount))
             g.states[Int(min(s.state, 11))] += 1
             if s.sourcePort >= rangeLow && s.sourcePort <= rangeHigh {
                 g.inUse += 1
                 g.buckets[(Int(s.sourcePort) - Int(rangeLow)) * Self.bucketCount / span] += 1
+                if heldAtStart?[s.source]?.contains(s.sourcePort) == true { g.before += 1 }
+                if collect { held[s.source, default: []].insert(s.sourcePort) }
             }
             groups[s.source] = g
         }
@@ -37,8 +51,8 @@ public struct CensusTaker: Sendable {
             for (i, n) in g.states.enumerated() where n > 0 { states[SockDiag.stateNames[UInt8(i)] ?? "STATE_\(i)"] = n }
             return TupleCensus(source: source.text, destination: target.ip, port: target.port, states: states,
                                portsInUse: g.inUse, rangeSize: rangeSize, rangeLow: rangeLow, rangeHigh: rangeHigh,
-                               buckets: g.buckets)
+                               buckets: g.buckets, heldBefore: heldAtStart == nil ? nil : g.before)
         }.sorted { $0.source < $1.source }
-        return Census(atMs: atMs, trigger: trigger, tookUs: Int((monotonicNanos() - start) / 1000), tuples: tuples)
+        return (Census(atMs: atMs, trigger: trigger, tookUs: Int((monotonicNanos() - start) / 1000), tuples: tuples), held)
     }
 }

@@ -24,31 +24,53 @@ public final class KernelObserver: RunObserver {
     private var latestCensus: Census?
     /// Set when a dump fails (e.g. sock_diag missing): the census is then skipped, said once.
     public private(set) var censusError: String?
+    /// The whole-run view: the start census and the ports it found, the witnessed counters at
+    /// the start, the sockstat TIME_WAIT count at the start, whether the server is local.
+    private var startCensus: Census?
+    private var heldAtStart: CensusTaker.HeldPorts?
+    private var witnessAtStart: [String: Int64] = [:]
+    private var timeWaitAtStart: Int64?
+    private var serverIsLocal: Bool?
+    private var witnessed: KernelWitness?
 
     public init(target: SocketAddress, localPorts: PortRange?) {
         self.target = target
         self.localPorts = localPorts
     }
 
+    /// Also takes the start census (before the run's clock starts, so its cost delays no attempt)
+    /// and tells whether the server listens in this namespace.
     public func prepare() -> SystemSnapshot {
         let snapshot = SystemProbe.snapshot()
-        census = CensusTaker(target: target, range: PortBudget.effectiveRange(snapshot, perSocket: localPorts))
+        let taker = CensusTaker(target: target, range: PortBudget.effectiveRange(snapshot, perSocket: localPorts))
+        census = taker
+        do {
+            let (c, held) = try taker.take(atMs: 0, trigger: "start", heldAtStart: nil, collect: true)
+            startCensus = c
+            heldAtStart = held
+        } catch {
+            censusError = "\(error)"
+        }
+        serverIsLocal = Self.listensHere(target)
         return snapshot
     }
 
     public func begin(runStartNs: UInt64) {
         startNs = runStartNs
-        baseline = readCounters()
+        let tables = readTables()
+        baseline = ProcCounters.explainingCounters(tables)
         lastRead = baseline
+        witnessAtStart = ProcCounters.counters(ProcCounters.witnessed, tables)
+        timeWaitAtStart = readSockstat()?.tw
     }
 
     public func sample(nowNs: UInt64, live: LiveStatus) {
         let t = nowNs > startNs ? Int((nowNs - startNs) / 1_000_000_000) : 0
         var second = seconds[t] ?? KernelSecond()
 
-        if let v4 = KernelInfo.readSmallFile("/proc/net/sockstat") {
-            latestSockstat = ProcCounters.sockstat(v4, KernelInfo.readSmallFile("/proc/net/sockstat6"))
-            second.sockstat = latestSockstat
+        if let sample = readSockstat() {
+            latestSockstat = sample
+            second.sockstat = sample
         }
         let counters = readCounters()
         if t != currentT {
@@ -78,7 +100,7 @@ public final class KernelObserver: RunObserver {
     private func takeCensus(into second: inout KernelSecond, nowNs: UInt64, trigger: String) {
         guard censusError == nil, let taker = census else { return }
         do {
-            let c = try taker.take(atMs: Int((nowNs &- startNs) / 1_000_000), trigger: trigger)
+            let c = try taker.take(atMs: Int((nowNs &- startNs) / 1_000_000), trigger: trigger, heldAtStart: heldAtStart, collect: false).census
             latestCensus = c
             second.census = c
         } catch {
@@ -103,12 +125,39 @@ public final class KernelObserver: RunObserver {
             takeCensus(into: &second, nowNs: lastNs, trigger: "final")
             seconds[t] = second
         }
+        let atEnd = ProcCounters.counters(ProcCounters.witnessed, readTables())
+        var increase: [String: Int64] = [:]
+        for (name, start) in witnessAtStart {
+            if let end = atEnd[name] { increase[name] = end - start }
+        }
+        witnessed = KernelWitness(counters: increase, serverIsLocal: serverIsLocal, startCensus: startCensus,
+                                  timeWaitAtStart: timeWaitAtStart, timeWaitAtEnd: readSockstat()?.tw)
         return seconds
     }
 
-    private func readCounters() -> [String: Int64] {
+    public func witness() -> KernelWitness? { witnessed }
+
+    private func readTables() -> [String: [String: Int64]] {
         var tables = ProcCounters.table(KernelInfo.readSmallFile("/proc/net/netstat") ?? "")
         tables.merge(ProcCounters.table(KernelInfo.readSmallFile("/proc/net/snmp") ?? "")) { a, _ in a }
-        return ProcCounters.explainingCounters(tables)
+        return tables
+    }
+
+    private func readCounters() -> [String: Int64] { ProcCounters.explainingCounters(readTables()) }
+
+    private func readSockstat() -> SockstatSample? {
+        KernelInfo.readSmallFile("/proc/net/sockstat").flatMap { ProcCounters.sockstat($0, KernelInfo.readSmallFile("/proc/net/sockstat6")) }
+    }
+
+    /// Whether a listener in this namespace covers the target: one on its port, at its address or
+    /// the wildcard of its family, and the address is this namespace's own (bind() to it works).
+    static func listensHere(_ target: SocketAddress) -> Bool {
+        let listeners = Listeners.on(port: target.port)
+        let wildcard = target.family == .ipv4 ? "0.0.0.0" : "::"
+        guard listeners.contains(where: { $0 == target.ip || $0 == wildcard || ($0 == "::" && target.family == .ipv4) }) else { return false }
+        let fd = Socket.tcp(domain: target.domain)
+        guard fd >= 0 else { return false }
+        defer { Socket.close(fd) }
+        return Socket.bind(fd, SocketAddress(ip: target.ip, port: 0)!) == 0
     }
 }

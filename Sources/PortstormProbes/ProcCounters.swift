@@ -34,10 +34,23 @@ public enum ProcCounters {
         ("Tcp", "ActiveOpens"), ("Tcp", "AttemptFails"), ("Tcp", "EstabResets"), ("Tcp", "OutRsts"),
     ]
 
+    /// The counters kept over the whole run (`KernelWitness.counters`): the explaining ones, plus
+    /// the server side's completed handshakes (PassiveOpens), closes with unread data that sent RST
+    /// instead of FIN (TCPAbortOnClose), and TIME_WAIT sockets entered (TW; the kernel counts a
+    /// socket in TW when it arms its TIME_WAIT timer, in TWKilled when that timer is under 4 s).
+    public static let witnessed: [(String, String)] = explaining + [
+        ("Tcp", "PassiveOpens"), ("TcpExt", "TCPAbortOnClose"), ("TcpExt", "TW"),
+    ]
+
     /// Picks the explaining counters out of parsed netstat + snmp tables.
     public static func explainingCounters(_ tables: [String: [String: Int64]]) -> [String: Int64] {
+        counters(explaining, tables)
+    }
+
+    /// Picks `names` out of parsed netstat + snmp tables; counters the tables lack are left out.
+    public static func counters(_ names: [(String, String)], _ tables: [String: [String: Int64]]) -> [String: Int64] {
         var out: [String: Int64] = [:]
-        for (prefix, name) in explaining {
+        for (prefix, name) in names {
             if let v = tables[prefix]?[name] { out[name] = v }
         }
         return out

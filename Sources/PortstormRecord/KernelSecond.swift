@@ -41,7 +41,8 @@ public struct Census: Codable, Sendable, Equatable {
     /// Milliseconds since the start of the run when the census was taken.
     public var atMs: Int
     /// Why it was taken: `periodic` (about every second), `burst` (eaddrnotavail/eaddrinuse
-    /// started to grow), or `final` (when the run was over).
+    /// started to grow), `final` (when the run was over), or `start` (before the first attempt:
+    /// `KernelWitness.startCensus`).
     public var trigger: String
     /// How long the dump took, in microseconds.
     public var tookUs: Int
@@ -76,9 +77,14 @@ public struct TupleCensus: Codable, Sendable, Equatable {
     public var rangeHigh: UInt16
     /// Ports in use per equal slice of the range, low ports first (for a heatmap).
     public var buckets: [Int]
+    /// Of `portsInUse`, the ports that were already in use toward this tuple at the start census
+    /// (sockets left from before the run, or new ones that took over their tuple). nil in the
+    /// start census itself and when there was none.
+    public var heldBefore: Int?
 
     public init(source: String, destination: String, port: UInt16, states: [String: Int], portsInUse: Int,
-                rangeSize: Int, rangeLow: UInt16, rangeHigh: UInt16, buckets: [Int]) {
+                rangeSize: Int, rangeLow: UInt16, rangeHigh: UInt16, buckets: [Int], heldBefore: Int? = nil) {
+        self.heldBefore = heldBefore
         self.source = source
         self.destination = destination
         self.port = port

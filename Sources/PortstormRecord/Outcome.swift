@@ -33,6 +33,8 @@ public struct Outcome: Hashable, Sendable, Comparable, CustomStringConvertible {
         ("enobufs", .local, ENOBUFS),
         ("protocol_mismatch", .remote, nil),
         ("response_timeout", .remote, nil),
+        ("http_status", .remote, nil),
+        ("no_route", .local, nil),
     ]
 
     /// Errnos at or above this (and nonsensical ones, <= 0) are counted as `errno_255`;
@@ -59,6 +61,13 @@ public struct Outcome: Hashable, Sendable, Comparable, CustomStringConvertible {
     public static let protocolMismatch = Outcome(code: 12)
     /// Connected, but no complete answer (or no close by the server) before `--response-timeout`.
     public static let responseTimeout = Outcome(code: 13)
+    /// Connected and answered, with an HTTP status outside the accepted set (`--expect-status`,
+    /// 200-399 by default); the codes are in `Totals.httpStatuses`.
+    public static let httpStatus = Outcome(code: 14)
+    /// connect() failed with ENETUNREACH or EHOSTUNREACH and this machine's own routing table has no
+    /// usable route to the target: no SYN left (a route lookup without traffic says so). An ICMP
+    /// unreachable from a router on the path stays `enetunreach` / `ehostunreach` (remote).
+    public static let noRoute = Outcome(code: 15)
 
     public init(code: UInt16) {
         precondition(Int(code) < Outcome.codeCount)
@@ -123,6 +132,8 @@ public struct Outcome: Hashable, Sendable, Comparable, CustomStringConvertible {
         case .connectTimeout: return "no connect within --connect-timeout"
         case .protocolMismatch: return "answer not in the expected protocol"
         case .responseTimeout: return "no answer within --response-timeout"
+        case .httpStatus: return "HTTP status outside the accepted set"
+        case .noRoute: return "no route in this machine's routing table"
         default:
             guard let e = errno else { return name }
             return String(cString: strerror(e))

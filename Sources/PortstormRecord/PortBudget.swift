@@ -20,6 +20,17 @@ public enum PortBudget {
         return (lo, hi, max(0, size))
     }
 
+    /// The widest range a port range can be set to in practice: 1024-65535 (ports below 1024 are
+    /// privileged and left to servers) minus ip_local_reserved_ports. Advice never asks for more.
+    public static func widestRange(_ s: SystemSnapshot) -> Int {
+        var size = 65535 - 1024 + 1
+        for r in reservedPorts(s.ipLocalReservedPorts ?? "") {
+            let a = max(r.lowerBound, 1024), b = r.upperBound
+            if a <= b { size -= Int(b) - Int(a) + 1 }
+        }
+        return max(0, size)
+    }
+
     /// `ip_local_reserved_ports` text ("8080,40000-40009") -> ranges; malformed items are ignored.
     public static func reservedPorts(_ text: String) -> [ClosedRange<UInt16>] {
         text.split(whereSeparator: { $0 == "," || $0 == "\n" || $0 == " " }).compactMap { item in

@@ -68,6 +68,8 @@ public struct RunConfig: Codable, Sendable, Equatable {
     /// Leave the port choice to the kernel's default search (no IP_LOCAL_PORT_RANGE hint when
     /// --local-ports is not given).
     public var kernelPortSearch: Bool = false
+    /// HTTP status codes that count as ok (`--expect-status`, as typed); nil: 200-399.
+    public var expectStatus: String?
 
     public init(target: String, rate: Double? = nil, concurrency: Int = 100, durationSeconds: Double? = 10,
                 connections: Int? = nil, connectTimeoutMs: Int = 2000, responseTimeoutMs: Int = 5000,
@@ -95,7 +97,7 @@ public struct RunConfig: Codable, Sendable, Equatable {
         case target, rate, concurrency, durationSeconds, connections, connectTimeoutMs, responseTimeoutMs
         case close, wireProtocol = "protocol", send, expect, path, sources, localPorts, threads, bindBeforeConnect, openFiles
         case hostHeader = "host"
-        case holdMs, kernelPortSearch
+        case holdMs, kernelPortSearch, expectStatus
     }
 
     public init(from decoder: Decoder) throws {
@@ -120,6 +122,7 @@ public struct RunConfig: Codable, Sendable, Equatable {
         hostHeader = try c.decodeIfPresent(String.self, forKey: .hostHeader)
         holdMs = try c.decodeIfPresent(Int.self, forKey: .holdMs)
         kernelPortSearch = try c.decodeIfPresent(Bool.self, forKey: .kernelPortSearch) ?? false
+        expectStatus = try c.decodeIfPresent(String.self, forKey: .expectStatus)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -144,5 +147,6 @@ public struct RunConfig: Codable, Sendable, Equatable {
         try c.encodeIfPresent(hostHeader, forKey: .hostHeader)
         try c.encodeIfPresent(holdMs, forKey: .holdMs)
         if kernelPortSearch { try c.encode(true, forKey: .kernelPortSearch) }
+        try c.encodeIfPresent(expectStatus, forKey: .expectStatus)
     }
 }

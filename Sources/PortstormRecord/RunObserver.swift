@@ -11,4 +11,10 @@ public protocol RunObserver: AnyObject {
     func annotate(_ live: inout LiveStatus)
     /// What was seen, per second of the run (keyed by `t`).
     func finish() -> [Int: KernelSecond]
+    /// What the kernel counted over the whole run; asked once, after `finish()`.
+    func witness() -> KernelWitness?
+}
+
+extension RunObserver {
+    public func witness() -> KernelWitness? { nil }
 }

@@ -24,6 +24,17 @@ public struct RunRecord: Codable, Sendable {
     public var notes: [String]
     /// portstorm's own memory and CPU during the run (the generator's cost).
     public var process: ProcessStats?
+    /// How the engine ran (how connects were confirmed).
+    public var engine: EngineInfo?
+    /// The `--source` addresses that a bind(2) probe at the start refused (empty: all were usable);
+    /// absent when no source was given or the writer did not check.
+    public var unusableSources: [SourceCheck]?
+    /// The route and neighbour entry toward the target, taken after the run when attempts ended
+    /// unreachable, `no_route` or timed out; absent otherwise.
+    public var path: PathObservation?
+    /// The kernel's counts over the whole run and the sockets toward the target before it
+    /// (observed runs only; absent from older records and with --no-observe).
+    public var kernelWitness: KernelWitness?
 
     public init(tool: ToolInfo, startedAt: Date, endedAt: Date, elapsedSeconds: Double, stopReason: StopReason,
                 config: RunConfig, target: TargetInfo, sources: [String], system: SystemSnapshot, totals: Totals,
@@ -150,6 +161,9 @@ public struct Totals: Codable, Sendable, Equatable {
     public var missed: UInt64
     /// How the first few answers judged `protocol_mismatch` began (escaped text, at most 64 bytes each).
     public var mismatchSamples: [String] = []
+    /// HTTP answers by status code (`{"200": n, "404": m}`), every answer whose status line was
+    /// read, whatever its outcome (--protocol http and ws). Empty for raw TCP.
+    public var httpStatuses: [String: UInt64] = [:]
 
     public init(attempted: UInt64, inFlightAtEnd: UInt64, outcomes: OutcomeCounts, delayed: UInt64 = 0,
                 delayThresholdMs: Double = 10, requestedRate: Double? = nil, achievedRate: Double, missed: UInt64 = 0) {
@@ -173,7 +187,7 @@ public struct Totals: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case attempted, inFlightAtEnd, outcomes, causes, delayed, delayThresholdMs, requestedRate, achievedRate, missed
-        case mismatchSamples
+        case mismatchSamples, httpStatuses
     }
 
     public init(from decoder: Decoder) throws {
@@ -187,6 +201,7 @@ public struct Totals: Codable, Sendable, Equatable {
         achievedRate = try c.decode(Double.self, forKey: .achievedRate)
         missed = try c.decodeIfPresent(UInt64.self, forKey: .missed) ?? 0
         mismatchSamples = try c.decodeIfPresent([String].self, forKey: .mismatchSamples) ?? []
+        httpStatuses = try c.decodeIfPresent([String: UInt64].self, forKey: .httpStatuses) ?? [:]
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -201,6 +216,7 @@ public struct Totals: Codable, Sendable, Equatable {
         try c.encode(achievedRate, forKey: .achievedRate)
         try c.encode(missed, forKey: .missed)
         if !mismatchSamples.isEmpty { try c.encode(mismatchSamples, forKey: .mismatchSamples) }
+        if !httpStatuses.isEmpty { try c.encode(httpStatuses, forKey: .httpStatuses) }
     }
 }
 
@@ -229,6 +245,8 @@ public struct TimelineSecond: Codable, Sendable, Equatable {
     public var connectLatencyUs: SecondLatency?
     /// What the kernel showed during this second (nil when the run was not observed).
     public var kernel: KernelSecond?
+    /// HTTP answers completed in this second by status code (absent when none).
+    public var httpStatuses: [String: UInt64]?
 
     public init(t: Int, attempts: UInt64, ok: UInt64, failures: [String: UInt64], inFlight: UInt64, delayed: UInt64,
                 connectLatencyUs: SecondLatency?) {

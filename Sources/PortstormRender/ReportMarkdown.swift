@@ -50,7 +50,7 @@ public enum ReportMarkdown {
         md.append("| --- | ---: |")
         md.append("| ports per tuple (effective range) | \(Format.count(cap.rangeSize)) |")
         md.append("| tuples (source addresses) | \(cap.tuples) |")
-        md.append("| model: new connections/s without TIME_WAIT reuse | \(cap.modelRate.map { Format.rate($0) } ?? "not bounded (client does not close first)") |")
+        md.append("| model: new connections/s without TIME_WAIT reuse | \(cap.modelRate.map { Format.rate($0) } ?? (c.close == .client ? "not bounded (no TIME_WAIT made here)" : "not bounded (client does not close first)")) |")
         md.append("| TIME_WAIT reuse in effect | \(cap.reuseInEffect ? "yes" : "no") |")
         md.append("| achieved successful connections/s | \(Format.rate(cap.achievedOkRate)) |")
         if let want = cap.requestedRate { md.append("| requested | \(Format.rate(want)) |") }

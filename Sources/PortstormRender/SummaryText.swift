@@ -2,11 +2,20 @@ import PortstormRecord
 
 /// The terse end-of-run summary for a terminal: rate, outcome table, connect latency, notes.
 public enum SummaryText {
+    /// What each attempt does, as the header names it: one label per `--protocol`.
+    public static func protocolLabel(_ c: RunConfig) -> String {
+        switch c.wireProtocol {
+        case .http: return "http GET \(c.path)"
+        case .ws: return "websocket handshake \(c.path)"
+        case .tcp: return c.send != nil ? "tcp with payload" : (c.expect != nil ? "tcp, expecting an answer" : "tcp connect")
+        }
+    }
+
     public static func render(_ r: RunRecord) -> String {
         var lines: [String] = []
         let c = r.config
         let t = r.totals
-        let proto = c.wireProtocol == .http ? "http GET \(c.path)" : (c.send != nil ? "tcp with payload" : "tcp connect")
+        let proto = protocolLabel(c)
         let asked = c.target
         let via = asked == r.target.used || r.target.resolved.count > 1 ? "" : " -> \(r.target.used)"
         lines.append("portstorm \(r.tool.version): \(asked)\(via), \(proto), close=\(c.close.rawValue)")

@@ -56,9 +56,19 @@ public final class Ring {
         cqeBatch = .allocate(capacity: batchSize)
     }
 
+    private var open = true
+
     deinit {
-        io_uring_queue_exit(&ring)
+        close()
         cqeBatch.deallocate()
+    }
+
+    /// Tears the ring down (io_uring_queue_exit): the kernel cancels what is still in flight.
+    /// Its owner calls this before freeing buffers that pending operations may still write to.
+    public func close() {
+        guard open else { return }
+        open = false
+        io_uring_queue_exit(&ring)
     }
 
     /// Checks once, before a run, that this process may create a ring at all.
@@ -71,15 +81,42 @@ public final class Ring {
         }
     }
 
+    /// Whether getsockopt through the ring (SOCKET_URING_OP_GETSOCKOPT, Linux 6.7+) works here: one
+    /// SO_ERROR read of a fresh socket on a small ring, once per run.
+    public static func supportsSocketGetsockopt() -> Bool {
+        guard let ring = try? Ring(entries: 4, cqEntries: 8) else { return false }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { Glibc.close(fd) }
+        let value = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+        defer { value.deallocate() }
+        value.pointee = -1
+        ps_prep_getsockopt(ring.nextSQE(), fd, SOL_SOCKET, SO_ERROR, value, Int32(MemoryLayout<Int32>.size))
+        ring.submitAndWait(timeoutNanos: 1_000_000_000)
+        var res: Int32 = -1
+        _ = ring.drainCompletions { _, r in res = r }
+        return res == Int32(MemoryLayout<Int32>.size) && value.pointee == 0
+    }
+
     /// The next free submission entry, submitting what is queued when the SQ is full.
     @inline(__always)
     public func nextSQE() -> UnsafeMutablePointer<io_uring_sqe> {
         if let sqe = io_uring_get_sqe(&ring) { return sqe }
-        _ = io_uring_submit(&ring)
-        while true {
-            if let sqe = io_uring_get_sqe(&ring) { return sqe }
-            _ = io_uring_submit(&ring)
+        makeRoom(1)
+        return io_uring_get_sqe(&ring)!
+    }
+
+    /// Submits until `n` submission entries are free. A full SQ empties on submit; a kernel that
+    /// keeps refusing (-EBUSY with a completion backlog) gets a bounded number of tries, then the
+    /// run stops with the reason instead of spinning forever.
+    private func makeRoom(_ n: UInt32) {
+        var rc: Int32 = 0
+        for _ in 0..<100_000 {
+            rc = io_uring_submit(&ring)
+            if io_uring_sq_space_left(&ring) >= n { return }
+            sched_yield()
         }
+        fatalError("io_uring_submit kept failing (\(String(cString: strerror(-rc)))): the submission queue never drained")
     }
 
     /// io_uring_prep_connect. Deadlines are the caller's (the engine cancels overdue operations).
@@ -88,6 +125,24 @@ public final class Ring {
         let sqe = nextSQE()
         io_uring_prep_connect(sqe, fd, address, length)
         sqe.pointee.user_data = userData
+    }
+
+    /// CONNECT linked to a getsockopt(SOL_SOCKET, SO_ERROR) into `soError` (SOCKET_URING_OP_GETSOCKOPT,
+    /// Linux 6.7+): two completions, the connect's (`userData`) then the check's (`verifyUserData`,
+    /// -ECANCELED when the connect failed). A connect can complete with 0 although an ICMP error
+    /// ended it; the socket's pending error then says what really happened.
+    @inline(__always)
+    public func connectVerified(fd: Int32, address: UnsafePointer<sockaddr>, length: socklen_t, userData: UInt64,
+                                soError: UnsafeMutablePointer<Int32>, verifyUserData: UInt64) {
+        // Both in one submission: a link that straddles two submissions is cut at the boundary.
+        if io_uring_sq_space_left(&ring) < 2 { makeRoom(2) }
+        let sqe = nextSQE()
+        io_uring_prep_connect(sqe, fd, address, length)
+        sqe.pointee.flags |= PS_IOSQE_IO_LINK
+        sqe.pointee.user_data = userData
+        let check = nextSQE()
+        ps_prep_getsockopt(check, fd, SOL_SOCKET, SO_ERROR, soError, Int32(MemoryLayout<Int32>.size))
+        check.pointee.user_data = verifyUserData
     }
 
     /// io_uring_prep_recv.

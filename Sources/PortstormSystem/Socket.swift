@@ -20,6 +20,14 @@ public enum Socket {
     }
 
     /// SO_LINGER {on, 0}: close() sends RST and leaves no TIME_WAIT.
+    /// The socket's pending error, read and cleared: getsockopt(SOL_SOCKET, SO_ERROR). 0 when none;
+    /// the errno of the getsockopt call itself when it fails.
+    public static func pendingError(_ fd: Int32) -> Int32 {
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        return getsockopt(fd, SOL_SOCKET, SO_ERROR, &value, &length) == 0 ? value : errno
+    }
+
     public static func setAbortiveClose(_ fd: Int32) -> Int32 {
         setOption(fd, SOL_SOCKET, SO_LINGER, linger(l_onoff: 1, l_linger: 0))
     }

@@ -13,13 +13,21 @@ struct Diagnose: ParsableCommand {
         discussion: """
         Resolves the name (every address, both families), tries each address a few times with a
         short deadline, and, when the target is on this machine, compares with its listening
-        sockets. It checks this client's port budget toward the target and, when connects work,
-        probes HTTP and WebSocket to spot a protocol mismatch. Then it ranks the likely causes,
-        with the evidence and the next thing to check. Sends at most a dozen connections.
+        sockets. When connects fail it looks at this machine's route and neighbour (ARP/ND) entry
+        toward the target and at the local firewall rules for the port; when they work it sends
+        one HTTP GET (its status and any proxy or CDN headers are shown) and, with --protocol ws,
+        a WebSocket handshake. It also names proxy variables set in the environment. Then it ranks
+        the likely causes, with the evidence and the next thing to check. Sends at most a dozen
+        connections.
+
+        Exit status: 0 the target accepts connections and nothing looks wrong; 1 the target
+        fails, or something is wrong (a problem or warning was found); 64 bad input; 69 io_uring
+        is unavailable.
 
         Examples:
           portstorm diagnose localhost:8080
           portstorm diagnose 127.0.0.2:5432 --json
+          portstorm diagnose chat.example:443 --protocol ws --path /socket
         """
     )
 
@@ -35,6 +43,14 @@ struct Diagnose: ParsableCommand {
     @Option(help: ArgumentHelp("Path for the HTTP and WebSocket probes.", valueName: "path"))
     var path: String = "/"
 
+    @Option(name: .customLong("protocol"),
+            help: ArgumentHelp("The protocol your client speaks: tcp (no HTTP probe), http, ws (also a WebSocket handshake). Without it, one HTTP GET is tried as a hint.",
+                               valueName: "protocol"))
+    var wireProtocol: WireProtocol?
+
+    @Option(help: ArgumentHelp("The source address your client connects from.", valueName: "address"))
+    var source: String?
+
     @Flag(help: "Print the observations and findings as JSON.")
     var json = false
 
@@ -47,69 +63,37 @@ struct Diagnose: ParsableCommand {
             let t = try InputParsing.duration(timeout, option: "--timeout")
             guard t <= 10 else { throw InputError("--timeout is at most 10s") }
             deadlineMs = max(1, Int(t * 1000))
+            if let s = source, SocketAddress(ip: s, port: 0) == nil {
+                throw InputError("--source '\(s)' is not an IP address")
+            }
         } catch {
             Terminal.fail(error.message, code: ExitStatus.usage)
         }
         if let unavailable = Ring.probe() { Terminal.fail(unavailable.description, code: ExitStatus.unavailable) }
 
-        var obs = DiagnoseObservations(host: hp.host, port: hp.port, resolveError: nil, resolved: [], probes: [], otherLocalPorts: Listeners.ports())
-        switch Resolver.resolve(hp.host, port: hp.port) {
-        case .failure(let e): obs.resolveError = e.message
-        case .success(let addresses):
-            obs.resolved = addresses.map(\.ip)
-            for a in addresses { obs.probes.append(probe(a, deadlineMs: deadlineMs)) }
-        }
+        let probe = DiagnoseProbe(host: hp.host, port: hp.port, attempts: attempts, deadlineMs: deadlineMs, path: path,
+                                  protocolAsked: wireProtocol, source: source, connects: Diagnose.quietRun)
+        let obs = probe.observe()
         let findings = Diagnosis.rank(obs)
         if json {
             let e = JSONEncoder()
             e.outputFormatting = [.prettyPrinted, .sortedKeys]
             Terminal.out(String(decoding: try e.encode(DiagnoseReport(observations: obs, findings: findings)), as: UTF8.self) + "\n")
         } else {
-            Terminal.out("portstorm diagnose \(hp): " + (obs.resolved.isEmpty ? "not resolved" : "resolved to \(obs.resolved.joined(separator: ", "))") + "\n")
+            Terminal.out("portstorm diagnose \(hp): " + (obs.resolved.isEmpty ? (obs.resolveError != nil ? "not resolved" : "not tried") : "resolved to \(obs.resolved.joined(separator: ", "))") + "\n")
             for p in obs.probes {
                 Terminal.out("  \(p.address)\(p.isLocal ? " (this machine)" : ""): "
                              + p.outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-                             + (p.http.map { "; http \($0)" } ?? "") + (p.ws.map { "; websocket \($0)" } ?? "") + "\n")
+                             + (p.http.map { "; http \($0)" } ?? "") + (p.httpStatus.map { " \($0)" } ?? "")
+                             + (p.ws.map { "; websocket \($0)" } ?? "") + "\n")
             }
             Terminal.out("\n" + FindingsText.render(findings).joined(separator: "\n") + "\n")
         }
+        if Diagnosis.fails(findings) { throw ExitCode(ExitStatus.targetFails) }
     }
 
-    /// A few connects to one address, then (when they work) one HTTP GET and one WebSocket handshake.
-    func probe(_ a: SocketAddress, deadlineMs: Int) -> DiagnoseObservations.AddressProbe {
-        let fd = Socket.tcp(domain: a.domain)
-        // An address is this machine's when bind() to it succeeds.
-        let isLocal = fd >= 0 && Socket.bind(fd, SocketAddress(ip: a.ip, port: 0)!) == 0
-        if fd >= 0 { Socket.close(fd) }
-        var p = DiagnoseObservations.AddressProbe(address: a.ip, isLocal: isLocal, outcomes: [:])
-        if isLocal { p.listeners = Listeners.on(port: a.port).filter { l in l == a.ip || l == "0.0.0.0" || l == "::" || SocketAddress(ip: l, port: 0)?.family == a.family } }
-        var config = RunConfig(target: a.description, concurrency: attempts, durationSeconds: 30, connections: attempts,
-                               connectTimeoutMs: deadlineMs, responseTimeoutMs: deadlineMs)
-        if let r = quietRun(config, observe: true) {
-            p.outcomes = r.totals.outcomes.byName
-            p.occupancy = r.timeline.compactMap { $0.kernel?.census?.busiest?.occupancy }.max()
-            p.listenOverflows = r.timeline.compactMap { $0.kernel?.counters["ListenOverflows"] }.reduce(0, +)
-        }
-        guard (p.outcomes["ok"] ?? 0) > 0 else { return p }
-        config.connections = 1
-        config.concurrency = 1
-        config.path = path
-        config.wireProtocol = .http
-        config.close = .server
-        if let r = quietRun(config, observe: false) {
-            p.http = r.totals.outcomes.nonZero.first?.outcome.name
-            p.httpSample = r.totals.mismatchSamples.first
-        }
-        config.wireProtocol = .ws
-        config.close = .client
-        if let r = quietRun(config, observe: false) {
-            p.ws = r.totals.outcomes.nonZero.first?.outcome.name
-            p.wsSample = r.totals.mismatchSamples.first
-        }
-        return p
-    }
-
-    func quietRun(_ config: RunConfig, observe: Bool) -> RunRecord? {
+    /// A handful of attempts through the engine, without output.
+    static func quietRun(_ config: RunConfig, observe: Bool) -> RunRecord? {
         guard case .success(let plan) = RunPlan.make(config) else { return nil }
         let observer = observe ? KernelObserver(target: plan.target, localPorts: nil) : nil
         return try? Engine.run(plan, control: RunControl(), observer: observer)

@@ -57,6 +57,10 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("Text the answer must contain in its first KiB (tcp).", valueName: "text"))
     var expect: String?
 
+    @Option(name: .customLong("expect-status"),
+            help: ArgumentHelp("HTTP statuses that count as ok, e.g. 200,204,300-399 (http; default 200-399); others end as http_status.", valueName: "list"))
+    var expectStatus: String?
+
     @Option(help: ArgumentHelp("Request path (http, ws).", valueName: "path"))
     var path: String = "/"
 
@@ -99,7 +103,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         if let scenario {
-            let load: [Any?] = [target, rate, duration, connections, close, send, expect, localPorts, openFiles, host]
+            let load: [Any?] = [target, rate, duration, connections, close, send, expect, localPorts, openFiles, host, expectStatus]
             if load.contains(where: { $0 != nil }) || !source.isEmpty {
                 Terminal.fail("--scenario sets the target and the load; only -o, --report and --quiet go with it", code: ExitStatus.usage)
             }
@@ -136,6 +140,7 @@ struct Run: ParsableCommand {
             threads: try InputParsing.count(threads, option: "--threads", max: 1024))
         config.bindBeforeConnect = bindBeforeConnect
         config.hostHeader = host
+        config.expectStatus = expectStatus
         config.kernelPortSearch = kernelPortSearch
         config.holdMs = try hold.map { (t) throws(InputError) in max(1, Int(try InputParsing.duration(t, option: "--hold") * 1000)) }
         config.openFiles = try openFiles.map { (t) throws(InputError) in try InputParsing.count(t, option: "--open-files", max: 1e8) }

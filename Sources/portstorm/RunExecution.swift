@@ -30,7 +30,8 @@ struct RunExecution {
         if !quiet {
             // The preflight's warnings, when they matter for this load.
             let load = PlannedLoad(rate: config.rate, concurrency: config.concurrency, sources: plan.sources.count,
-                                   localPorts: config.localPorts, close: config.close, targetIsLoopback: plan.target.isLoopback)
+                                   localPorts: config.localPorts, close: config.close, targetIsLoopback: plan.target.isLoopback,
+                                   connections: config.connections, durationSeconds: config.durationSeconds)
             for line in DoctorText.warnings(Preflight.check(SystemProbe.snapshot(), load: load, ioUringProblem: nil)) {
                 Terminal.err(line + "\n")
             }
@@ -44,6 +45,9 @@ struct RunExecution {
         }
         defer { signals.cancel() }
 
+        // A --source that is not an address of this machine fails every bind(): say which, whatever
+        // the observation setting, so the report does not blame the port range.
+        let unusableSources = plan.sources.isEmpty ? nil : SourceProbe.unusable(plan.sources)
         var live = LiveLine(durationSeconds: config.durationSeconds, connections: config.connections)
         var ticks = 0
         let observer = observe ? KernelObserver(target: plan.target, localPorts: config.localPorts) : nil
@@ -63,6 +67,8 @@ struct RunExecution {
             Terminal.fail(error.description, code: ExitStatus.unavailable)
         }
         if tty && !quiet && ticks > 0 { Terminal.err("\r\u{1B}[2K") }
+        record.unusableSources = unusableSources
+        if PathProbe.wanted(record.totals.outcomes) { record.path = PathProbe.observe(plan.target) }
         if let why = observer?.censusError {
             record.notes.append("the sock_diag census was skipped: \(why)")
         }

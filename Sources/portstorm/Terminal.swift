@@ -29,6 +29,8 @@ enum Terminal {
 
 /// Exit statuses (sysexits.h where one fits).
 enum ExitStatus {
+    /// diagnose: the target fails, or a problem or warning was found.
+    static let targetFails: Int32 = 1
     static let usage: Int32 = 64
     static let unavailable: Int32 = 69
     static let cannotWrite: Int32 = 73

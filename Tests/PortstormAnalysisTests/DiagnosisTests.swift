@@ -1,4 +1,5 @@
 import PortstormAnalysis
+import PortstormRecord
 import Testing
 
 @Suite struct DiagnosisTests {
@@ -8,31 +9,115 @@ import Testing
         return p
     }
 
+    func observations(_ probes: [DiagnoseObservations.AddressProbe], host: String? = nil, port: UInt16 = 9000) -> DiagnoseObservations {
+        DiagnoseObservations(host: host ?? probes.first?.address ?? "127.0.0.1", port: port, resolveError: nil, resolved: probes.map(\.address), probes: probes,
+                             otherLocalPorts: [port])
+    }
+
     @Test func localhostOnIPv6WhileTheServerListensOnIPv4Only() {
         let o = DiagnoseObservations(host: "localhost", port: 8080, resolveError: nil, resolved: ["::1", "127.0.0.1"],
-                                     probes: [probe("::1", ["econnrefused": 3], listeners: []), probe("127.0.0.1", ["ok": 3], listeners: ["127.0.0.1"])],
+                                     probes: [probe("::1", ["econnrefused": 3], listeners: ["127.0.0.1"]), probe("127.0.0.1", ["ok": 3], listeners: ["127.0.0.1"])],
                                      otherLocalPorts: [8080])
         let f = Diagnosis.rank(o)
         #expect(f.first { $0.topic == "family" }?.advice.first?.contains("::1") == true)
         #expect(f.first?.severity == .problem)
+        #expect(Diagnosis.fails(f))
     }
 
-    @Test func remoteTimeoutsSayWhatCannotBeSeen() {
-        let o = DiagnoseObservations(host: "db.example", port: 5432, resolveError: nil, resolved: ["203.0.113.7"],
-                                     probes: [probe("203.0.113.7", local: false, ["connect_timeout": 3])], otherLocalPorts: [])
-        let f = Diagnosis.rank(o)
+    @Test func remoteTimeoutsSayWhatCannotBeSeenAndNameAFullAcceptQueue() {
+        let f = Diagnosis.rank(observations([probe("203.0.113.7", local: false, ["connect_timeout": 3])], host: "db.example"))
         #expect(f.first?.topic == "timeout")
         #expect(f.first?.advice.contains { $0.contains("security group") } == true)
+        #expect(f.first?.advice.contains { $0.contains("accept queue is full") } == true)
         #expect(f.contains { $0.topic == "unseen" && $0.evidence.contains { $0.contains("CDN") } })
     }
 
-    @Test func aHealthyTargetIsSaidToBeSo() {
+    @Test func aHealthyHTTPTargetIsSaidToBeSoWithoutAWebSocketWarning() {
         var p = probe("127.0.0.1", ["ok": 3], listeners: ["0.0.0.0"])
         p.http = "ok"
-        p.ws = "ok"
-        let f = Diagnosis.rank(DiagnoseObservations(host: "127.0.0.1", port: 80, resolveError: nil, resolved: ["127.0.0.1"], probes: [p], otherLocalPorts: [80]))
+        p.httpStatus = 200
+        p.ws = "protocol_mismatch"   // a WebSocket answer nobody asked about
+        let f = Diagnosis.rank(observations([p]))
         #expect(f.contains { $0.topic == "connects" && $0.severity == .ok })
         #expect(!f.contains { $0.severity >= .warning })
-        #expect(f.contains { $0.topic == "speaks-ws" })
+        #expect(!Diagnosis.fails(f))
+        var asked = observations([p])
+        asked.protocolAsked = .ws
+        #expect(Diagnosis.rank(asked).first?.topic == "protocol")
+    }
+
+    @Test func aRefusalTowardAWildcardListenerIsAFirewall() {
+        var o = observations([probe("127.0.0.1", ["econnrefused": 3], listeners: ["0.0.0.0"])])
+        let plain = Diagnosis.rank(o).first
+        #expect(plain?.topic == "firewall")
+        #expect(plain?.title == "the server listens on 0.0.0.0, which covers 127.0.0.1, yet connects are refused: a firewall rule or a reset on the path")
+        #expect(plain?.advice.contains { $0.contains("0.0.0.0") && $0.contains("point") } != true)
+        o.firewall = .init(tool: "nft", matching: ["table inet f chain in: tcp dport 9000 reject with tcp reset"])
+        let named = Diagnosis.rank(o).first
+        #expect(named?.title.hasPrefix("a local firewall rule rejects connections to port 9000") == true)
+        #expect(named?.evidence.contains { $0.contains("tcp dport 9000 reject with tcp reset") } == true)
+    }
+
+    @Test func anIPv6OnlyServerWithAnIPv4Client() {
+        let f = Diagnosis.rank(observations([probe("127.0.0.1", ["econnrefused": 3], listeners: ["::1"])])).first
+        #expect(f?.topic == "family")
+        #expect(f?.title == "the server listens on IPv6 ::1 only; 127.0.0.1 is IPv4")
+        #expect(f?.advice.first == "connect to [::1]:9000 (or localhost, where it resolves to ::1)")
+    }
+
+    @Test func aNonLocalSourceIsNamed() {
+        var o = observations([])
+        o.host = "127.0.0.1"
+        o.source = SourceCheck(address: "192.0.2.1", local: false, error: "Cannot assign requested address")
+        let f = Diagnosis.rank(o)
+        #expect(f.first?.title == "192.0.2.1 is not an address of this machine")
+        #expect(!f.contains { $0.topic == "port-exhaustion" })
+    }
+
+    @Test func proxyVariablesAndProxyHeadersAreNamed() {
+        var p = probe("203.0.113.9", local: false, ["ok": 3])
+        p.http = "ok"
+        p.httpStatus = 200
+        p.proxyHeaders = ["Via: 1.1 varnish", "Server: cloudflare"]
+        var o = observations([p])
+        o.proxyVariables = ["HTTPS_PROXY=http://proxy:3128"]
+        let f = Diagnosis.rank(o)
+        #expect(f.contains { $0.title == "your own client may be going through a proxy: HTTPS_PROXY set" })
+        #expect(f.first { $0.topic == "proxy-answer" }?.evidence == ["Via: 1.1 varnish", "Server: cloudflare"])
+    }
+
+    @Test func anInternalAddressWithNoRoute() {
+        var p = probe("10.99.0.5", local: false, ["no_route": 3])
+        p.path = PathObservation(destination: "10.99.0.5", route: .none, routeError: "Network is unreachable")
+        let f = Diagnosis.rank(observations([p])).first
+        #expect(f?.title == "10.99.0.5 is an internal address: the client must be on the same network")
+        let pub = Diagnosis.rank(observations([probe("198.51.100.1", local: false, ["no_route": 3])])).first
+        #expect(pub?.title == "this machine has no route to 198.51.100.1")
+    }
+
+    @Test func anOnLinkAddressNobodyOwns() {
+        var p = probe("10.77.0.9", local: false, ["connect_timeout": 3])
+        p.path = PathObservation(destination: "10.77.0.9", route: .found, device: "vethA", source: "10.77.0.1",
+                                 neighbourAddress: "10.77.0.9", neighbourState: "INCOMPLETE")
+        let f = Diagnosis.rank(observations([p])).first
+        #expect(f?.title == "no host answers ARP/ND for 10.77.0.9 on dev vethA")
+        #expect(f?.advice.contains { $0.contains("firewall") } != true)
+        // A router's ICMP: the route is fine and the neighbour answers.
+        var r = probe("10.77.0.9", local: false, ["ehostunreach": 3])
+        r.path = PathObservation(destination: "10.77.0.9", route: .found, gateway: "10.77.0.254", device: "vethA",
+                                 neighbourAddress: "10.77.0.254", neighbourState: "REACHABLE")
+        #expect(Diagnosis.rank(observations([r])).first?.topic == "unreachable")
+    }
+
+    @Test func internalRanges() {
+        #expect(AddressKind.internalRange("10.1.2.3")?.contains("RFC 1918") == true)
+        #expect(AddressKind.internalRange("172.31.0.1")?.contains("RFC 1918") == true)
+        #expect(AddressKind.internalRange("172.32.0.1") == nil)
+        #expect(AddressKind.internalRange("192.168.1.1") != nil)
+        #expect(AddressKind.internalRange("100.64.0.1")?.contains("100.64.0.0/10") == true)
+        #expect(AddressKind.internalRange("100.128.0.1") == nil)
+        #expect(AddressKind.internalRange("fd00::1")?.contains("fc00::/7") == true)
+        #expect(AddressKind.internalRange("fe80::1")?.contains("link-local") == true)
+        #expect(AddressKind.internalRange("8.8.8.8") == nil && AddressKind.internalRange("2001:db8::1") == nil)
     }
 }

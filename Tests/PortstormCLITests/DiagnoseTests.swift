@@ -6,9 +6,10 @@ import Testing
 
 /// diagnose against the lab set-ups, on loopback.
 @Suite(.serialized) struct DiagnoseTests {
-    func topics(_ target: String) throws -> [String] {
-        let r = try CLIProcess.run(["diagnose", target, "--json", "--timeout", "500ms"])
-        #expect(r.status == 0, "\(r.stderr)")
+    /// The finding topics, checking the exit status: 0 only when nothing is wrong.
+    func topics(_ target: String, _ extra: [String] = [], status: Int32 = 1) throws -> [String] {
+        let r = try CLIProcess.run(["diagnose", target, "--json", "--timeout", "500ms"] + extra)
+        #expect(r.status == status, "\(r.stderr)")
         let object = try #require(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         return (object["findings"] as? [[String: Any]] ?? []).compactMap { $0["topic"] as? String }
     }
@@ -34,9 +35,12 @@ import Testing
     @Test func webSocketToPlainHTTPAndHTTPToRawTCP() throws {
         let http = try serve(.http), echo = try serve(.echo)
         defer { http.stop(); echo.stop() }
-        let h = try topics(http.address.description)
+        let h = try topics(http.address.description, ["--protocol", "ws"])
         #expect(h.first == "protocol" && h.contains("speaks-http"))
-        #expect(try topics(echo.address.description).first == "protocol")
+        #expect(try topics(echo.address.description, ["--protocol", "http"]).first == "protocol")
+        // Not asked: a healthy HTTP server gets no WebSocket warning, a raw TCP service no HTTP warning.
+        #expect(try topics(http.address.description, status: 0) == ["speaks-http", "connects"])
+        #expect(try topics(echo.address.description, status: 0).contains("connects"))
     }
 
     @Test func aFullAcceptQueue() throws {

@@ -19,6 +19,22 @@ import Testing
         #expect(text.contains("resolved to 127.0.0.1, ::1; used 127.0.0.1:8080"))
     }
 
+    @Test func theHeaderNamesTheProtocolThatRan() {
+        var c = RunConfig(target: "127.0.0.1:8080", concurrency: 1, durationSeconds: 1)
+        #expect(SummaryText.protocolLabel(c) == "tcp connect")
+        c.wireProtocol = .ws
+        c.path = "/chat"
+        #expect(SummaryText.protocolLabel(c) == "websocket handshake /chat")
+        c.wireProtocol = .http
+        #expect(SummaryText.protocolLabel(c) == "http GET /chat")
+        c.wireProtocol = .tcp
+        c.send = "PING"
+        #expect(SummaryText.protocolLabel(c) == "tcp with payload")
+        var r = sampleRecord()
+        r.config.wireProtocol = .ws
+        #expect(SummaryText.render(r).split(separator: "\n").first?.contains(", websocket handshake /, close=") == true)
+    }
+
     @Test func liveLineReportsRatesOverTheLastInterval() {
         var line = LiveLine(durationSeconds: 10, connections: nil)
         var s = LiveStatus(elapsedSeconds: 1, attempted: 1000, inFlight: 50)

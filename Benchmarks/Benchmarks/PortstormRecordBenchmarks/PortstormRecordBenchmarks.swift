@@ -108,14 +108,15 @@ let benchmarks: @Sendable () -> Void = {
         queue.deallocate()
     }
 
-    // Judging the first bytes of an HTTP answer (once or twice per attempt with --protocol http).
-    Benchmark("AnswerCheck.httpStatusLine") { benchmark in
-        let check = AnswerCheck.httpStatusLine
-        let answer = Array("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".utf8)
+    // Reading a whole HTTP answer (status, headers, body; once per attempt with --protocol http).
+    Benchmark("HTTPResponseReader.consume") { benchmark in
+        let answer = Array("HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok".utf8)
         benchmark.startMeasurement()
-        answer.withUnsafeBytes { head in
+        answer.withUnsafeBytes { bytes in
             for _ in benchmark.scaledIterations {
-                blackHole(check.judge(head, eof: false))
+                var reader = HTTPResponseReader()
+                blackHole(reader.consume(bytes, eof: false))
+                blackHole(reader.status)
             }
         }
         benchmark.stopMeasurement()

@@ -1,0 +1,92 @@
+import PortstormRecord
+import PortstormSystem
+
+/// What `portstorm diagnose` does before ranking: resolve, try each address a few times, and look
+/// at everything on this machine that can explain a failure (listeners, routes, neighbours,
+/// firewall rules, proxy variables, the HTTP answer's headers).
+public struct DiagnoseProbe {
+    public var host: String
+    public var port: UInt16
+    public var attempts: Int
+    public var deadlineMs: Int
+    public var path: String
+    public var protocolAsked: WireProtocol?
+    public var source: String?
+    /// Runs a handful of attempts through the engine (the caller owns it): the config, and whether
+    /// to observe the kernel while they run.
+    public var connects: (RunConfig, Bool) -> RunRecord?
+
+    public init(host: String, port: UInt16, attempts: Int, deadlineMs: Int, path: String, protocolAsked: WireProtocol?,
+                source: String?, connects: @escaping (RunConfig, Bool) -> RunRecord?) {
+        self.host = host
+        self.port = port
+        self.attempts = attempts
+        self.deadlineMs = deadlineMs
+        self.path = path
+        self.protocolAsked = protocolAsked
+        self.source = source
+        self.connects = connects
+    }
+
+    public func observe() -> DiagnoseObservations {
+        var obs = DiagnoseObservations(host: host, port: port, resolveError: nil, resolved: [], probes: [], otherLocalPorts: Listeners.ports(),
+                                       protocolAsked: protocolAsked, proxyVariables: ProxySettings.inEffect())
+        if let s = source {
+            let check = SocketAddress(ip: s, port: 0).map { SourceProbe.unusable([$0]).first ?? SourceCheck(address: s, local: true) }
+            obs.source = check ?? SourceCheck(address: s, local: false, error: "not an IP address")
+            // Connects from an address this machine does not have cannot tell anything more.
+            if obs.source?.local == false { return obs }
+        }
+        switch Resolver.resolve(host, port: port) {
+        case .failure(let e): obs.resolveError = e.message
+        case .success(let addresses):
+            obs.resolved = addresses.map(\.ip)
+            for a in addresses { obs.probes.append(probe(a)) }
+        }
+        if obs.probes.contains(where: { ($0.outcomes["ok"] ?? 0) == 0 }) { obs.firewall = FirewallRules.reading(port: port) }
+        return obs
+    }
+
+    /// A few connects to one address, then (when they work) one HTTP GET, and a WebSocket handshake
+    /// when --protocol ws asked for one.
+    func probe(_ a: SocketAddress) -> DiagnoseObservations.AddressProbe {
+        let fd = Socket.tcp(domain: a.domain)
+        // An address is this machine's when bind() to it succeeds.
+        let isLocal = fd >= 0 && Socket.bind(fd, SocketAddress(ip: a.ip, port: 0)!) == 0
+        if fd >= 0 { Socket.close(fd) }
+        var p = DiagnoseObservations.AddressProbe(address: a.ip, isLocal: isLocal, outcomes: [:])
+        if isLocal { p.listeners = Listeners.on(port: a.port) }
+        var config = RunConfig(target: a.description, concurrency: attempts, durationSeconds: 30, connections: attempts,
+                               connectTimeoutMs: deadlineMs, responseTimeoutMs: deadlineMs)
+        if let s = source { config.sources = [s] }
+        if let r = connects(config, true) {
+            p.outcomes = r.totals.outcomes.byName
+            p.occupancy = r.timeline.compactMap { $0.kernel?.census?.busiest?.occupancy }.max()
+            p.listenOverflows = r.timeline.compactMap { $0.kernel?.counters["ListenOverflows"] }.reduce(0, +)
+        }
+        guard (p.outcomes["ok"] ?? 0) > 0 else {
+            if !isLocal { p.path = PathProbe.observe(a) }
+            return p
+        }
+        if protocolAsked != .tcp {
+            let answer = HTTPProbe.get(a, host: host, path: path, source: source.flatMap { SocketAddress(ip: $0, port: 0) }, timeoutMs: deadlineMs)
+            p.http = answer.outcome
+            p.httpStatus = answer.status
+            p.httpSample = answer.sample
+            let shown = HTTPProbe.proxyHeaders(answer.headers)
+            if !shown.isEmpty { p.proxyHeaders = shown }
+        }
+        if protocolAsked == .ws {
+            config.connections = 1
+            config.concurrency = 1
+            config.path = path
+            config.wireProtocol = .ws
+            config.close = .client
+            if let r = connects(config, false) {
+                p.ws = r.totals.outcomes.nonZero.first?.outcome.name
+                p.wsSample = r.totals.mismatchSamples.first
+            }
+        }
+        return p
+    }
+}
