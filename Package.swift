@@ -95,6 +95,9 @@ let package = Package(
                            "PortstormTestSupport"],
             exclude: ["Golden", "Fixtures"]
         ),
+        // The truth suite: real servers in network namespaces it makes, counts checked against the
+        // kernel's (root only; skipped with the reason otherwise).
+        .testTarget(name: "PortstormTruthTests", dependencies: ["portstorm", "PortstormRecord", "PortstormAnalysis"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -96,9 +96,9 @@ public enum RunAnalysis {
         var out: [String: Int64] = [:]
         for s in r.timeline {
             for (k, v) in s.kernel?.counters ?? [:] {
-                // Saturating: counters come from a record, and a record is input from anywhere.
+                // Saturating: a record is input from anywhere, and a sum past Int64 must not trap.
                 let (sum, overflow) = out[k, default: 0].addingReportingOverflow(v)
-                out[k] = overflow ? (v > 0 ? .max : .min) : sum
+                out[k] = overflow ? (v < 0 ? .min : .max) : sum
             }
         }
         return out

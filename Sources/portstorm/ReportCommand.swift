@@ -20,37 +20,32 @@ struct Report: ParsableCommand {
         """
     )
 
-    @Argument(help: "A run record (JSON).")
+    @Argument(help: "A run record (JSON); - reads standard input.")
     var record: String
 
     @Option(help: "Output format. Default: from the -o extension, else text.")
     var format: ReportFormat?
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write here instead of standard output.", valueName: "file"))
+    @Option(name: [.short, .customLong("output")], parsing: .unconditional,
+            help: ArgumentHelp("Write here instead of standard output.", valueName: "file"))
     var output: String?
 
     func run() throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: record))
-        } catch {
-            Terminal.fail("cannot read \(record): \((error as NSError).localizedDescription)", code: ExitStatus.usage)
-        }
+        let file = try output.map { (p) throws(CLIError) in try OutputFile.check(p, what: "the report") }
+        let data = try InputFile.read(record, what: "the record")
         let r: RunRecord
         do {
             r = try RunRecord.load(from: data)
+        } catch let e as UnsupportedSchema {
+            throw CLIError.usage("cannot report \(record): \(e.description)")
         } catch {
-            Terminal.fail("\(record) is not a portstorm run record (\(Report.why(error)))", code: ExitStatus.usage)
+            throw CLIError.usage("\(record) is not a portstorm run record (\(Report.why(error)))")
         }
         let chosen = format ?? output.map(ReportFormat.forPath) ?? .text
         let text = chosen.render(r)
-        if let output {
-            do {
-                try text.write(toFile: output, atomically: true, encoding: .utf8)
-            } catch {
-                Terminal.fail("cannot write \(output): \((error as NSError).localizedDescription)", code: ExitStatus.cannotWrite)
-            }
-            Terminal.out("report: \(output) (\(chosen.rawValue))\n")
+        if let file, !file.isStandardOutput {
+            try file.write(text)
+            Terminal.out("report: \(file.path) (\(chosen.rawValue))\n")
         } else {
             Terminal.out(text)
         }

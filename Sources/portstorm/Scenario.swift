@@ -24,7 +24,8 @@ struct Scenario {
     static let runFlags: [String: String] = [
         "rate": "--rate", "concurrency": "-c", "duration": "-d", "connections": "-n", "connect-timeout": "--connect-timeout",
         "response-timeout": "--response-timeout", "close": "--close", "protocol": "--protocol", "send": "--send",
-        "expect": "--expect", "path": "--path", "host": "--host", "source": "--source", "local-ports": "--local-ports", "threads": "--threads", "hold": "--hold",
+        "expect": "--expect", "expect-status": "--expect-status", "path": "--path", "host": "--host", "source": "--source",
+        "local-ports": "--local-ports", "threads": "--threads", "hold": "--hold",
     ]
     static let rampFlags: [String: String] = [
         "from": "--from", "to": "--to", "factor": "--factor", "step": "--step", "step-duration": "--step-duration",
@@ -34,9 +35,9 @@ struct Scenario {
     ]
 
     static func load(_ path: String) throws(InputError) -> Scenario {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw InputError("cannot read scenario \(path)")
-        }
+        let data: Data
+        do { data = try InputFile.read(path, what: "scenario") } catch { throw InputError(error.message) }
+        guard let text = String(data: data, encoding: .utf8) else { throw InputError("scenario \(path) is not UTF-8 text") }
         let tree: Node?
         do { tree = try Yams.compose(yaml: text) } catch {
             let first = "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
