@@ -14,9 +14,11 @@ extension RunAnalysis {
         let w = Int(PortBudget.timeWaitSeconds)
         var best: UInt64 = 0, sum: UInt64 = 0
         for (i, n) in ok.enumerated() {
-            // Saturating: a record's seconds each fit in 64 bits, 60 of them together need not.
-            sum = sum.addingSaturating(n)
-            if i >= w { sum = sum >= ok[i - w] ? sum - ok[i - w] : 0 }
+            // A record is input from anywhere: a window past 2^64-1 saturates instead of trapping.
+            let (added, overflow) = sum.addingReportingOverflow(n)
+            if overflow { return .max }
+            sum = added
+            if i >= w { sum -= ok[i - w] }
             best = max(best, sum)
         }
         return best
