@@ -179,11 +179,13 @@ final class Worker {
                 return
             }
             stopping = true
-            stoppedAtNs = now
+            // A stop request counts from when it was made, not from when this loop noticed it.
+            let stopAt = min(now, plan.endNs ?? now, stopReason == .interrupted ? control.stopRequestedAtNs ?? now : now)
+            stoppedAtNs = stopAt
             if let s = schedule {
                 // Attempts that never started though due longer ago than the delay threshold
-                // (the cap was full): the same rule that makes a started attempt "delayed".
-                let stopAt = min(now, plan.endNs ?? now)
+                // (the cap was full, or this thread could not keep the schedule): the same rule
+                // that makes a started attempt "delayed".
                 let due = min(s.due(at: stopAt &- min(stopAt, WorkerPlan.delayThresholdNs)), plan.connections ?? .max)
                 if due > started { stats.missed = due - started }
             }
