@@ -280,8 +280,7 @@ final class Worker {
             slots[i] = Slot(startNs: now, fd: fd, phase: .connecting, pending: 1, epoch: epoch)
             ring.connect(fd: fd, address: address, length: socklen_t(target.count), userData: OpTag.connect.userData(i))
         }
-        connectDeadlines.push(.init(dueNs: now &+ plan.connectTimeoutNs, slot: Int32(i), epoch: epoch,
-                                    userData: OpTag.connect.userData(i)))
+        connectDeadlines.push(.init(dueNs: now &+ plan.connectTimeoutNs, slot: Int32(i), epoch: epoch))
     }
 
     private func handle(_ userData: UInt64, _ res: Int32) {
@@ -460,7 +459,7 @@ final class Worker {
     private func answerDeadline(_ i: Int) {
         slots[i].epoch &+= 1
         answerDeadlines.push(.init(dueNs: monotonicNanos() &+ plan.responseTimeoutNs, slot: Int32(i),
-                                   epoch: slots[i].epoch, userData: 0))
+                                   epoch: slots[i].epoch))
     }
 
     /// Cancels the operations whose deadline passed; their completions then come back -ECANCELED
