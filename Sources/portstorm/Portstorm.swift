@@ -15,7 +15,7 @@ struct Portstorm: ParsableCommand {
         Start with `portstorm demo`, or point `portstorm run` at a server you are allowed to load.
         """,
         version: PortstormVersion.current,
-        subcommands: [Run.self, Report.self, Plan.self, LabCmd.self, Diagnose.self, Serve.self, Demo.self, Doctor.self]
+        subcommands: [Run.self, Report.self, Merge.self, Plan.self, LabCmd.self, Diagnose.self, Serve.self, Demo.self, Doctor.self]
     )
 }
 

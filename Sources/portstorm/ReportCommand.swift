@@ -17,11 +17,12 @@ struct Report: ParsableCommand {
           portstorm report run.json
           portstorm report run.json --format html -o report.html
           portstorm report run.json --format csv > timeline.csv
+          portstorm report host-0.json host-1.json host-2.json --format markdown
         """
     )
 
-    @Argument(help: "A run record (JSON).")
-    var record: String
+    @Argument(help: "A run record (JSON); several hosts' records are merged first (as `portstorm merge` does).")
+    var records: [String] = []
 
     @Option(help: "Output format. Default: from the -o extension, else text.")
     var format: ReportFormat?
@@ -30,18 +31,7 @@ struct Report: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: record))
-        } catch {
-            Terminal.fail("cannot read \(record): \((error as NSError).localizedDescription)", code: ExitStatus.usage)
-        }
-        let r: RunRecord
-        do {
-            r = try RunRecord.load(from: data)
-        } catch {
-            Terminal.fail("\(record) is not a portstorm run record (\(Report.why(error)))", code: ExitStatus.usage)
-        }
+        let r = Merge.load(records)
         let chosen = format ?? output.map(ReportFormat.forPath) ?? .text
         let text = chosen.render(r)
         if let output {

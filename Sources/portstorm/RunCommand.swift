@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PortstormRecord
 import PortstormSystem
 
@@ -101,10 +102,13 @@ struct Run: ParsableCommand {
     @Flag(name: .customLong("no-observe"), help: "Skip watching the kernel (TIME_WAIT, counters, port census) during the run.")
     var noObserve = false
 
+    @OptionGroup(title: "Scale out")
+    var sharding: ShardOptions
+
     func run() throws {
         if let scenario {
             let load: [Any?] = [target, rate, duration, connections, close, send, expect, localPorts, openFiles, host, expectStatus]
-            if load.contains(where: { $0 != nil }) || !source.isEmpty {
+            if load.contains(where: { $0 != nil }) || !source.isEmpty || sharding.given {
                 Terminal.fail("--scenario sets the target and the load; only -o, --report and --quiet go with it", code: ExitStatus.usage)
             }
             try ScenarioRunner(output: output, report: report, quiet: quiet).run(scenario)
@@ -119,7 +123,12 @@ struct Run: ParsableCommand {
         } catch {
             Terminal.fail(error.message, code: ExitStatus.usage)
         }
-        let status = RunExecution(output: output, report: report, quiet: quiet, observe: !noObserve).execute(config)
+        if let at = config.startAt, at > Date().timeIntervalSince1970, !quiet {
+            Terminal.err(String(format: "waiting %.1f s for --start-at\n", at - Date().timeIntervalSince1970))
+        }
+        var execution = RunExecution(output: output, report: report, quiet: quiet, observe: !noObserve)
+        execution.hostName = sharding.hostName()
+        let status = execution.execute(config)
         if status != 0 { throw ExitCode(status) }
     }
 
@@ -144,6 +153,7 @@ struct Run: ParsableCommand {
         config.kernelPortSearch = kernelPortSearch
         config.holdMs = try hold.map { (t) throws(InputError) in max(1, Int(try InputParsing.duration(t, option: "--hold") * 1000)) }
         config.openFiles = try openFiles.map { (t) throws(InputError) in try InputParsing.count(t, option: "--open-files", max: 1e8) }
+        try sharding.apply(to: &config)
         return config
     }
 }

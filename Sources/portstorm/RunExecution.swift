@@ -17,6 +17,8 @@ struct RunExecution {
     let observe: Bool
     /// Print every finding after the summary, not only warnings and problems.
     var explain = false
+    /// The host or pod name written into the record (`run --name`); nil: left out.
+    var hostName: String?
 
     /// Returns the process exit status.
     func execute(_ config: RunConfig) -> Int32 {
@@ -68,6 +70,7 @@ struct RunExecution {
         }
         if tty && !quiet && ticks > 0 { Terminal.err("\r\u{1B}[2K") }
         record.unusableSources = unusableSources
+        record.hostName = hostName
         if PathProbe.wanted(record.totals.outcomes) { record.path = PathProbe.observe(plan.target) }
         if let why = observer?.censusError {
             record.notes.append("the sock_diag census was skipped: \(why)")
