@@ -21,10 +21,13 @@ extension RunAnalysis {
         return best
     }
 
+    /// "2 source(s)", or for a merged record its hosts' budget ("4 hosts x 1 source x 28,232 ports").
+    static func sourcesText(_ c: CapacityModel) -> String { c.hosts == nil ? "\(c.tuples) source(s)" : c.budgetText }
+
     static func capacityFinding(_ r: RunRecord, _ c: CapacityModel, _ tuples: [TupleSeries], _ witness: WitnessCheck?) -> Finding {
         var ev = [String(format: "achieved %@ successful connections/s", rate(c.achievedOkRate))]
         if let want = c.requestedRate { ev.append("requested \(rate(want))/s") }
-        ev.append("\(c.rangeSize) ports per tuple, \(c.tuples) tuple(s)")
+        ev.append(c.hosts == nil ? "\(c.rangeSize) ports per tuple, \(c.tuples) tuple(s)" : "\(c.budgetText) toward the target")
         if let peak = tuples.map(\.peakOccupancy).max() { ev.append("peak occupancy of a tuple: \(pct(peak))") }
         if witness?.closedWithoutTimeWait == true {
             ev.append("the kernel saw no TIME_WAIT made by this run's closes (see the close-mode finding): ports were free again at once")
@@ -34,12 +37,17 @@ extension RunAnalysis {
             ev.append("the client did not close first (--close \(r.config.close.rawValue)): no TIME_WAIT here, so the port range does not bound the rate")
             return Finding(.info, "capacity", "the port range does not limit this way of closing", evidence: ev)
         }
-        let ports = c.rangeSize * c.tuples
+        let ports = c.ports
         guard ports > 0 else {
             return Finding(.info, "capacity", "the effective port range holds no usable port: every connect needs a port outside it",
                            evidence: ev + ["ip_local_reserved_ports covers the whole range, or --local-ports lies inside the reserved ports"])
         }
-        ev.append("model without TIME_WAIT reuse: \(c.rangeSize) ports / 60 s = about \(rate(c.modelRatePerTuple ?? 0)) new connections/s per tuple, \(rate(model))/s in all")
+        if c.hosts != nil {
+            ev.append("model without TIME_WAIT reuse: \(c.budgetText) / 60 s = about \(rate(model)) new connections/s")
+            if let want = c.requestedRate, let need = scaleNeed(want, c) { ev.append(need) }
+        } else {
+            ev.append("model without TIME_WAIT reuse: \(c.rangeSize) ports / 60 s = about \(rate(c.modelRatePerTuple ?? 0)) new connections/s per tuple, \(rate(model))/s in all")
+        }
         let within = okWithinTimeWait(r)
         let needed = within > UInt64(ports)
         ev.append("\(within) successful connections within 60 s (TIME_WAIT's length) against \(ports) ports")
@@ -54,10 +62,10 @@ extension RunAnalysis {
             } else if needed {
                 title = "the run made \(within) connections within 60 s, more than its \(ports) ports hold in TIME_WAIT, with no reuse counted: not every connection left a TIME_WAIT socket here"
             } else {
-                title = "sustainable rate without TIME_WAIT reuse: about \(rate(model)) new connections/s from \(c.tuples) source(s); this run stayed within its ports and needed no reuse"
+                title = "sustainable rate without TIME_WAIT reuse: about \(rate(model)) new connections/s from \(sourcesText(c)); this run stayed within its ports and needed no reuse"
             }
         } else if c.achievedOkRate <= model * 1.05 && !needed {
-            title = "sustainable rate without TIME_WAIT reuse: about \(rate(model)) new connections/s from \(c.tuples) source(s)"
+            title = "sustainable rate without TIME_WAIT reuse: about \(rate(model)) new connections/s from \(sourcesText(c))"
         } else if exhausted {
             // Measured, not modelled: the ok rate before the first local failure, and when it came.
             let onset: Int = r.timeline.first(where: { ($0.failures["eaddrnotavail"] ?? 0) + ($0.failures["eaddrinuse"] ?? 0) > 0 }).map { $0.t } ?? 0
