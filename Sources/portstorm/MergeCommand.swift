@@ -29,6 +29,7 @@ struct Merge: ParsableCommand {
     var report: String?
 
     func run() throws {
+        guard records.count >= 2 else { Terminal.fail(MergeError.tooFew.description, code: ExitStatus.usage) }
         let merged = Self.load(records)
         if let output {
             do {
