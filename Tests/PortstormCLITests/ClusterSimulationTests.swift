@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import PortstormAnalysis
 import PortstormRecord
 import Testing
 
@@ -151,6 +152,7 @@ extension TestNamespace {
         #expect(md.contains("| h0 | 0/4 | 1 x 28,232 | 32768-60999 |"))
         #expect(md.contains("h3 ran out of local ports first, at second \(hosts[3].firstExhaustionSecond!) (1 source x 200 ports); 3 of 4 hosts did not"))
         #expect(md.contains("h3 ran out of ephemeral ports toward \(target)"))
+        #expect(ReportConsistency.problems(record: r, findings: RunAnalysis.analyze(r).findings) == [])
         if RecordSchemaTests.skipReason == nil {
             let v = try RecordSchemaTests.python([RecordSchemaTests.validator.path, "--strict", merged.path])
             #expect(v.status == 0, "\(v.stderr)")

@@ -1,6 +1,8 @@
 import Foundation
 import Glibc
+import PortstormLab
 import PortstormRecord
+import PortstormSystem
 import PortstormTestSupport
 import Testing
 
@@ -34,6 +36,24 @@ import Testing
     ])
     func badShardInputGetsOneLine(extra: [String], fragment: String) throws {
         Self.expectOneLine(try CLIProcess.run(["run", "127.0.0.1:9"] + extra), fragment)
+    }
+
+    @Test func aShardThatStartsLateSaysByHowMuch() throws {
+        let server = try TargetServer.start(mode: .acceptClose, listen: SocketAddress(ip: "127.0.0.1", port: 0)!)
+        defer { server.stop() }
+        let dir = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("late.json").path
+        let at = Int(Date().timeIntervalSince1970) - 3
+        let r = try CLIProcess.run(["run", "127.0.0.1:\(server.address.port)", "-n", "20", "-c", "4", "--close", "rst", "--quiet",
+                                    "--shard", "1/2", "--start-at", "\(at)", "--name", "late-pod", "-o", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let record = try RunRecord.load(from: Data(contentsOf: URL(fileURLWithPath: out)))
+        #expect(record.totals.attempted == 10 && record.config.concurrency == 2 && record.config.shard == Shard(index: 1, count: 2))
+        #expect(record.hostName == "late-pod")
+        let late = try #require(record.startLateMs)
+        #expect(late >= 3000 && late < 10_000)
+        #expect(record.notes.contains { $0.hasPrefix("started \(late / 1000).") && $0.contains("after --start-at") }, "\(record.notes)")
     }
 
     @Test func recordsThatDoNotBelongTogetherAreRefused() throws {
