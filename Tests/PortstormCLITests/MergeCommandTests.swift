@@ -53,7 +53,7 @@ import Testing
         #expect(record.hostName == "late-pod")
         let late = try #require(record.startLateMs)
         #expect(late >= 3000 && late < 10_000)
-        #expect(record.notes.contains { $0.hasPrefix("started \(late / 1000).") && $0.contains("after --start-at") }, "\(record.notes)")
+        #expect(record.notes.contains { $0.hasPrefix(String(format: "started %.1f s after --start-at", Double(late) / 1000)) }, "\(record.notes)")
     }
 
     @Test func recordsThatDoNotBelongTogetherAreRefused() throws {
