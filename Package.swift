@@ -95,6 +95,22 @@ let package = Package(
                            "PortstormTestSupport"],
             exclude: ["Golden", "Fixtures"]
         ),
+        // The truth suite: real servers in network namespaces it makes, counts checked against the
+        // kernel's (root only; skipped with the reason otherwise).
+        .testTarget(name: "PortstormTruthTests", dependencies: ["portstorm", "PortstormRecord", "PortstormAnalysis"]),
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Fuzz targets (libFuzzer): only when PORTSTORM_FUZZ is set, as `make fuzz` does, because they need
+// `-sanitize=fuzzer`; `swift build` and `make test` never see them.
+if Context.environment["PORTSTORM_FUZZ"] != nil {
+    package.targets += [
+        .target(name: "FuzzDriver", path: "Fuzz/FuzzDriver"),
+        .executableTarget(name: "FuzzRecord", dependencies: ["FuzzDriver", "PortstormRecord", "PortstormAnalysis", "PortstormRender"],
+                          path: "Fuzz/FuzzRecord"),
+        .executableTarget(name: "FuzzScenario", dependencies: ["FuzzDriver", "PortstormRecord", "PortstormSystem",
+                                                               .product(name: "Yams", package: "Yams")],
+                          path: "Fuzz/FuzzScenario"),
+    ]
+}

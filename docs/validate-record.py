@@ -9,6 +9,9 @@ schema cannot express (skipped with --schema-only):
 
   - totals.causes has exactly the keys of totals.outcomes
   - totals.attempted == sum(totals.outcomes) + totals.inFlightAtEnd
+  - sums a reader computes fit in 2^64-1: totals.attempted + totals.missed, each second's
+    ok + failures; the histogram holds at most 2^53 connects and its count x value sum fits
+    (portstorm's decoder refuses records that break these, naming the field)
   - the histogram's bucket counts add up to latency.connect.count, buckets ascend by value,
     and the summary is all zero when empty, ordered (min <= p50 <= ... <= max) otherwise
   - timeline[i].t == i
@@ -218,8 +221,19 @@ def invariant_errors(r, strict):
     if totals["attempted"] != total + totals["inFlightAtEnd"]:
         errs.append(f"/totals: attempted {totals['attempted']} != sum(outcomes) {total} + inFlightAtEnd {totals['inFlightAtEnd']}")
 
+    U64 = 2**64 - 1
+    if totals["attempted"] + totals.get("missed", 0) > U64:
+        errs.append(f"/totals: attempted + missed add up past 2^64-1")
+    for i, s in enumerate(r["timeline"]):
+        if s["ok"] + sum(s["failures"].values()) > U64:
+            errs.append(f"/timeline/{i}: ok + failures add up past 2^64-1")
+
     summary, buckets = r["latency"]["connect"], r["latency"]["connectHistogram"]["buckets"]
     bucket_total = sum(b[1] for b in buckets)
+    if bucket_total > 2**53:
+        errs.append(f"/latency/connectHistogram: {bucket_total} connects, more than 2^53")
+    if sum(b[0] * b[1] for b in buckets) > U64:
+        errs.append(f"/latency/connectHistogram: count x value adds up past 2^64-1 us")
     if bucket_total != summary["count"]:
         errs.append(f"/latency: connectHistogram bucket counts add up to {bucket_total}, connect.count is {summary['count']}")
     for i in range(1, len(buckets)):

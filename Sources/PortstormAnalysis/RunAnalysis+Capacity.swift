@@ -14,7 +14,10 @@ extension RunAnalysis {
         let w = Int(PortBudget.timeWaitSeconds)
         var best: UInt64 = 0, sum: UInt64 = 0
         for (i, n) in ok.enumerated() {
-            sum += n
+            // A record is input from anywhere: a window past 2^64-1 saturates instead of trapping.
+            let (added, overflow) = sum.addingReportingOverflow(n)
+            if overflow { return .max }
+            sum = added
             if i >= w { sum -= ok[i - w] }
             best = max(best, sum)
         }

@@ -33,6 +33,15 @@ extension RunAnalysis {
         return "invalid HTTP response (not HTTP: a raw TCP, TLS or other service?)"
     }
 
+    /// Whether `code` is in an --expect-status list such as "200,204,300-399".
+    static func statusAccepted(_ code: String, _ list: String) -> Bool {
+        guard let c = Int(code) else { return false }
+        return list.split(separator: ",").contains { item in
+            let parts = item.split(separator: "-").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            return parts.count == 1 ? parts[0] == c : parts.count == 2 && (parts[0]...max(parts[0], parts[1])).contains(c)
+        }
+    }
+
     static func cause(_ o: Onset, _ r: RunRecord, _ cap: CapacityModel, _ witness: WitnessCheck?) -> Finding {
         if let f = pathCause(o, r) { return f }  // RunAnalysis+Path.swift: source, route and neighbour evidence
         let name = o.outcome
@@ -141,10 +150,30 @@ extension RunAnalysis {
             for sample in r.totals.mismatchSamples {
                 ev.append(mismatchKind(sample, r.config.wireProtocol) + ": the answer began \"\(sample)\"")
             }
-            return Finding(.problem, "protocol", "client and server speak different protocols", evidence: ev, advice: [
+            var advice = [
                 "check that the port serves what the client speaks (an HTTP client on a raw TCP or TLS port, a WebSocket handshake to a plain HTTP service)",
                 "a proxy in the way can answer in its own protocol",
-            ])
+            ]
+            if r.config.wireProtocol == .http, r.totals.mismatchSamples.contains(where: { $0.contains("WebSocket upgrade") }) {
+                ev.append("the server answered 426 Upgrade Required or offered Upgrade: websocket: a WebSocket-only service")
+                advice.insert("speak WebSocket to it: --protocol ws (or point the HTTP client at the HTTP service)", at: 0)
+            }
+            return Finding(.problem, "protocol", "client and server speak different protocols", evidence: ev, advice: advice)
+
+        case "http_status":
+            // Every code the server sent that is outside the accepted set, largest count first.
+            let accepted = r.config.expectStatus ?? "200-399"
+            let codes = r.totals.httpStatuses.filter { code, _ in !statusAccepted(code, accepted) }
+                .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            ev.append("the server answered, with " + codes.map { "\($0.value) x \($0.key)" }.joined(separator: ", ")
+                      + " (accepted: \(accepted))")
+            var advice: [String] = []
+            if codes.contains(where: { $0.key == "404" || $0.key == "410" }) { advice.append("404/410: the path does not exist on this server (--path), or a proxy routes it elsewhere") }
+            if codes.contains(where: { $0.key.hasPrefix("5") }) { advice.append("5xx: the server (or a proxy in front of it) failed or was overloaded: compare with a lower rate, read the server's error log") }
+            if codes.contains(where: { $0.key == "429" }) { advice.append("429: the server limits the rate of requests from this client") }
+            if codes.contains(where: { $0.key == "401" || $0.key == "403" }) { advice.append("401/403: the server refuses this request without credentials") }
+            advice.append("if these statuses are expected, accept them with --expect-status")
+            return Finding(.problem, "http-status", "the server answered with HTTP error statuses", evidence: ev, advice: advice)
 
         case "response_timeout":
             ev.append("connected, but no complete answer (or no close by the server) within --response-timeout \(r.config.responseTimeoutMs) ms")
@@ -170,7 +199,7 @@ extension RunAnalysis {
         case "ehostunreach", "enetunreach":
             ev.append(name == "enetunreach" ? "no route to the destination network" : "no route to the host (or ICMP host unreachable)")
             return Finding(.problem, "unreachable", "the destination is unreachable from here", evidence: ev, advice: [
-                "check routes (ip route get \(r.target.used.split(separator: ":").first ?? "")) and that the address is reachable from this network",
+                "check routes (ip route get \(hostOnly(r.target.used))) and that the address is reachable from this network",
             ])
 
         default:

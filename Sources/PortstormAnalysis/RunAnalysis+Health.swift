@@ -25,11 +25,11 @@ extension RunAnalysis {
     static func healthFinding(_ r: RunRecord, _ h: GeneratorHealth) -> Finding? {
         guard let want = h.requestedRate else { return nil }
         var ev = [String(format: "requested %.0f/s, achieved %.0f/s", want, h.achievedRate),
-                  "\(h.delayed) attempts started late (> \(Int(r.totals.delayThresholdMs)) ms), \(h.missed) never started"]
+                  "\(h.delayed) attempts started late (> \(String(format: r.totals.delayThresholdMs < 1e15 ? "%.0f" : "%.3g", r.totals.delayThresholdMs)) ms), \(h.missed) never started"]
         guard h.generatorLimited else {
             return Finding(.ok, "generator", "the generator kept the requested rate", evidence: ev)
         }
-        if r.totals.inFlightAtEnd > 0 || r.config.concurrency <= Int(want) {
+        if r.totals.inFlightAtEnd > 0 || Double(r.config.concurrency) <= want {
             ev.append("--concurrency \(r.config.concurrency) caps attempts in flight: when they all wait, new ones cannot start")
         }
         return Finding(.warning, "generator", "the generator did not keep the requested rate: the results understate the load asked for",

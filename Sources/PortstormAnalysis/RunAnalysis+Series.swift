@@ -95,7 +95,13 @@ public enum RunAnalysis {
     /// Growth of each kernel counter over the run, summed from the timeline's per-second increases.
     static func counterTotals(_ r: RunRecord) -> [String: Int64] {
         var out: [String: Int64] = [:]
-        for s in r.timeline { for (k, v) in s.kernel?.counters ?? [:] { out[k, default: 0] += v } }
+        for s in r.timeline {
+            for (k, v) in s.kernel?.counters ?? [:] {
+                // Saturating: a record is input from anywhere, and a sum past Int64 must not trap.
+                let (sum, overflow) = out[k, default: 0].addingReportingOverflow(v)
+                out[k] = overflow ? (v < 0 ? .min : .max) : sum
+            }
+        }
         return out
     }
 
@@ -144,7 +150,7 @@ public enum RunAnalysis {
 
     static func generatorHealth(_ r: RunRecord) -> GeneratorHealth {
         let t = r.totals
-        let base = Double(max(1, t.attempted + t.missed))
+        let base = max(1, Double(t.attempted) + Double(t.missed))
         let limited = t.requestedRate != nil && (Double(t.delayed) / base > 0.01 || Double(t.missed) / base > 0.01)
         return GeneratorHealth(requestedRate: t.requestedRate, achievedRate: t.achievedRate, delayed: t.delayed,
                                missed: t.missed, generatorLimited: limited)

@@ -105,6 +105,9 @@ public enum Engine {
         var nextTick = startNs + 1_000_000_000
         var nextSample = startNs
         while !shares.allSatisfy({ $0.isFinished }) {
+            // A worker that could not create its ring dooms the run: stop the others now rather
+            // than after the whole duration.
+            if shares.contains(where: { if case .couldNotStart? = $0.result { true } else { false } }) { control.cancelNow() }
             let now = monotonicNanos()
             if let observer, now >= nextSample {
                 observer.sample(nowNs: now, live: mergedLive(shares))

@@ -13,6 +13,16 @@ public final class RunControl: Sendable {
     /// Raises the stop level by one (a first Ctrl-C drains, a second cancels).
     public func escalate() { _ = state.wrappingAdd(1, ordering: .relaxed) }
 
+    /// Cancels what is in flight at once (stop level 2), e.g. when another worker could not start.
+    public func cancelNow() {
+        var current = state.load(ordering: .relaxed)
+        while current < 2 {
+            let (exchanged, original) = state.compareExchange(expected: current, desired: 2, ordering: .relaxed)
+            if exchanged { return }
+            current = original
+        }
+    }
+
     public func requestStop() {
         _ = state.compareExchange(expected: 0, desired: 1, ordering: .relaxed)
     }

@@ -1,3 +1,4 @@
+import Foundation
 import PortstormRecord
 import PortstormSystem
 
@@ -24,6 +25,8 @@ public struct RunPlan: Sendable {
 
     static let maxConcurrency = 4_000_000
     static let maxTimeoutMs = 3_600_000
+    /// The most memory the answer buffers of one run may take (1 GiB).
+    static let maxAnswerBufferBytes = 1 << 30
 
     private static func build(_ config: RunConfig) throws(InputError) -> RunPlan {
         let hp = try HostPort.parse(config.target).get()
@@ -117,6 +120,12 @@ public struct RunPlan: Sendable {
         case .tcp:
             payload = config.send.map(Payload.unescaped)
             check = config.expect.map { .contains(Payload.unescaped($0)) }
+        }
+        // Answer buffers are allocated up front, one per attempt in flight.
+        let perSlot = statuses != nil ? Worker.httpBufferBytes : check?.headCapacity ?? 0
+        if perSlot * config.concurrency > maxAnswerBufferBytes {
+            let gib = Double(perSlot * config.concurrency) / Double(1 << 30)
+            throw InputError("--protocol \(config.wireProtocol.rawValue) with --concurrency \(config.concurrency) needs \(String(format: "%.1f", gib)) GiB of answer buffers (\(perSlot) bytes per attempt in flight); at most \(maxAnswerBufferBytes / perSlot) attempts can be in flight with answers")
         }
         return RunPlan(config: config, host: hp.host, port: hp.port, resolved: resolved, target: target,
                        sources: sources, payload: payload, check: check, statuses: statuses)

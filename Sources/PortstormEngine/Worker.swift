@@ -23,6 +23,8 @@ final class Worker {
     private let heads: UnsafeMutableRawPointer?
     private let discard: UnsafeMutableRawPointer
     private static let discardSize = 64 * 1024
+    /// --protocol http: each recv of status line and headers lands in the slot's own buffer of this size.
+    static let httpBufferBytes = 512
     private let payload: UnsafeMutableRawBufferPointer?
     /// --protocol ws: the Close frame sent after the handshake.
     private let closeFrame: UnsafeMutableRawBufferPointer?
@@ -67,7 +69,7 @@ final class Worker {
         for i in 0..<n { freeList[i] = Int32(n - 1 - i) }
         freeCount = n
         // http parses each recv's bytes in the slot's own buffer; ws and --expect keep the head.
-        headCapacity = plan.statuses != nil ? 512 : plan.check?.headCapacity ?? 0
+        headCapacity = plan.statuses != nil ? Worker.httpBufferBytes : plan.check?.headCapacity ?? 0
         if plan.statuses != nil {
             let r = UnsafeMutablePointer<HTTPResponseReader>.allocate(capacity: n)
             r.initialize(repeating: HTTPResponseReader(), count: n)
@@ -103,6 +105,9 @@ final class Worker {
     }
 
     deinit {
+        // The ring first: operations still in the kernel after a forced give-up may write into
+        // the buffers below until it is gone.
+        ring.close()
         slots.deallocate()
         freeList.deallocate()
         heads?.deallocate()

@@ -117,7 +117,8 @@ struct WorkerStats: Sendable {
 
     /// A status line that marks a protocol mismatch although well formed (426, 101, Upgrade: websocket).
     mutating func noteMismatch(status: UInt16) {
-        let text = "HTTP status \(status): the server wants a WebSocket (or another protocol) here"
+        // Written as the status line it came from, so readers tell it from a non-HTTP answer.
+        let text = "HTTP/1.1 \(status) (the server asks for a WebSocket upgrade)"
         if mismatchSamples.count < 3 && !mismatchSamples.contains(text) { mismatchSamples.append(text) }
     }
 

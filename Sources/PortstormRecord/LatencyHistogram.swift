@@ -9,6 +9,9 @@ import Histogram
 public struct LatencyHistogram: Sendable {
     public private(set) var hdr: Histogram<UInt64>
     public static let highestMicros: UInt64 = 3_600_000_000
+    /// The most connects a decoded histogram may hold: percentiles and the mean are computed in
+    /// Double, exact for integers up to 2^53 (about 9e15 connects, 285 years at a million a second).
+    public static let maxCount: UInt64 = 1 << 53
 
     public init(significantDigits: SignificantDigits = .three) {
         hdr = Histogram(lowestDiscernibleValue: 1, highestTrackableValue: Self.highestMicros,
@@ -60,11 +63,43 @@ extension LatencyHistogram: Codable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let digits = try c.decodeIfPresent(Int8.self, forKey: .significantDigits) ?? 3
+        // Checked before recording: the histogram's own sums (its count, and count x latency for the
+        // mean) trap on overflow.
         let pairs = try c.decode([[UInt64]].self, forKey: .buckets).filter { $0.count == 2 && $0[1] > 0 }
+        let probe = LatencyHistogram(significantDigits: SignificantDigits(rawValue: digits) ?? .three)
+        switch probe.sums(pairs.map { ($0[0], $0[1]) }) {
+        case .tooManyConnects:
+            throw DecodingError.dataCorruptedError(forKey: .buckets, in: c, debugDescription:
+                "the buckets hold more than \(Self.maxCount) connects (2^53), past what the histogram's arithmetic holds exactly")
+        case .latenciesOverflow:
+            throw DecodingError.dataCorruptedError(forKey: .buckets, in: c, debugDescription:
+                "the buckets' latencies add up past 2^64-1 us (about 585,000 years of connecting)")
+        case .fits:
+            break
+        }
         self.init(significantDigits: SignificantDigits(rawValue: digits) ?? .three,
                   buckets: pairs.map { ($0[0], $0[1]) },
                   minRecorded: try c.decodeIfPresent(UInt64.self, forKey: .minRecorded),
                   maxRecorded: try c.decodeIfPresent(UInt64.self, forKey: .maxRecorded))
+    }
+
+    /// Whether buckets (added to this histogram's own) stay within what its arithmetic holds:
+    /// at most `maxCount` connects, and count x latency summed within 64 bits.
+    public enum Sums: Sendable { case fits, tooManyConnects, latenciesOverflow }
+
+    public func sums(_ more: [(value: UInt64, count: UInt64)]) -> Sums {
+        var total: UInt64 = 0, latencySum: UInt64 = 0
+        for (value, n) in buckets.map({ ($0[0], $0[1]) }) + more {
+            let (sum, overflow) = total.addingReportingOverflow(n)
+            guard !overflow, sum <= Self.maxCount else { return .tooManyConnects }
+            let top = hdr.highestEquivalentForValue(Swift.min(Swift.max(value, 1), Self.highestMicros))
+            let (product, o1) = n.multipliedReportingOverflow(by: top)
+            let (latencies, o2) = latencySum.addingReportingOverflow(product)
+            guard !o1, !o2 else { return .latenciesOverflow }
+            total = sum
+            latencySum = latencies
+        }
+        return .fits
     }
 
     /// Rebuilds a histogram from its buckets. The exact smallest value is recorded once in place of

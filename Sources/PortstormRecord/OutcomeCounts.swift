@@ -9,11 +9,12 @@ public struct OutcomeCounts: Sendable, Equatable {
 
     public subscript(_ outcome: Outcome) -> UInt64 { counts[Int(outcome.code)] }
 
-    /// Sum over every outcome.
-    public var total: UInt64 { counts.reduce(0, &+) }
+    /// Sum over every outcome, stopping at 2^64-1 (a decoded record never gets there:
+    /// `RunRecord.validate` refuses counts whose sum overflows).
+    public var total: UInt64 { counts.reduce(0) { $0.addingSaturating($1) } }
 
     /// Sum over every outcome but `ok`.
-    public var failures: UInt64 { total - counts[0] }
+    public var failures: UInt64 { counts.dropFirst().reduce(0) { $0.addingSaturating($1) } }
 
     public mutating func merge(_ other: OutcomeCounts) {
         for i in counts.indices { counts[i] &+= other.counts[i] }
@@ -36,6 +37,15 @@ public struct OutcomeCounts: Sendable, Equatable {
             guard let o = Outcome(name: name) else { throw UnknownOutcomeName(name: name) }
             add(o, n)
         }
+    }
+}
+
+extension UInt64 {
+    /// `self + other`, or 2^64-1 when the sum does not fit.
+    @inline(__always)
+    public func addingSaturating(_ other: UInt64) -> UInt64 {
+        let (s, overflow) = addingReportingOverflow(other)
+        return overflow ? .max : s
     }
 }
 

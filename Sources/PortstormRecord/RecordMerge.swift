@@ -9,6 +9,7 @@ public enum MergeError: Error, Equatable, CustomStringConvertible, Sendable {
     case differentLoad(name: String, what: String)
     case duplicate(name: String, other: String, why: String)
     case histogramLayout(name: String)
+    case tooLarge
 
     public var description: String {
         switch self {
@@ -24,6 +25,8 @@ public enum MergeError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(name) ran with a different \(what): records are merged only when the hosts ran the same load"
         case .duplicate(let name, let other, let why):
             return "\(name) and \(other) \(why): give each host's record once"
+        case .tooLarge:
+            return "the records' connect histograms together hold more than 2^53 connects or 2^64 us: too large to merge exactly"
         case .histogramLayout(let name):
             return "\(name) keeps its latencies with different precision: its histogram cannot be merged exactly"
         }
@@ -86,7 +89,10 @@ extension RunRecord {
         merged.sources = union(records.map(\.sources))
         merged.totals = mergedTotals(records.map(\.totals))
         var histogram = first.latency.connectHistogram
-        for r in records.dropFirst() { histogram.merge(r.latency.connectHistogram) }
+        for r in records.dropFirst() {
+            guard histogram.sums(r.latency.connectHistogram.buckets.map { ($0[0], $0[1]) }) == .fits else { throw .tooLarge }
+            histogram.merge(r.latency.connectHistogram)
+        }
         merged.latency = LatencyReport(connectHistogram: histogram)
         merged.timeline = mergedTimeline(records, offsets: offsets, startSecond: startSecond)
         merged.process = nil

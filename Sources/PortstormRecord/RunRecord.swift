@@ -307,7 +307,12 @@ extension RunRecord {
 
     public func jsonData() throws -> Data { try RunRecord.makeEncoder().encode(self) }
 
+    /// Decodes a record of the current schema (another schema throws `UnsupportedSchema`) and checks
+    /// its values (`validate()`): what loads is safe to analyse and render.
     public static func load(from data: Data) throws -> RunRecord {
-        try makeDecoder().decode(RunRecord.self, from: data)
+        try checkSchema(of: data)
+        let r = try makeDecoder().decode(RunRecord.self, from: data)
+        try r.validate()
+        return r
     }
 }

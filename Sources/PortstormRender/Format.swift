@@ -15,12 +15,31 @@ public enum Format {
 
     /// A rate with no decimals past 100, one below.
     public static func rate(_ r: Double) -> String {
-        r >= 100 ? count(Int(r.rounded())) : String(format: "%.1f", r)
+        r >= 100 ? whole(r) : String(format: "%.1f", r)
+    }
+
+    /// A whole number with thousands separators; past 10^15 (or not finite) in scientific notation,
+    /// so that any Double a record holds prints without converting it to an integer type that traps.
+    public static func whole(_ d: Double, _ rule: FloatingPointRoundingRule = .toNearestOrAwayFromZero) -> String {
+        guard d.isFinite, d.magnitude < 1e15 else { return String(format: "%.3g", d) }
+        return count(Int64(d.rounded(rule)))
+    }
+
+    /// A Double cut to a whole number, without separators ("12", "1e+20" past 10^15): chart ticks.
+    public static func integer(_ d: Double) -> String {
+        guard d.isFinite, d.magnitude < 1e15 else { return String(format: "%.3g", d) }
+        return String(Int64(d.rounded(.towardZero)))
     }
 
     /// A share of a whole, as "99.96%".
     public static func percent(_ part: UInt64, of whole: UInt64) -> String {
         whole == 0 ? "-" : String(format: "%.2f%%", Double(part) * 100 / Double(whole))
+    }
+
+    /// Microseconds given as a Double (a chart tick), clamped to 0...2^64-1.
+    public static func micros(tick us: Double) -> String {
+        guard us.isFinite, us > 0 else { return micros(UInt64(0)) }
+        return us >= 1.8e19 ? micros(UInt64.max) : micros(UInt64(us))
     }
 
     /// Microseconds as "850us", "12.3ms" or "1.25s".
@@ -30,9 +49,12 @@ public enum Format {
         return String(format: "%.2fs", Double(us) / 1e6)
     }
 
-    /// Seconds as "10.00s" or "2m03s".
+    /// Seconds as "10.00s" or "2m03s" (past 10^15 s, or not finite, as "1e+308s").
     public static func seconds(_ s: Double) -> String {
-        s < 120 ? String(format: "%.2fs", s) : String(format: "%dm%02ds", Int(s) / 60, Int(s) % 60)
+        if s < 120 { return String(format: "%.2fs", s) }
+        guard s.isFinite, s < 1e15 else { return String(format: "%.3gs", s) }
+        let whole = Int64(s)
+        return "\(count(whole / 60))m" + String(format: "%02ds", Int32(whole % 60))
     }
 
     static func pad(_ s: String, _ width: Int, right: Bool = false) -> String {

@@ -49,16 +49,16 @@ public enum ReportHTML {
 
     static func outcomesChart(_ r: RunRecord) -> String {
         let causes = Dictionary(uniqueKeysWithValues: r.totals.outcomes.nonZero.map { ($0.outcome.name, $0.outcome.cause) })
-        let peak = r.timeline.map { $0.ok + $0.failures.values.reduce(0, +) }.max() ?? 1
+        let peak = r.timeline.map { $0.failures.values.reduce($0.ok) { $0.addingSaturating($1) } }.max() ?? 1
         var c = SVGChart(x: 0...Double(max(1, r.timeline.count)), y: 0...Double(max(1, peak)))
         for s in r.timeline {
             var base = 0.0
             var local: UInt64 = 0, remote: UInt64 = 0, unknown: UInt64 = 0
             for (name, n) in s.failures {
                 switch causes[name] ?? .unknown {
-                case .local: local += n
-                case .remote: remote += n
-                default: unknown += n
+                case .local: local = local.addingSaturating(n)
+                case .remote: remote = remote.addingSaturating(n)
+                default: unknown = unknown.addingSaturating(n)
                 }
             }
             for (n, color, label) in [(s.ok, okColor, "ok"), (local, localColor, "local failures"), (remote, remoteColor, "remote failures"),
@@ -69,7 +69,7 @@ public enum ReportHTML {
             }
         }
         return legend([("ok", okColor), ("local failures", localColor), ("remote failures", remoteColor), ("other", unknownColor)])
-            + c.svg(xLabel: "seconds", yLabel: "per second", xFormat: { "\(Int($0))" }, yFormat: { Format.count(Int($0)) })
+            + c.svg(xLabel: "seconds", yLabel: "per second", xFormat: { Format.integer($0) }, yFormat: { Format.whole($0, .towardZero) })
     }
 
     static func portsChart(_ r: RunRecord, _ a: Analysis) -> String? {
@@ -86,7 +86,7 @@ public enum ReportHTML {
         return legend([("ports in use (\(busiest.source) to \(busiest.destination):\(busiest.port))", "#1f6fb2"),
                        ("of which TIME_WAIT", "#e0a800"), ("range size \(busiest.rangeSize)", "#c0392b"),
                        ("TIME_WAIT, whole namespace", "#999999")])
-            + c.svg(xLabel: "seconds", yLabel: "sockets", xFormat: { "\(Int($0))" }, yFormat: { Format.count(Int($0)) })
+            + c.svg(xLabel: "seconds", yLabel: "sockets", xFormat: { Format.integer($0) }, yFormat: { Format.whole($0, .towardZero) })
     }
 
     static func latencyChart(_ r: RunRecord) -> String? {
@@ -98,7 +98,7 @@ public enum ReportHTML {
         c.line(pts.map { ($0.0, Double($0.1.p90)) }, stroke: "#e0a800")
         c.line(pts.map { ($0.0, Double($0.1.p99)) }, stroke: "#c0392b")
         return legend([("p50", "#3a9d5d"), ("p90", "#e0a800"), ("p99", "#c0392b")])
-            + c.svg(xLabel: "seconds", yLabel: "connect latency", xFormat: { "\(Int($0))" }, yFormat: { Format.micros(UInt64($0)) })
+            + c.svg(xLabel: "seconds", yLabel: "connect latency", xFormat: { Format.integer($0) }, yFormat: { Format.micros(tick: $0) })
     }
 
     static func heatmap(_ a: Analysis) -> String? {
@@ -112,7 +112,7 @@ public enum ReportHTML {
             }
         }
         return c.svg(xLabel: "census (about one a second)", yLabel: "port slice (low to high)",
-                     xFormat: { "\(Int($0))" }, yFormat: { "\(Int($0))" })
+                     xFormat: { Format.integer($0) }, yFormat: { Format.integer($0) })
     }
 
     static func histogram(_ r: RunRecord) -> String? {
@@ -125,9 +125,9 @@ public enum ReportHTML {
         var c = SVGChart(x: lo...hi, y: 0...Double(bins.values.max() ?? 1), logX: true)
         for (k, n) in bins.sorted(by: { $0.key < $1.key }) {
             c.rect(x0: pow(10, Double(k) / 10), x1: pow(10, Double(k + 1) / 10), y0: 0, y1: Double(n), fill: "#1f6fb2",
-                   title: "\(Format.micros(UInt64(pow(10, Double(k) / 10))))-\(Format.micros(UInt64(pow(10, Double(k + 1) / 10)))): \(n)")
+                   title: "\(Format.micros(tick: pow(10, Double(k) / 10)))-\(Format.micros(tick: pow(10, Double(k + 1) / 10))): \(n)")
         }
-        return c.svg(xLabel: "connect latency", yLabel: "connects", xFormat: { Format.micros(UInt64($0)) }, yFormat: { Format.count(Int($0)) })
+        return c.svg(xLabel: "connect latency", yLabel: "connects", xFormat: { Format.micros(tick: $0) }, yFormat: { Format.whole($0, .towardZero) })
     }
 
     static let css = """

@@ -73,10 +73,13 @@ struct SVGChart {
 
     /// About five round ticks (linear), or the powers of ten in range (log).
     func ticks(_ a: Double, _ b: Double, log: Bool) -> [Double] {
+        // Bounded loops: a record's values can be as large as 2^64-1 (or a range too narrow for a
+        // Double step to advance), and a chart never needs more than a few dozen ticks.
+        guard a.isFinite, b.isFinite else { return [] }
         if log {
             var out: [Double] = []
             var p = pow(10, floor(log10(max(a, 1e-9))))
-            while p <= b * 1.0001 { if p >= a * 0.9999 { out.append(p) }; p *= 10 }
+            while p <= b * 1.0001 && out.count < 40 && p.isFinite { if p >= a * 0.9999 { out.append(p) }; p *= 10 }
             return out
         }
         let raw = (b - a) / 5
@@ -85,7 +88,12 @@ struct SVGChart {
         let step = [1.0, 2, 5, 10].map { $0 * mag }.first { $0 >= raw } ?? raw
         var out: [Double] = []
         var v = ceil(a / step) * step
-        while v <= b + step * 1e-6 { out.append(v); v += step }
+        while v <= b + step * 1e-6 && out.count < 40 {
+            out.append(v)
+            let next = v + step
+            if next <= v { break }
+            v = next
+        }
         return out
     }
 }

@@ -37,7 +37,7 @@ public enum SummaryText {
         var rateLine = "  achieved \(Format.rate(t.achievedRate)) attempts/s"
         if let want = t.requestedRate {
             rateLine = "  requested \(Format.rate(want))/s, achieved \(Format.rate(t.achievedRate))/s"
-            rateLine += ", delayed \(Format.count(t.delayed)) (> \(Int(t.delayThresholdMs))ms late), missed \(Format.count(t.missed))"
+            rateLine += ", delayed \(Format.count(t.delayed)) (> \(Format.integer(t.delayThresholdMs))ms late), missed \(Format.count(t.missed))"
         }
         lines.append(rateLine)
         lines.append("  attempted \(Format.count(t.attempted)), ok \(Format.count(t.outcomes[.ok])), failed \(Format.count(t.outcomes.failures)), in flight at end \(Format.count(t.inFlightAtEnd))")

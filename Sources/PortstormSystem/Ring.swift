@@ -56,9 +56,19 @@ public final class Ring {
         cqeBatch = .allocate(capacity: batchSize)
     }
 
+    private var open = true
+
     deinit {
-        io_uring_queue_exit(&ring)
+        close()
         cqeBatch.deallocate()
+    }
+
+    /// Tears the ring down (io_uring_queue_exit): the kernel cancels what is still in flight.
+    /// Its owner calls this before freeing buffers that pending operations may still write to.
+    public func close() {
+        guard open else { return }
+        open = false
+        io_uring_queue_exit(&ring)
     }
 
     /// Checks once, before a run, that this process may create a ring at all.
@@ -92,11 +102,21 @@ public final class Ring {
     @inline(__always)
     public func nextSQE() -> UnsafeMutablePointer<io_uring_sqe> {
         if let sqe = io_uring_get_sqe(&ring) { return sqe }
-        _ = io_uring_submit(&ring)
-        while true {
-            if let sqe = io_uring_get_sqe(&ring) { return sqe }
-            _ = io_uring_submit(&ring)
+        makeRoom(1)
+        return io_uring_get_sqe(&ring)!
+    }
+
+    /// Submits until `n` submission entries are free. A full SQ empties on submit; a kernel that
+    /// keeps refusing (-EBUSY with a completion backlog) gets a bounded number of tries, then the
+    /// run stops with the reason instead of spinning forever.
+    private func makeRoom(_ n: UInt32) {
+        var rc: Int32 = 0
+        for _ in 0..<100_000 {
+            rc = io_uring_submit(&ring)
+            if io_uring_sq_space_left(&ring) >= n { return }
+            sched_yield()
         }
+        fatalError("io_uring_submit kept failing (\(String(cString: strerror(-rc)))): the submission queue never drained")
     }
 
     /// io_uring_prep_connect. Deadlines are the caller's (the engine cancels overdue operations).
@@ -115,7 +135,7 @@ public final class Ring {
     public func connectVerified(fd: Int32, address: UnsafePointer<sockaddr>, length: socklen_t, userData: UInt64,
                                 soError: UnsafeMutablePointer<Int32>, verifyUserData: UInt64) {
         // Both in one submission: a link that straddles two submissions is cut at the boundary.
-        while io_uring_sq_space_left(&ring) < 2 { _ = io_uring_submit(&ring) }
+        if io_uring_sq_space_left(&ring) < 2 { makeRoom(2) }
         let sqe = nextSQE()
         io_uring_prep_connect(sqe, fd, address, length)
         sqe.pointee.flags |= PS_IOSQE_IO_LINK

@@ -16,36 +16,32 @@ struct Demo: ParsableCommand {
         """
     )
 
-    @Option(name: [.short, .customLong("duration")], help: ArgumentHelp("How long to run.", valueName: "time"))
+    @Option(name: [.short, .customLong("duration")], parsing: .unconditional, help: ArgumentHelp("How long to run.", valueName: "time"))
     var duration: String = "5s"
 
-    @Option(name: [.short, .customLong("concurrency")], help: ArgumentHelp("Attempts in flight.", valueName: "n"))
+    @Option(name: [.short, .customLong("concurrency")], parsing: .unconditional, help: ArgumentHelp("Attempts in flight.", valueName: "n"))
     var concurrency: String = "50"
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the run record (JSON) here.", valueName: "file"))
+    @Option(name: [.short, .customLong("output")], parsing: .unconditional, help: ArgumentHelp("Write the run record (JSON) here.", valueName: "file"))
     var output: String = "demo-run.json"
 
     func run() throws {
-        let seconds: Double
-        let c: Int
-        do throws(InputError) {
-            seconds = try InputParsing.duration(duration, option: "--duration")
-            c = try InputParsing.count(concurrency, option: "--concurrency", max: 100_000)
-        } catch {
-            Terminal.fail(error.message, code: ExitStatus.usage)
-        }
-        guard seconds <= 600 else { Terminal.fail("--duration for the demo is at most 10m", code: ExitStatus.usage) }
+        let seconds = try InputParsing.duration(duration, option: "--duration")
+        let c = try InputParsing.count(concurrency, option: "--concurrency", max: 100_000)
+        guard seconds <= 600 else { throw CLIError.usage("--duration for the demo is at most 10m") }
+        // Checked before the server starts, as the run would check them.
+        _ = try RunExecution.checkOutputs(record: output, report: "demo-report.html")
         let server: TargetServer
         do {
             server = try TargetServer.start(mode: .http, listen: SocketAddress(ip: "127.0.0.1", port: 0)!)
         } catch {
-            Terminal.fail("cannot start the built-in target: \(error)", code: ExitStatus.unavailable)
+            throw CLIError.unavailable("cannot start the built-in target: \(error)")
         }
         defer { server.stop() }
         Terminal.out("demo: built-in http target on \(server.address); \(Int(seconds))s of HTTP churn, concurrency \(c)\n\n")
         let config = RunConfig(target: server.address.description, concurrency: c, durationSeconds: seconds,
                                close: .server, wireProtocol: .http)
-        let status = RunExecution(output: output, report: "demo-report.html", quiet: false, observe: true, explain: true).execute(config)
+        let status = try RunExecution(output: output, report: "demo-report.html", quiet: false, observe: true, explain: true).execute(config)
         if status != 0 { throw ExitCode(status) }
     }
 }

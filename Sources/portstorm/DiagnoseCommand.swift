@@ -34,13 +34,13 @@ struct Diagnose: ParsableCommand {
     @Argument(help: "The target, HOST:PORT.")
     var target: String
 
-    @Option(help: ArgumentHelp("Connects tried per address (1-10).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Connects tried per address (1-10).", valueName: "n"))
     var attempts: Int = 3
 
-    @Option(help: ArgumentHelp("Deadline of each connect and answer.", valueName: "time"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Deadline of each connect and answer.", valueName: "time"))
     var timeout: String = "1s"
 
-    @Option(help: ArgumentHelp("Path for the HTTP and WebSocket probes.", valueName: "path"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Path for the HTTP and WebSocket probes.", valueName: "path"))
     var path: String = "/"
 
     @Option(name: .customLong("protocol"),
@@ -57,19 +57,15 @@ struct Diagnose: ParsableCommand {
     func run() throws {
         let hp: HostPort
         let deadlineMs: Int
-        do throws(InputError) {
-            hp = try HostPort.parse(target).get()
-            guard (1...10).contains(attempts) else { throw InputError("--attempts must be between 1 and 10") }
-            let t = try InputParsing.duration(timeout, option: "--timeout")
-            guard t <= 10 else { throw InputError("--timeout is at most 10s") }
-            deadlineMs = max(1, Int(t * 1000))
-            if let s = source, SocketAddress(ip: s, port: 0) == nil {
-                throw InputError("--source '\(s)' is not an IP address")
-            }
-        } catch {
-            Terminal.fail(error.message, code: ExitStatus.usage)
+        hp = try HostPort.parse(target).get()
+        guard (1...10).contains(attempts) else { throw InputError("--attempts must be between 1 and 10, got \(attempts)") }
+        let t = try InputParsing.duration(timeout, option: "--timeout")
+        guard t <= 10 else { throw InputError("--timeout is at most 10s") }
+        deadlineMs = max(1, Int(t * 1000))
+        if let s = source, SocketAddress(ip: s, port: 0) == nil {
+            throw InputError("--source '\(s)' is not an IP address")
         }
-        if let unavailable = Ring.probe() { Terminal.fail(unavailable.description, code: ExitStatus.unavailable) }
+        if let unavailable = Ring.probe() { throw unavailable }
 
         let probe = DiagnoseProbe(host: hp.host, port: hp.port, attempts: attempts, deadlineMs: deadlineMs, path: path,
                                   protocolAsked: wireProtocol, source: source, connects: Diagnose.quietRun)

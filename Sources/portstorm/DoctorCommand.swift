@@ -22,22 +22,22 @@ struct Doctor: ParsableCommand {
         """
     )
 
-    @Option(help: ArgumentHelp("Planned new connections per second.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Planned new connections per second.", valueName: "n"))
     var rate: String?
 
-    @Option(name: [.short, .customLong("concurrency")], help: ArgumentHelp("Planned attempts in flight.", valueName: "n"))
+    @Option(name: [.short, .customLong("concurrency")], parsing: .unconditional, help: ArgumentHelp("Planned attempts in flight.", valueName: "n"))
     var concurrency: String = "100"
 
-    @Option(help: ArgumentHelp("Planned source addresses (as for run).", valueName: "ips"))
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Planned source addresses (as for run).", valueName: "ips"))
     var source: [String] = []
 
-    @Option(name: .customLong("local-ports"), help: ArgumentHelp("Planned per-socket port range.", valueName: "lo-hi"))
+    @Option(name: .customLong("local-ports"), parsing: .unconditional, help: ArgumentHelp("Planned per-socket port range.", valueName: "lo-hi"))
     var localPorts: String?
 
-    @Option(help: "Planned close mode.")
+    @Option(parsing: .unconditional, help: "Planned close mode.")
     var close: CloseMode = .client
 
-    @Option(help: ArgumentHelp("The target, to tell whether loopback-only settings apply.", valueName: "host:port"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The target, to tell whether loopback-only settings apply.", valueName: "host:port"))
     var target: String?
 
     @Flag(help: "Print the snapshot and findings as JSON.")
@@ -45,7 +45,7 @@ struct Doctor: ParsableCommand {
 
     func run() throws {
         var load = PlannedLoad()
-        do throws(InputError) {
+        do {
             load.rate = try rate.map { (t) throws(InputError) in try InputParsing.amount(t, option: "--rate") }
             load.concurrency = try InputParsing.count(concurrency, option: "--concurrency", max: 4e6)
             var sources = 0
@@ -57,8 +57,6 @@ struct Doctor: ParsableCommand {
                 let hp = try HostPort.parse(target).get()
                 load.targetIsLoopback = try Resolver.resolve(hp.host, port: hp.port).get().first?.isLoopback
             }
-        } catch {
-            Terminal.fail(error.message, code: ExitStatus.usage)
         }
         ResourceLimits.raiseOpenFiles(to: UInt64(load.concurrency) + 64)
         let snapshot = SystemProbe.snapshot()
@@ -71,7 +69,7 @@ struct Doctor: ParsableCommand {
         } else {
             Terminal.out(DoctorText.render(snapshot, findings))
         }
-        if findings.contains(where: { $0.severity == .problem }) { throw ExitCode(1) }
+        if findings.contains(where: { $0.severity == .problem }) { throw ExitCode(ExitStatus.notAsExpected) }
     }
 }
 

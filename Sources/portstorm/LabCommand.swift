@@ -5,6 +5,7 @@ import PortstormEngine
 import PortstormLab
 import PortstormRecord
 import PortstormRender
+import PortstormSystem
 
 struct LabCmd: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -41,11 +42,12 @@ struct LabCmd: ParsableCommand {
             return
         }
         guard let lab = LabCatalog.named(name) else {
-            Terminal.fail("no lab named '\(name)': \(LabCatalog.all.map(\.name).joined(separator: ", "))", code: ExitStatus.usage)
+            throw CLIError.usage("no lab named '\(name)': \(LabCatalog.all.map(\.name).joined(separator: ", "))")
         }
+        // Every lab runs portstorm inside: without io_uring, say so before making a namespace.
+        if let unavailable = Ring.probe() { throw unavailable }
         if let why = NetworkNamespace.unavailable {
-            Terminal.fail("\(why); without root, try: portstorm serve --mode hold --listen 127.0.0.1:9000 & portstorm run 127.0.0.1:9000 --local-ports 40000-40009 -c 20 -n 20",
-                          code: ExitStatus.unavailable)
+            throw CLIError.unavailable("\(why); without root, try: portstorm serve --mode hold --listen 127.0.0.1:9000 & portstorm run 127.0.0.1:9000 --local-ports 40000-40009 -c 20 -n 20")
         }
         let result = try LabRunner(lab: lab, verbose: !json).run()
         if json {
@@ -53,7 +55,7 @@ struct LabCmd: ParsableCommand {
             e.outputFormatting = [.prettyPrinted, .sortedKeys]
             Terminal.out(String(decoding: try e.encode(result), as: UTF8.self) + "\n")
         }
-        if !result.asExpected { throw ExitCode(1) }
+        if !result.asExpected { throw ExitCode(ExitStatus.notAsExpected) }
     }
 }
 
@@ -111,7 +113,10 @@ struct LabRunner {
             say("")
             say("[\(v.role.rawValue)] \(v.title)")
             say("  portstorm run " + v.runArguments.joined(separator: " "))
-            try ns.status([me, "run"] + v.runArguments + ["--quiet", "-o", file])
+            let status = try ns.status([me, "run"] + v.runArguments + ["--quiet", "-o", file])
+            if status == ExitStatus.unavailable {
+                throw CLIError.unavailable("the run of '\(v.title)' could not start inside namespace \(ns.name) (exit \(status)): io_uring or the open-file limit; try portstorm doctor")
+            }
             guard let data = FileManager.default.contents(atPath: file), let record = try? RunRecord.load(from: data) else {
                 throw LabError("the run of '\(v.title)' wrote no record")
             }

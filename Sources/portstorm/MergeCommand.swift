@@ -22,65 +22,49 @@ struct Merge: ParsableCommand {
     @Argument(help: "The hosts' run records (JSON), two or more.")
     var records: [String] = []
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the merged record here (default: standard output).", valueName: "file"))
-    var output: String?
+    @Option(name: [.short, .customLong("output")], parsing: .unconditional,
+            help: ArgumentHelp("Write the merged record here; - (the default) for standard output.", valueName: "file"))
+    var output: String = "-"
 
-    @Option(help: ArgumentHelp("Also write a report (format from the extension: .html, .md, .csv, .json, else text).", valueName: "file"))
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Also write a report (format from the extension: .html, .md, .csv, .json, else text).", valueName: "file"))
     var report: String?
 
     func run() throws {
-        guard records.count >= 2 else { Terminal.fail(MergeError.tooFew.description, code: ExitStatus.usage) }
-        let merged = Self.load(records)
-        if let output {
-            do {
-                try merged.jsonData().write(to: URL(fileURLWithPath: output), options: .atomic)
-            } catch {
-                Terminal.fail("cannot write the merged record to \(output): \((error as NSError).localizedDescription)", code: ExitStatus.cannotWrite)
-            }
-            Terminal.out(SummaryText.render(merged))
-            Terminal.out("  merged record: \(output) (\(records.count) hosts)\n")
-        } else {
-            do {
-                Terminal.out(String(decoding: try merged.jsonData(), as: UTF8.self) + "\n")
-            } catch {
-                Terminal.fail("cannot encode the merged record: \(error)", code: ExitStatus.cannotWrite)
-            }
-        }
-        if let report {
-            let format = ReportFormat.forPath(report)
-            do {
-                try format.render(merged).write(toFile: report, atomically: true, encoding: .utf8)
-            } catch {
-                Terminal.fail("cannot write the report to \(report): \((error as NSError).localizedDescription)", code: ExitStatus.cannotWrite)
-            }
-            if output != nil { Terminal.out("  report: \(report) (\(format.rawValue))\n") }
+        guard records.count >= 2 else { throw CLIError.usage(MergeError.tooFew.description) }
+        let (recordFile, reportFile) = try RunExecution.checkOutputs(record: output, report: report)
+        let merged = try Self.load(records, verb: "merge")
+        guard let data = try? merged.jsonData() else { throw CLIError.cannotWrite("cannot encode the merged record as JSON") }
+        try recordFile?.write(data)
+        if let reportFile { try reportFile.write(ReportFormat.forPath(reportFile.path).render(merged)) }
+        Terminal.out(SummaryText.render(merged))
+        if let recordFile, !recordFile.isStandardOutput { Terminal.out("  merged record: \(recordFile.path) (\(records.count) hosts)\n") }
+        if let reportFile, !reportFile.isStandardOutput {
+            Terminal.out("  report: \(reportFile.path) (\(ReportFormat.forPath(reportFile.path).rawValue))\n")
         }
     }
 
-    /// Reads one record, or several and merges them; a file that cannot be read or merged ends
-    /// the command with one sentence.
-    static func load(_ paths: [String]) -> RunRecord {
-        guard !paths.isEmpty else { Terminal.fail("give run records (JSON) to read", code: ExitStatus.usage) }
-        let records = paths.map(read)
+    /// Reads one record, or several and merges them, each problem in one sentence.
+    static func load(_ paths: [String], verb: String) throws(CLIError) -> RunRecord {
+        guard !paths.isEmpty else { throw .usage("give a run record (JSON) to \(verb)") }
+        var records: [RunRecord] = []
+        for p in paths { records.append(try read(p, verb: verb)) }
         if records.count == 1 { return records[0] }
         do throws(MergeError) {
             return try RunRecord.merge(records, names: paths)
         } catch {
-            Terminal.fail(error.description, code: ExitStatus.usage)
+            throw .usage(error.description)
         }
     }
 
-    static func read(_ path: String) -> RunRecord {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            Terminal.fail("cannot read \(path): \((error as NSError).localizedDescription)", code: ExitStatus.usage)
-        }
+    static func read(_ path: String, verb: String) throws(CLIError) -> RunRecord {
+        let data = try InputFile.read(path, what: "the record")
         do {
             return try RunRecord.load(from: data)
+        } catch let e as UnsupportedSchema {
+            throw .usage("cannot \(verb) \(path): \(e.description)")
         } catch {
-            Terminal.fail("\(path) is not a portstorm run record (\(Report.why(error)))", code: ExitStatus.usage)
+            throw .usage("\(path) is not a portstorm run record (\(Report.why(error)))")
         }
     }
 }

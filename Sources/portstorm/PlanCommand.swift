@@ -26,62 +26,62 @@ struct Plan: ParsableCommand {
     @Argument(help: "The target, HOST:PORT.")
     var target: String
 
-    @Option(help: ArgumentHelp("First rate, new connections per second.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("First rate, new connections per second.", valueName: "n"))
     var from: String = "100"
 
-    @Option(help: ArgumentHelp("Ceiling: the highest rate tried.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Ceiling: the highest rate tried.", valueName: "n"))
     var to: String
 
-    @Option(help: ArgumentHelp("Add this much per step (default: multiply by --factor).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Add this much per step (default: multiply by --factor).", valueName: "n"))
     var step: String?
 
-    @Option(help: ArgumentHelp("Multiply the rate by this per step.", valueName: "x"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Multiply the rate by this per step.", valueName: "x"))
     var factor: Double = 1.5
 
-    @Option(name: .customLong("step-duration"), help: ArgumentHelp("Length of each step.", valueName: "time"))
+    @Option(name: .customLong("step-duration"), parsing: .unconditional, help: ArgumentHelp("Length of each step.", valueName: "time"))
     var stepDuration: String = "5s"
 
-    @Option(name: .customLong("max-failures"), help: ArgumentHelp("Failure share that marks the knee (1%, 0.5%).", valueName: "pct"))
+    @Option(name: .customLong("max-failures"), parsing: .unconditional, help: ArgumentHelp("Failure share that marks the knee (1%, 0.5%).", valueName: "pct"))
     var maxFailures: String = "1%"
 
-    @Option(name: .customLong("latency-factor"), help: ArgumentHelp("Connect p99 growth that marks the knee.", valueName: "x"))
+    @Option(name: .customLong("latency-factor"), parsing: .unconditional, help: ArgumentHelp("Connect p99 growth that marks the knee.", valueName: "x"))
     var latencyFactor: Double = 3
 
-    @Option(name: .customLong("target-rate"), help: ArgumentHelp("The rate to plan for (default: the ceiling).", valueName: "n"))
+    @Option(name: .customLong("target-rate"), parsing: .unconditional, help: ArgumentHelp("The rate to plan for (default: the ceiling).", valueName: "n"))
     var targetRate: String?
 
-    @Option(name: [.short, .customLong("concurrency")], help: ArgumentHelp("Cap on attempts in flight.", valueName: "n"))
+    @Option(name: [.short, .customLong("concurrency")], parsing: .unconditional, help: ArgumentHelp("Cap on attempts in flight.", valueName: "n"))
     var concurrency: String = "1000"
 
-    @Option(help: "Who closes first.")
+    @Option(parsing: .unconditional, help: "Who closes first.")
     var close: CloseMode = .client
 
-    @Option(name: .customLong("protocol"), help: "What to speak once connected.")
+    @Option(name: .customLong("protocol"), parsing: .unconditional, help: "What to speak once connected.")
     var wireProtocol: WireProtocol = .tcp
 
-    @Option(help: ArgumentHelp("Request path (http).", valueName: "path"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Request path (http).", valueName: "path"))
     var path: String = "/"
 
-    @Option(help: ArgumentHelp("Source addresses, as for run.", valueName: "ips"))
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Source addresses, as for run.", valueName: "ips"))
     var source: [String] = []
 
-    @Option(name: .customLong("local-ports"), help: ArgumentHelp("Per-socket port range, as for run.", valueName: "lo-hi"))
+    @Option(name: .customLong("local-ports"), parsing: .unconditional, help: ArgumentHelp("Per-socket port range, as for run.", valueName: "lo-hi"))
     var localPorts: String?
 
-    @Option(name: .customLong("connect-timeout"), help: ArgumentHelp("The run's own connect deadline.", valueName: "time"))
+    @Option(name: .customLong("connect-timeout"), parsing: .unconditional, help: ArgumentHelp("The run's own connect deadline.", valueName: "time"))
     var connectTimeout: String = "2s"
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the plan (JSON) here.", valueName: "file"))
+    @Option(name: [.short, .customLong("output")], parsing: .unconditional, help: ArgumentHelp("Write the plan (JSON) here.", valueName: "file"))
     var output: String?
 
-    @Option(help: ArgumentHelp("Write the capacity report here (Markdown if .md, else text).", valueName: "file"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Write the capacity report here (Markdown if .md, else text).", valueName: "file"))
     var report: String?
 
     static let maxSteps = 40
 
     func run() throws {
         let rates: [Double], seconds: Double, rule: KneeRule, target: Double, base: RunConfig
-        do throws(InputError) {
+        do {
             let lo = try InputParsing.amount(from, option: "--from"), hi = try InputParsing.amount(to, option: "--to")
             guard lo <= hi else { throw InputError("--from \(from) is above --to \(to)") }
             let add = try step.map { (t) throws(InputError) in try InputParsing.amount(t, option: "--step") }
@@ -105,14 +105,9 @@ struct Plan: ParsableCommand {
                              durationSeconds: seconds, connectTimeoutMs: max(1, Int(ct * 1000)), close: close,
                              wireProtocol: wireProtocol, path: path, sources: source,
                              localPorts: try localPorts.map { (t) throws(InputError) in try InputParsing.portRange(t) })
-        } catch {
-            Terminal.fail(error.message, code: ExitStatus.usage)
         }
-        let firstPlan: RunPlan
-        switch RunPlan.make(base) {
-        case .success(let p): firstPlan = p
-        case .failure(let e): Terminal.fail(e.message, code: ExitStatus.usage)
-        }
+        let firstPlan = try RunPlan.make(base).get()
+        let (planFile, reportFile) = try RunExecution.checkOutputs(record: output, report: report, recordName: "the plan")
         Terminal.out("portstorm plan: \(self.target) -> \(firstPlan.target), \(rates.count) steps of \(Format.seconds(seconds)) "
                      + "(\(Format.rate(rates.first!))/s to \(Format.rate(rates.last!))/s), at most \(Format.seconds(Double(rates.count) * seconds)) plus drains\n")
 
@@ -125,38 +120,33 @@ struct Plan: ParsableCommand {
             var config = base
             config.rate = rate
             guard case .success(let plan) = RunPlan.make(config) else { break }
-            let record: RunRecord
-            do {
-                record = try Engine.run(plan, control: control, observer: KernelObserver(target: plan.target, localPorts: config.localPorts))
-            } catch {
-                Terminal.fail(error.description, code: ExitStatus.unavailable)
-            }
+            let record = try Engine.run(plan, control: control, observer: KernelObserver(target: plan.target, localPorts: config.localPorts))
             system = system ?? record.system
             let s = PlanStep(record)
             steps.append(s)
             Terminal.out("  " + PlanText.stepLine(steps.count - 1, s) + "\n")
             if control.level > 0 || CapacityPlan.knee(steps, rule: rule) != nil { break }
         }
-        guard let system, !steps.isEmpty else { Terminal.fail("no step ran", code: ExitStatus.unavailable) }
+        guard let system, !steps.isEmpty else {
+            if control.level > 0 { throw ExitCode(ExitStatus.interrupted) }
+            throw CLIError.unavailable("no step of the plan ran")
+        }
         let result = CapacityPlan.make(steps: steps, rule: rule, targetRate: target, system: system, config: base,
                                        sources: max(1, firstPlan.sources.count))
         Terminal.out("\n" + PlanText.render(result, target: self.target).split(separator: "\n", omittingEmptySubsequences: false)
             .drop { !$0.hasPrefix("  highest") && !$0.hasPrefix("  no step") }.joined(separator: "\n"))
-        do {
-            if let output {
-                let e = JSONEncoder()
-                e.outputFormatting = [.prettyPrinted, .sortedKeys]
-                try e.encode(PlanRecord(target: self.target, used: firstPlan.target.description, system: system, plan: result))
-                    .write(to: URL(fileURLWithPath: output), options: .atomic)
-                Terminal.out("  plan: \(output)\n")
+        if let planFile {
+            let e = JSONEncoder()
+            e.outputFormatting = [.prettyPrinted, .sortedKeys]
+            guard let data = try? e.encode(PlanRecord(target: self.target, used: firstPlan.target.description, system: system, plan: result)) else {
+                throw CLIError.cannotWrite("cannot encode the plan as JSON")
             }
-            if let report {
-                try PlanText.render(result, target: self.target, markdown: ReportFormat.forPath(report) == .markdown)
-                    .write(toFile: report, atomically: true, encoding: .utf8)
-                Terminal.out("  report: \(report)\n")
-            }
-        } catch {
-            Terminal.fail("cannot write: \(error.localizedDescription)", code: ExitStatus.cannotWrite)
+            try planFile.write(data)
+            if !planFile.isStandardOutput { Terminal.out("  plan: \(planFile.path)\n") }
+        }
+        if let reportFile {
+            try reportFile.write(PlanText.render(result, target: self.target, markdown: ReportFormat.forPath(reportFile.path) == .markdown))
+            if !reportFile.isStandardOutput { Terminal.out("  report: \(reportFile.path)\n") }
         }
         if control.level > 0 { throw ExitCode(ExitStatus.interrupted) }
     }

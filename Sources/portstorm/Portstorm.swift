@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import PortstormLab
 import PortstormRecord
 
@@ -13,10 +14,36 @@ struct Portstorm: ParsableCommand {
         each marked local (this machine) or remote (the path or the server).
 
         Start with `portstorm demo`, or point `portstorm run` at a server you are allowed to load.
+
+        \(ExitStatus.helpText)
         """,
         version: PortstormVersion.current,
         subcommands: [Run.self, Report.self, Merge.self, Plan.self, LabCmd.self, Diagnose.self, Serve.self, Demo.self, Doctor.self]
     )
+
+    /// Parses, checks the descriptor budget, runs the command, and maps what it threw to an exit
+    /// status: the one place the process exits.
+    static func main() {
+        Terminal.prepare()
+        var status: Int32
+        do {
+            var command = try parseAsRoot()
+            try Descriptors.require(for: command)
+            try command.run()
+            status = ExitStatus.success
+        } catch {
+            if let message = ExitStatus.message(error), let code = ExitStatus.of(error) {
+                Terminal.err("portstorm: error: \(message)\n")
+                status = code
+            } else {
+                // ArgumentParser's own: help, --version, usage errors, ExitCode.
+                if Terminal.stdoutIsGone { Glibc.exit(ExitStatus.outputClosed) }
+                exit(withError: error)
+            }
+        }
+        if status == ExitStatus.success && Terminal.stdoutIsGone { status = ExitStatus.outputClosed }
+        Glibc.exit(status)
+    }
 }
 
 extension CloseMode: ExpressibleByArgument {}

@@ -21,26 +21,24 @@ struct Report: ParsableCommand {
         """
     )
 
-    @Argument(help: "A run record (JSON); several hosts' records are merged first (as `portstorm merge` does).")
+    @Argument(help: "A run record (JSON); - reads standard input. Several hosts' records are merged first (as `portstorm merge` does).")
     var records: [String] = []
 
     @Option(help: "Output format. Default: from the -o extension, else text.")
     var format: ReportFormat?
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write here instead of standard output.", valueName: "file"))
+    @Option(name: [.short, .customLong("output")], parsing: .unconditional,
+            help: ArgumentHelp("Write here instead of standard output.", valueName: "file"))
     var output: String?
 
     func run() throws {
-        let r = Merge.load(records)
+        let file = try output.map { (p) throws(CLIError) in try OutputFile.check(p, what: "the report") }
+        let r = try Merge.load(records, verb: "report")
         let chosen = format ?? output.map(ReportFormat.forPath) ?? .text
         let text = chosen.render(r)
-        if let output {
-            do {
-                try text.write(toFile: output, atomically: true, encoding: .utf8)
-            } catch {
-                Terminal.fail("cannot write \(output): \((error as NSError).localizedDescription)", code: ExitStatus.cannotWrite)
-            }
-            Terminal.out("report: \(output) (\(chosen.rawValue))\n")
+        if let file, !file.isStandardOutput {
+            try file.write(text)
+            Terminal.out("report: \(file.path) (\(chosen.rawValue))\n")
         } else {
             Terminal.out(text)
         }

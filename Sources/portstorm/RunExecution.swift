@@ -20,15 +20,11 @@ struct RunExecution {
     /// The host or pod name written into the record (`run --name`); nil: left out.
     var hostName: String?
 
-    /// Returns the process exit status.
-    func execute(_ config: RunConfig) -> Int32 {
-        let plan: RunPlan
-        switch RunPlan.make(config) {
-        case .success(let p): plan = p
-        case .failure(let e): Terminal.fail(e.message, code: ExitStatus.usage)
-        }
-        if let output { checkWritable(output) }
-        if let report { checkWritable(report) }
+    /// Returns the process exit status; throws before the first attempt when the run cannot
+    /// start or an output cannot be written, and after the run when writing an output failed.
+    func execute(_ config: RunConfig) throws -> Int32 {
+        let plan = try RunPlan.make(config).get()
+        let (recordFile, reportFile) = try Self.checkOutputs(record: output, report: report)
         if !quiet {
             // The preflight's warnings, when they matter for this load.
             let load = PlannedLoad(rate: config.rate, concurrency: config.concurrency, sources: plan.sources.count,
@@ -53,20 +49,15 @@ struct RunExecution {
         var live = LiveLine(durationSeconds: config.durationSeconds, connections: config.connections)
         var ticks = 0
         let observer = observe ? KernelObserver(target: plan.target, localPorts: config.localPorts) : nil
-        var record: RunRecord
-        do {
-            record = try Engine.run(plan, control: control, observer: observer) { status in
-                ticks += 1
-                guard !quiet else { return }
-                let line = live.render(status)
-                if tty {
-                    Terminal.err("\r\u{1B}[2K" + line)
-                } else if ticks % 5 == 0 {
-                    Terminal.err(line + "\n")
-                }
+        var record = try Engine.run(plan, control: control, observer: observer) { status in
+            ticks += 1
+            guard !quiet else { return }
+            let line = live.render(status)
+            if tty {
+                Terminal.err("\r\u{1B}[2K" + line)
+            } else if ticks % 5 == 0 {
+                Terminal.err(line + "\n")
             }
-        } catch {
-            Terminal.fail(error.description, code: ExitStatus.unavailable)
         }
         if tty && !quiet && ticks > 0 { Terminal.err("\r\u{1B}[2K") }
         record.unusableSources = unusableSources
@@ -76,44 +67,43 @@ struct RunExecution {
             record.notes.append("the sock_diag census was skipped: \(why)")
         }
 
+        // The files first: the record is the user's data, whatever happens to the terminal. A
+        // failure to write one is told after the summary, which is then the only trace of the run.
+        var writeError: CLIError?
+        do throws(CLIError) {
+            if let recordFile {
+                guard let data = try? record.jsonData() else { throw .cannotWrite("cannot encode the record as JSON") }
+                try recordFile.write(data)
+            }
+            if let reportFile { try reportFile.write(ReportFormat.forPath(reportFile.path).render(record)) }
+        } catch {
+            writeError = error
+        }
         Terminal.out(SummaryText.render(record))
         // Why, in brief: the findings worth a warning (all of them with --explain, as the demo does).
         let findings = RunAnalysis.analyze(record).findings.filter { explain || $0.severity >= .warning }
         if !findings.isEmpty { Terminal.out("\n" + FindingsText.render(findings).joined(separator: "\n") + "\n") }
-        if let output {
-            do {
-                try write(record, to: output)
-                Terminal.out("  record: \(output)\n")
-            } catch {
-                Terminal.fail("cannot write the record to \(output): \(error.localizedDescription)", code: ExitStatus.cannotWrite)
-            }
+        if let recordFile, !recordFile.isStandardOutput, writeError == nil { Terminal.out("  record: \(recordFile.path)\n") }
+        if let reportFile, !reportFile.isStandardOutput, writeError == nil {
+            Terminal.out("  report: \(reportFile.path) (\(ReportFormat.forPath(reportFile.path).rawValue))\n")
         }
-        if let report {
-            let format = ReportFormat.forPath(report)
-            do {
-                try format.render(record).write(toFile: report, atomically: true, encoding: .utf8)
-                Terminal.out("  report: \(report) (\(format.rawValue))\n")
-            } catch {
-                Terminal.fail("cannot write the report to \(report): \(error.localizedDescription)", code: ExitStatus.cannotWrite)
-            }
-        }
+        if let writeError { throw writeError }
         return record.stopReason == .interrupted ? ExitStatus.interrupted : 0
     }
 
-    /// Fails before the run, not after it, when the record could not be written.
-    private func checkWritable(_ path: String) {
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent().path
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-            Terminal.fail("cannot write the record to \(path): folder \(dir) does not exist", code: ExitStatus.cannotWrite)
+    /// Checks the record and report paths before any work; with `-` for one of them, standard
+    /// output carries it and the human-readable text goes to stderr.
+    static func checkOutputs(record: String?, report: String?, recordName: String = "the record")
+        throws(CLIError) -> (OutputFile?, OutputFile?) {
+        let r = try record.map { (p) throws(CLIError) in try OutputFile.check(p, what: recordName) }
+        let p = try report.map { (p) throws(CLIError) in try OutputFile.check(p, what: "the report") }
+        if r?.isStandardOutput == true && p?.isStandardOutput == true {
+            throw .usage("-o - and --report - both ask for standard output: give one of them a file name")
         }
-        guard access(dir, W_OK) == 0 else {
-            Terminal.fail("cannot write the record to \(path): folder \(dir) is not writable", code: ExitStatus.cannotWrite)
+        if let r, let p, !r.isStandardOutput, r.path == p.path {
+            throw .usage("-o and --report name the same file, \(r.path): give them different names")
         }
-    }
-
-    private func write(_ record: RunRecord, to path: String) throws {
-        try record.jsonData().write(to: URL(fileURLWithPath: path), options: .atomic)
+        if r?.isStandardOutput == true || p?.isStandardOutput == true { Terminal.reserveStdoutForData() }
+        return (r, p)
     }
 }

@@ -24,7 +24,8 @@ struct Scenario {
     static let runFlags: [String: String] = [
         "rate": "--rate", "concurrency": "-c", "duration": "-d", "connections": "-n", "connect-timeout": "--connect-timeout",
         "response-timeout": "--response-timeout", "close": "--close", "protocol": "--protocol", "send": "--send",
-        "expect": "--expect", "path": "--path", "host": "--host", "source": "--source", "local-ports": "--local-ports", "threads": "--threads", "hold": "--hold",
+        "expect": "--expect", "expect-status": "--expect-status", "path": "--path", "host": "--host", "source": "--source",
+        "local-ports": "--local-ports", "threads": "--threads", "hold": "--hold",
     ]
     static let rampFlags: [String: String] = [
         "from": "--from", "to": "--to", "factor": "--factor", "step": "--step", "step-duration": "--step-duration",
@@ -34,14 +35,19 @@ struct Scenario {
     ]
 
     static func load(_ path: String) throws(InputError) -> Scenario {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw InputError("cannot read scenario \(path)")
-        }
-        let node: Any?
-        do { node = try Yams.load(yaml: text) } catch {
+        let data: Data
+        do { data = try InputFile.read(path, what: "scenario") } catch { throw InputError(error.message) }
+        guard let text = String(data: data, encoding: .utf8) else { throw InputError("scenario \(path) is not UTF-8 text") }
+        let tree: Node?
+        do { tree = try Yams.compose(yaml: text) } catch {
             let first = "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
             throw InputError("scenario \(path) is not valid YAML: \(first)")
         }
+        // Yams makes mapping keys Strings with a force unwrap: a list, mapping or alias as a key traps.
+        if let tree, let bad = complexKey(in: tree) {
+            throw InputError("scenario \(path): a key must be a plain word, not a \(bad)")
+        }
+        let node: Any? = tree.map { Constructor.default.any(from: $0) }
         guard let top = node as? [String: Any] else { throw InputError("scenario \(path) must be a mapping of keys (name, run, ...)") }
         if let bad = top.keys.first(where: { !topKeys.contains($0) }) {
             throw InputError("scenario \(path): unknown key '\(bad)' (known: \(topKeys.sorted().joined(separator: ", ")))")
@@ -75,5 +81,24 @@ struct Scenario {
         let kind: Kind = isRamp ? .ramp(arguments: [target ?? "{serve}"] + args, serve: serve)
                                 : .run(arguments: [target ?? "{serve}"] + args, serve: serve)
         return Scenario(name: name, description: description, kind: kind)
+    }
+
+    /// The first mapping key that is not a scalar ("list", "mapping", "alias"), anywhere in the tree.
+    static func complexKey(in node: Node) -> String? {
+        switch node {
+        case .scalar, .alias: return nil
+        case .sequence(let items): return items.lazy.compactMap { complexKey(in: $0) }.first
+        case .mapping(let pairs):
+            for (key, value) in pairs {
+                switch key {
+                case .scalar: break
+                case .sequence: return "list"
+                case .mapping: return "mapping"
+                case .alias: return "alias"
+                }
+                if let bad = complexKey(in: value) { return bad }
+            }
+            return nil
+        }
     }
 }

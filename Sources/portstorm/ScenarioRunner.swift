@@ -4,31 +4,80 @@ import PortstormLab
 import PortstormRecord
 import PortstormSystem
 
-/// Runs a scenario file through the same commands as typed flags would.
+/// Runs a scenario file through the same commands as typed flags would. Load flags given
+/// beside `--scenario` override the file's values (and a target given beside it replaces the
+/// file's); the settings in force are printed before the run. A flag the scenario's command
+/// does not take is refused, never dropped.
 struct ScenarioRunner {
     let output: String?
     let report: String?
     let quiet: Bool
+    /// A target given on the command line.
+    var target: String? = nil
+    /// Load flags given on the command line (`Run.overrides`).
+    var overrides: [(flag: String, values: [String])] = []
 
     func run(_ path: String) throws {
-        let s: Scenario
-        do throws(InputError) { s = try Scenario.load(path) } catch { Terminal.fail(error.message, code: ExitStatus.usage) }
+        let s = try Scenario.load(path)
         if !quiet { Terminal.out("scenario \(s.name)" + (s.description.isEmpty ? "" : ": \(s.description)") + "\n") }
         switch s.kind {
         case .lab(let name):
-            var lab = try parse(LabCmd.self, [name])
+            let given = overrides.map(\.flag) + (target == nil ? [] : ["a target"]) + (output == nil ? [] : ["-o"]) + (report == nil ? [] : ["--report"])
+            if !given.isEmpty {
+                throw CLIError.usage("scenario \(path) runs the lab '\(name)', which takes none of \(given.joined(separator: ", ")): "
+                                     + "a lab sets its own load and writes no record (portstorm lab \(name) --json prints its result)")
+            }
+            let lab = try parse(LabCmd.self, [name], path)
             try lab.run()
         case .run(let arguments, let serve):
-            try withServer(serve) { target in
-                var cmd = try parse(Run.self, substitute(arguments, target) + passedOn(quiet: true))
+            let merged = try merge(arguments, allowed: nil, path: path)
+            try withServer(serve, path) { target in
+                let args = substitute(merged.arguments, target)
+                if !quiet { Terminal.out(settingsLine("run", args, merged.overridden)) }
+                let cmd = try parse(Run.self, args + passedOn(quiet: true), path)
                 try cmd.run()
             }
         case .ramp(let arguments, let serve):
-            try withServer(serve) { target in
-                var cmd = try parse(Plan.self, substitute(arguments, target) + passedOn(quiet: false))
+            let merged = try merge(arguments, allowed: Set(Scenario.rampFlags.values), path: path)
+            try withServer(serve, path) { target in
+                let args = substitute(merged.arguments, target)
+                if !quiet { Terminal.out(settingsLine("plan", args, merged.overridden)) }
+                let cmd = try parse(Plan.self, args + passedOn(quiet: false), path)
                 try cmd.run()
             }
         }
+    }
+
+    /// The file's arguments (target first, then flag-value pairs) with every flag given on the
+    /// command line replacing the file's; `allowed` limits the flags (a ramp runs `plan`).
+    func merge(_ fileArguments: [String], allowed: Set<String>?, path: String) throws(CLIError) -> (arguments: [String], overridden: [String]) {
+        if let allowed {
+            let refused = overrides.map(\.flag).filter { !allowed.contains($0) }
+            if !refused.isEmpty {
+                throw .usage("scenario \(path) is a ramp (portstorm plan), which does not take \(refused.joined(separator: ", ")); "
+                             + "beside --scenario it takes \(allowed.intersection(Scenario.runFlags.values).sorted().joined(separator: ", "))")
+            }
+        }
+        let given = Set(overrides.map(\.flag))
+        var args = [target ?? fileArguments.first ?? "{serve}"]
+        var i = 1
+        while i < fileArguments.count {
+            let flag = fileArguments[i]
+            let value = i + 1 < fileArguments.count ? fileArguments[i + 1] : nil
+            if !given.contains(flag) { args.append(flag); if let value { args.append(value) } }
+            i += 2
+        }
+        for o in overrides {
+            if o.values.isEmpty { args.append(o.flag) }
+            for v in o.values { args += [o.flag, v] }
+        }
+        return (args, (target == nil ? [] : ["target"]) + overrides.map(\.flag))
+    }
+
+    /// "settings: run 127.0.0.1:9000 -c 5 -n 300 (from the command line: -c)".
+    func settingsLine(_ command: String, _ args: [String], _ overridden: [String]) -> String {
+        let shown = args.map { $0.isEmpty || $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
+        return "settings: \(command) \(shown)" + (overridden.isEmpty ? "" : " (from the command line: \(overridden.joined(separator: ", ")))") + "\n"
     }
 
     /// The flags given beside --scenario, handed on to the command it runs (plan has no --quiet).
@@ -41,11 +90,11 @@ struct ScenarioRunner {
     }
 
     /// Parses as the command line would, with the same one-line errors.
-    func parse<C: ParsableCommand>(_ type: C.Type, _ args: [String]) throws -> C {
+    func parse<C: ParsableCommand>(_ type: C.Type, _ args: [String], _ path: String) throws(CLIError) -> C {
         do {
             return try C.parse(args)
         } catch {
-            Terminal.fail("scenario: " + C.message(for: error).split(separator: "\n").first.map(String.init)!, code: ExitStatus.usage)
+            throw .usage("scenario \(path): " + (C.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"))
         }
     }
 
@@ -54,16 +103,15 @@ struct ScenarioRunner {
     }
 
     /// Starts the scenario's built-in server (in this process) for the length of `body`.
-    func withServer(_ serve: (mode: String, listen: String)?, _ body: (String?) throws -> Void) throws {
+    func withServer(_ serve: (mode: String, listen: String)?, _ path: String, _ body: (String?) throws -> Void) throws {
         guard let serve else { return try body(nil) }
         guard let mode = ServerMode(rawValue: serve.mode) else {
-            Terminal.fail("scenario: unknown serve mode '\(serve.mode)' (\(ServerMode.allCases.map(\.rawValue).joined(separator: ", ")))", code: ExitStatus.usage)
+            throw CLIError.usage("scenario \(path): unknown serve mode '\(serve.mode)' (\(ServerMode.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        let address: SocketAddress
-        do throws(InputError) { address = try InputParsing.listenAddress(serve.listen) } catch { Terminal.fail(error.message, code: ExitStatus.usage) }
+        let address = try InputParsing.listenAddress(serve.listen)
         let server: TargetServer
         do { server = try TargetServer.start(mode: mode, listen: address) } catch {
-            Terminal.fail("scenario: cannot serve on \(address): \(error)", code: ExitStatus.unavailable)
+            throw CLIError.unavailable("scenario \(path): cannot serve on \(address): \(error)")
         }
         defer { server.stop() }
         if !quiet { Terminal.out("built-in \(mode.rawValue) server on \(server.address)\n") }

@@ -18,29 +18,25 @@ struct Serve: ParsableCommand {
         """
     )
 
-    @Option(help: "How to treat each connection.")
+    @Option(parsing: .unconditional, help: "How to treat each connection.")
     var mode: ServerMode = .acceptClose
 
-    @Option(help: ArgumentHelp("Address to listen on (port 0 picks one).", valueName: "addr:port"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Address to listen on (port 0 picks one).", valueName: "addr:port"))
     var listen: String = "127.0.0.1:8080"
 
-    @Option(name: [.short, .customLong("duration")], help: ArgumentHelp("Stop by itself after this long.", valueName: "time"))
+    @Option(name: [.short, .customLong("duration")], parsing: .unconditional, help: ArgumentHelp("Stop by itself after this long.", valueName: "time"))
     var duration: String?
 
     func run() throws {
         let address: SocketAddress
         let seconds: Double?
-        do throws(InputError) {
-            address = try InputParsing.listenAddress(listen)
-            seconds = try duration.map { (t) throws(InputError) in try InputParsing.duration(t, option: "--duration") }
-        } catch {
-            Terminal.fail(error.message, code: ExitStatus.usage)
-        }
+        address = try InputParsing.listenAddress(listen)
+        seconds = try duration.map { (t) throws(InputError) in try InputParsing.duration(t, option: "--duration") }
         let server: TargetServer
         do {
             server = try TargetServer.start(mode: mode, listen: address)
         } catch {
-            Terminal.fail("cannot serve on \(address): \(error)", code: ExitStatus.unavailable)
+            throw CLIError.unavailable("cannot serve on \(address): \(error)")
         }
         Terminal.out("serving \(mode.rawValue) on \(server.address) (\(mode.summary)); Ctrl-C to stop\n")
         let control = RunControl()

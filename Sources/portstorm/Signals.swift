@@ -2,12 +2,14 @@ import Dispatch
 import Glibc
 import PortstormEngine
 
-/// Turns SIGINT/SIGTERM into stop requests: the first drains, the second cancels what is in flight.
+/// Turns SIGINT, SIGTERM and SIGHUP (the terminal closed) into stop requests: the first drains,
+/// the second cancels what is in flight. Either way the command ends normally and writes its outputs.
 final class SignalWatch: @unchecked Sendable {
+    static let stopSignals = [SIGINT, SIGTERM, SIGHUP]
     private var sources: [DispatchSourceSignal] = []
 
     init(control: RunControl, onSignal: @escaping @Sendable (Int) -> Void) {
-        for sig in [SIGINT, SIGTERM] {
+        for sig in Self.stopSignals {
             signal(sig, SIG_IGN)
             let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             s.setEventHandler {
@@ -21,7 +23,6 @@ final class SignalWatch: @unchecked Sendable {
 
     func cancel() {
         for s in sources { s.cancel() }
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
+        for sig in Self.stopSignals { signal(sig, SIG_DFL) }
     }
 }

@@ -1,38 +1,55 @@
 import Glibc
+import Synchronization
 
 /// Where the CLI writes: stdout for results, stderr for progress and errors.
+///
+/// SIGPIPE is ignored (`prepare`), so a reader that goes away (`| head`, `| true`) shows up
+/// as EPIPE from write(2): standard output is then marked gone, later output to it is dropped,
+/// and the command carries on (a run still writes its record). `main` exits with
+/// `ExitStatus.outputClosed` when that happened.
 enum Terminal {
+    private static let stdoutGone = Atomic<Bool>(false)
+    /// The descriptor human-readable text goes to: 1, or 2 while standard output carries data (`-o -`).
+    private static let humanFD = Atomic<Int32>(1)
+
     static var stderrIsTTY: Bool { isatty(2) == 1 }
 
-    static func out(_ s: String) { write(fd: 1, s) }
+    /// True once a write to standard output failed (its reader closed it, or it was never open).
+    static var stdoutIsGone: Bool { stdoutGone.load(ordering: .relaxed) }
 
-    static func err(_ s: String) { write(fd: 2, s) }
+    /// Ignores SIGPIPE for the whole process, before any thread starts.
+    static func prepare() {
+        signal(SIGPIPE, SIG_IGN)
+    }
 
-    /// write(2) straight to the descriptor (no stdio buffering to flush before exit).
-    private static func write(fd: Int32, _ s: String) {
-        var bytes = Array(s.utf8)
+    /// Sends human-readable text to stderr from now on, because standard output carries a record.
+    static func reserveStdoutForData() { humanFD.store(2, ordering: .relaxed) }
+
+    static func out(_ s: String) { _ = write(fd: humanFD.load(ordering: .relaxed), Array(s.utf8)) }
+
+    static func err(_ s: String) { _ = write(fd: 2, Array(s.utf8)) }
+
+    /// Writes data (a record, a report) to standard output; false when it could not all be written.
+    static func data(_ bytes: [UInt8]) -> Bool { write(fd: 1, bytes) }
+
+    /// write(2) straight to the descriptor (no stdio buffering to flush before exit). Waits out
+    /// EINTR and EAGAIN (a non-blocking descriptor shared with another process); any other
+    /// error on standard output marks it gone. Errors on stderr are dropped: nothing is left to tell.
+    private static func write(fd: Int32, _ bytes: [UInt8]) -> Bool {
+        if fd == 1 && stdoutIsGone { return false }
         var off = 0
         while off < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }
-            off += n
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
+            if n > 0 { off += n; continue }
+            let e = errno
+            if n < 0 && e == EINTR { continue }
+            if n < 0 && (e == EAGAIN || e == EWOULDBLOCK) {
+                var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                if poll(&p, 1, 1000) >= 0 { continue }
+            }
+            if fd == 1 { stdoutGone.store(true, ordering: .relaxed) }
+            return false
         }
+        return true
     }
-
-    /// One line for the user on stderr, prefixed `portstorm: error:`, then exit `code`.
-    static func fail(_ message: String, code: Int32) -> Never {
-        err("portstorm: error: \(message)\n")
-        exit(code)
-    }
-}
-
-/// Exit statuses (sysexits.h where one fits).
-enum ExitStatus {
-    /// diagnose: the target fails, or a problem or warning was found.
-    static let targetFails: Int32 = 1
-    static let usage: Int32 = 64
-    static let unavailable: Int32 = 69
-    static let cannotWrite: Int32 = 73
-    static let interrupted: Int32 = 130
 }

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import PortstormAnalysis
 import PortstormRecord
+import PortstormTestSupport
 import Testing
 
 /// A generator cluster on one machine: N network namespaces as N hosts and one as the server, each
@@ -66,7 +67,7 @@ extension TestNamespace {
     /// Four hosts share --rate 400 -n 2000 toward one server; host 3 has 200 local ports and no
     /// TIME_WAIT reuse, so after 200 connects every attempt there fails with eaddrnotavail, while
     /// the others, with 28,232 ports each, never run short.
-    @Test(.enabled(if: TestNamespace.unavailable == nil, "\(TestNamespace.unavailable ?? "")"), .timeLimit(.minutes(1)))
+    @Test(.enabled(if: HostCapabilities.networkNamespaces, "network namespaces need root and iproute2's ip"), .timeLimit(.minutes(1)))
     func fourShardsInNamespacesMergeIntoOneExactRecord() throws {
         let n = 4
         let cluster = try SimulatedCluster(hosts: n)

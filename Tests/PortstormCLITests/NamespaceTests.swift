@@ -1,19 +1,11 @@
 import Foundation
 import Glibc
+import PortstormTestSupport
 import Testing
 
 /// A network namespace made by the test, removed afterwards even on failure. Needs root and iproute2.
 struct TestNamespace {
     let name: String
-
-    /// Why namespaces cannot be used here, or nil when they can.
-    static var unavailable: String? {
-        if geteuid() != 0 { return "not root (network namespaces need CAP_SYS_ADMIN)" }
-        if !FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") && !FileManager.default.isExecutableFile(atPath: "/sbin/ip") {
-            return "iproute2's ip command is missing"
-        }
-        return nil
-    }
 
     init() throws {
         name = "portstorm-test-\(getpid())-\(Int.random(in: 0..<1_000_000))"
@@ -53,6 +45,11 @@ struct TestNamespace {
         guard p.terminationStatus == 0 else { throw NamespaceError(message: "ip \(args.joined(separator: " ")) failed") }
     }
 
+    /// The names `ip netns list` shows (each line is "NAME" or "NAME (id: N)").
+    static func names() -> Set<String> {
+        Set(list().split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) })
+    }
+
     static func list() -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -69,16 +66,13 @@ struct TestNamespace {
 struct NamespaceError: Error { let message: String }
 
 @Suite(.serialized) struct NamespaceTests {
-    @Test func theSnapshotIsReadInsideTheRunsNamespace() throws {
-        if let why = TestNamespace.unavailable {
-            print("skipped: \(why)")
-            return
-        }
+    @Test(.enabled(if: HostCapabilities.networkNamespaces, "needs root and iproute2 (network namespaces)"))
+    func theSnapshotIsReadInsideTheRunsNamespace() throws {
         let hostRange = try String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)
         let ns = try TestNamespace()
         defer {
             ns.remove()
-            #expect(!TestNamespace.list().contains(ns.name), "namespace left behind")
+            #expect(!TestNamespace.names().contains(ns.name), "namespace left behind")
         }
         try ns.sysctl("net.ipv4.ip_local_port_range", "40000 40099")
         try ns.sysctl("net.ipv4.tcp_tw_reuse", "0")
@@ -97,15 +91,12 @@ struct NamespaceError: Error { let message: String }
 }
 
 @Suite(.serialized) struct PlanNamespaceTests {
-    @Test func aRampFindsThePortKneeInANarrowNamespace() throws {
-        if let why = TestNamespace.unavailable {
-            print("skipped: \(why)")
-            return
-        }
+    @Test(.enabled(if: HostCapabilities.networkNamespaces, "needs root and iproute2 (network namespaces)"))
+    func aRampFindsThePortKneeInANarrowNamespace() throws {
         let ns = try TestNamespace()
         defer {
             ns.remove()
-            #expect(!TestNamespace.list().contains(ns.name), "namespace left behind")
+            #expect(!TestNamespace.names().contains(ns.name), "namespace left behind")
         }
         // 200 ports, no TIME_WAIT reuse: the client runs out of ports above a few hundred connections.
         try ns.sysctl("net.ipv4.ip_local_port_range", "40000 40199")

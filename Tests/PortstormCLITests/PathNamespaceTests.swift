@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import PortstormTestSupport
 import Testing
 
 extension TestNamespace {
@@ -48,7 +49,7 @@ extension TestNamespace {
 private let nftMissing = !FileManager.default.isExecutableFile(atPath: "/usr/sbin/nft") && !FileManager.default.isExecutableFile(atPath: "/sbin/nft")
 
 /// Local vs remote paths and diagnose's sentences, each in a namespace of its own.
-@Suite(.serialized, .enabled(if: TestNamespace.unavailable == nil, "needs root and iproute2 for network namespaces"))
+@Suite(.serialized, .enabled(if: HostCapabilities.networkNamespaces, "needs root and iproute2 for network namespaces"))
 struct PathNamespaceTests {
     @Test func aDestinationWithNoRouteIsLocalAndSendsNoSYN() throws {
         try TestNamespace.with { ns in

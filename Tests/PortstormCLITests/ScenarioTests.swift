@@ -59,8 +59,31 @@ import Testing
         #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
     }
 
-    @Test func aScenarioTakesNoLoadFlags() throws {
-        let r = try CLIProcess.run(["run", "--scenario", "x.yaml", "--rate", "5"])
-        #expect(r.status == 64 && r.stderr.contains("only -o, --report and --quiet go with it"))
+    @Test func flagsBesideAScenarioOverrideTheFileAndAreShown() throws {
+        let path = try write("name: tiny\nserve:\n  mode: http\nrun:\n  connections: 120\n  concurrency: 20\n  close: server\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let record = path + ".json"
+        defer { try? FileManager.default.removeItem(atPath: record) }
+        let r = try CLIProcess.run(["run", "--scenario", path, "-c", "5", "--protocol", "http", "-o", record])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains(" -n 120 -c 5 --protocol http (from the command line: -c, --protocol)"), "\(r.stdout)")
+        let object = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: record))) as? [String: Any])
+        let config = try #require(object["config"] as? [String: Any])
+        #expect(config["concurrency"] as? Int == 5)
+        #expect((config["protocol"] ?? config["wireProtocol"]) as? String == "http", "\(config)")
+        #expect(((object["totals"] as? [String: Any])?["outcomes"] as? [String: Int])?["ok"] == 120)
+    }
+
+    @Test(arguments: [
+        ("name: r\nserve:\n  mode: accept-close\nramp:\n  to: 200\n", ["-n", "5"], "is a ramp (portstorm plan), which does not take -n"),
+        ("name: l\nlab: refused\n", ["-c", "5"], "runs the lab 'refused', which takes none of -c"),
+        ("name: l\nlab: refused\n", ["-o", "x.json"], "runs the lab 'refused', which takes none of -o"),
+    ])
+    func aFlagTheScenarioCannotTakeIsRefused(yaml: String, flags: [String], fragment: String) throws {
+        let path = try write(yaml)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try CLIProcess.run(["run", "--scenario", path] + flags)
+        #expect(r.status == 64, "\(r.stdout) \(r.stderr)")
+        #expect(r.stderr.hasPrefix("portstorm: error: ") && r.stderr.contains(fragment), "\(r.stderr)")
     }
 }

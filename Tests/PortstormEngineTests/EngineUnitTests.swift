@@ -74,7 +74,24 @@ import Testing
         #expect(error(c)?.contains("--path") == true)
         c = base; c.target = "no-such-host.invalid:80"
         #expect(error(c)?.contains("cannot resolve") == true)
+        c = base; c.expectStatus = "200"
+        #expect(error(c)?.contains("goes with --protocol http") == true)
+        c = base; c.wireProtocol = .http; c.expectStatus = "2xx"
+        #expect(error(c)?.contains("--expect-status") == true)
         #expect(error(base) == nil)
+    }
+
+    @Test func answerBuffersAreBoundedBeforeAnythingIsAllocated() {
+        var c = RunConfig(target: "127.0.0.1:9", concurrency: 4_000_000, durationSeconds: 1)
+        c.wireProtocol = .ws
+        #expect(error(c)?.contains("3.8 GiB of answer buffers") == true)
+        c.wireProtocol = .http  // 512 bytes per attempt: 1.9 GiB for 4M, 0.95 GiB for 2M
+        #expect(error(c)?.contains("1.9 GiB") == true)
+        c.concurrency = 2_000_000
+        #expect(error(c) == nil)
+        c.wireProtocol = .tcp  // no answer to keep: no buffer per attempt
+        c.concurrency = 4_000_000
+        #expect(error(c) == nil)
     }
 
     @Test func expandsSourceRanges() throws {

@@ -208,11 +208,9 @@ func serve(_ mode: ServerMode, _ ip: String = "127.0.0.1") throws -> TargetServe
         #expect(locals.count > 20)
     }
 
-    @Test func ipv6Loopback() throws {
-        guard let server = try? serve(.acceptClose, "::1") else {
-            print("skipped: ::1 is not configured on this machine (no IPv6 loopback)")
-            return
-        }
+    @Test(.enabled(if: HostCapabilities.ipv6Loopback, "::1 is not configured on this machine (no IPv6 loopback)"))
+    func ipv6Loopback() throws {
+        let server = try serve(.acceptClose, "::1")
         defer { server.stop() }
         var c = RunConfig(target: "[::1]:\(server.address.port)", concurrency: 10, durationSeconds: 30, connections: 500)
         c.close = .server

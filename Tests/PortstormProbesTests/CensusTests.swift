@@ -3,6 +3,7 @@ import PortstormLab
 import PortstormProbes
 import PortstormRecord
 import PortstormSystem
+import PortstormTestSupport
 import Testing
 
 /// Opens `count` connections to `server` from `source` (kernel-chosen ports), blocking connect.
@@ -86,11 +87,9 @@ func census(_ taker: CensusTaker, until check: (Census) -> Bool) throws -> Censu
         #expect(c.tuples.first?.portsInUse == 0)
     }
 
-    @Test func ipv6Tuples() throws {
-        guard let server = try? TargetServer.start(mode: .hold, listen: SocketAddress(ip: "::1", port: 0)!) else {
-            print("skipped: ::1 is not configured on this machine (no IPv6 loopback)")
-            return
-        }
+    @Test(.enabled(if: HostCapabilities.ipv6Loopback, "::1 is not configured on this machine (no IPv6 loopback)"))
+    func ipv6Tuples() throws {
+        let server = try TargetServer.start(mode: .hold, listen: SocketAddress(ip: "::1", port: 0)!)
         defer { server.stop() }
         let taker = CensusTaker(target: server.address, range: range)
         let before = try taker.take(atMs: 0, trigger: "test").tuples.first?.states["ESTABLISHED"] ?? 0

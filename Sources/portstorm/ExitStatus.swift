@@ -1,0 +1,79 @@
+import ArgumentParser
+import PortstormEngine
+import PortstormLab
+import PortstormSystem
+
+/// Why a command stopped short, as one sentence for the user. Commands throw these; only
+/// `Portstorm.main` turns them into an exit status (`ExitStatus.of`).
+enum CLIError: Error {
+    /// Bad flags, a bad scenario file, or an input record that cannot be read or is not one.
+    case usage(String)
+    /// io_uring cannot be used, or the process's limits are too low to start.
+    case unavailable(String)
+    /// An output file cannot be written (checked before the run, or failed after it).
+    case cannotWrite(String)
+
+    var message: String {
+        switch self {
+        case .usage(let m), .unavailable(let m), .cannotWrite(let m): return m
+        }
+    }
+}
+
+/// Exit statuses (sysexits.h where one fits), the one table the help and the README list.
+enum ExitStatus {
+    static let success: Int32 = 0
+    /// A lab or a doctor check did not end as expected.
+    static let notAsExpected: Int32 = 1
+    /// diagnose: the target fails, or a problem or warning was found (the same status as above).
+    static let targetFails: Int32 = notAsExpected
+    static let usage: Int32 = 64
+    static let unavailable: Int32 = 69
+    static let cannotWrite: Int32 = 73
+    /// Standard output was closed early (as in `| head`): the summary was cut short.
+    static let outputClosed: Int32 = 74
+    static let interrupted: Int32 = 130
+
+    /// Status and meaning, in the order the help prints them.
+    static let table: [(Int32, String)] = [
+        (success, "done (a run counts failed connections as data, not as an error)"),
+        (notAsExpected, "diagnose found the target failing, doctor a problem, or a lab did not end as expected"),
+        (usage, "bad input: flags, a scenario file, or a record that is not a readable portstorm.run/2 record"),
+        (unavailable, "cannot start: io_uring unavailable, the open-file limit too low, or a server port taken"),
+        (cannotWrite, "an output file (-o, --report) cannot be written; checked before the run starts"),
+        (outputClosed, "standard output was closed early (| head): output cut short, files still written"),
+        (interrupted, "stopped by Ctrl-C, SIGTERM or SIGHUP: the summary and the record are still written"),
+    ]
+
+    static var helpText: String {
+        "Exit status:\n" + table.map { "  \(String($0.0).padding(toLength: 4, withPad: " ", startingAt: 0))\($0.1)" }.joined(separator: "\n")
+    }
+
+    /// The one mapping from a typed error to a status.
+    static func of(_ error: Error) -> Int32? {
+        switch error {
+        case let e as CLIError:
+            switch e {
+            case .usage: return usage
+            case .unavailable: return unavailable
+            case .cannotWrite: return cannotWrite
+            }
+        case is InputError: return usage
+        case is EngineError, is RingUnavailable: return unavailable
+        case is LabError: return notAsExpected
+        default: return nil
+        }
+    }
+
+    /// The sentence printed for a typed error (nil: ArgumentParser's own errors and exit codes).
+    static func message(_ error: Error) -> String? {
+        switch error {
+        case let e as CLIError: return e.message
+        case let e as InputError: return e.message
+        case let e as EngineError: return e.description
+        case let e as RingUnavailable: return e.description
+        case let e as LabError: return e.description
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import PortstormAnalysis
+import PortstormRecord
+import PortstormTestSupport
+import Testing
+
+/// Answers with error statuses are named by their codes, with advice per class; a WebSocket-only
+/// server answering a plain request is a protocol mismatch with the way out.
+@Suite struct HTTPStatusFindingTests {
+    func httpRecord(_ failures: [String: UInt64], statuses: [String: UInt64], samples: [String] = [], expect: String? = nil) -> RunRecord {
+        var config = RunConfig(target: "127.0.0.1:8080", rate: 100, durationSeconds: 3, wireProtocol: .http)
+        config.expectStatus = expect
+        var r = literalRecord([LiteralSecond(ok: 60, failures: failures), LiteralSecond(ok: 60, failures: failures)], config: config)
+        r.totals.httpStatuses = statuses
+        r.totals.mismatchSamples = samples
+        return r
+    }
+
+    @Test func errorStatusesAreNamedWithTheirCounts() throws {
+        let r = httpRecord(["http_status": 40], statuses: ["200": 120, "404": 50, "503": 30])
+        let f = try #require(RunAnalysis.analyze(r).findings.first { $0.topic == "http-status" })
+        #expect(f.evidence.contains { $0.contains("50 x 404, 30 x 503") && !$0.contains("x 200") })
+        #expect(f.advice.contains { $0.hasPrefix("404/410") })
+        #expect(f.advice.contains { $0.hasPrefix("5xx") })
+        #expect(f.advice.last?.contains("--expect-status") == true)
+        #expect(ReportConsistency.problems(record: r, findings: RunAnalysis.analyze(r).findings).isEmpty)
+    }
+
+    @Test func acceptedCodesAreNotListedAsErrors() throws {
+        let r = httpRecord(["http_status": 30], statuses: ["404": 90, "503": 30], expect: "200-299,404")
+        let f = try #require(RunAnalysis.analyze(r).findings.first { $0.topic == "http-status" })
+        #expect(f.evidence.contains("the server answered, with 30 x 503 (accepted: 200-299,404)"))
+    }
+
+    @Test func aWebSocketOnlyServerIsAProtocolMismatchWithTheWayOut() throws {
+        let r = httpRecord(["protocol_mismatch": 20], statuses: ["426": 40],
+                           samples: ["HTTP/1.1 426 (the server asks for a WebSocket upgrade)"])
+        let f = try #require(RunAnalysis.analyze(r).findings.first { $0.topic == "protocol" })
+        #expect(f.evidence.contains { $0.contains("WebSocket-only service") })
+        #expect(f.advice.first?.contains("--protocol ws") == true)
+        #expect(f.evidence.contains { $0.contains("HTTP status 426") })
+    }
+}
