@@ -11,7 +11,10 @@ public struct HostCapacity: Codable, Sendable, Equatable {
 
 extension CapacityModel {
     /// Ports the generators hold toward the target at once: every host's range times its tuples.
-    public var ports: Int { hosts.map { $0.reduce(0) { $0 + $1.rangeSize * $1.tuples } } ?? rangeSize * tuples }
+    public var ports: Int {
+        guard let hosts else { return RunAnalysis.product(rangeSize, tuples) }
+        return hosts.reduce(0) { RunAnalysis.sum($0, RunAnalysis.product($1.rangeSize, $1.tuples)) }
+    }
 
     /// The budget in words: "4 hosts x 1 source x 28,232 ports" (hosts with the same budget grouped,
     /// "+" between groups), or "2 sources x 28,232 ports" for one host.
@@ -29,22 +32,36 @@ extension CapacityModel {
 }
 
 extension RunAnalysis {
-    static func count(_ n: Int) -> String {
-        let f = NumberFormatter()
-        f.numberStyle = .decimal
-        f.groupingSeparator = ","
-        f.usesGroupingSeparator = true
-        return f.string(from: NSNumber(value: n)) ?? "\(n)"
+    /// 28232 -> "28,232".
+    static func count<T: BinaryInteger>(_ n: T) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return (n < 0 ? "-" : "") + out
+    }
+
+    /// a x b and a + b, stopping at Int.max (crafted records may hold any numbers).
+    static func product(_ a: Int, _ b: Int) -> Int {
+        let (p, o) = a.multipliedReportingOverflow(by: b)
+        return o ? .max : p
+    }
+
+    static func sum(_ a: Int, _ b: Int) -> Int {
+        let (p, o) = a.addingReportingOverflow(b)
+        return o ? .max : p
     }
 
     /// The capacity model of a merged record: every host's own range and sources.
     static func hostsCapacity(_ r: RunRecord, _ hosts: [HostRun], okRate: Double) -> CapacityModel {
         let caps = hosts.map { HostCapacity(hostName: $0.hostName, tuples: $0.portBudget.tuples, rangeSize: $0.portBudget.rangeSize,
                                             reuseInEffect: $0.portBudget.reuseInEffect) }
-        let ports = caps.reduce(0) { $0 + $1.rangeSize * $1.tuples }
+        let ports = caps.reduce(0) { sum($0, product($1.rangeSize, $1.tuples)) }
         let uniform = caps.allSatisfy { $0.rangeSize == caps[0].rangeSize }
         let clientCloses = r.config.close == .client
-        var c = CapacityModel(rangeSize: caps.map(\.rangeSize).min() ?? 0, tuples: caps.reduce(0) { $0 + $1.tuples },
+        var c = CapacityModel(rangeSize: caps.map(\.rangeSize).min() ?? 0, tuples: caps.reduce(0) { sum($0, $1.tuples) },
                               reuseInEffect: caps.allSatisfy(\.reuseInEffect),
                               modelRatePerTuple: clientCloses && uniform ? PortBudget.sustainableRate(rangeSize: caps[0].rangeSize) : nil,
                               modelRate: clientCloses ? PortBudget.sustainableRate(rangeSize: ports) : nil,
@@ -57,11 +74,12 @@ extension RunAnalysis {
     /// addresses: nil when the rate fits the budget, or when there is no model.
     static func scaleNeed(_ want: Double, _ c: CapacityModel) -> String? {
         guard let hosts = c.hosts, let model = c.modelRate, want > model, !hosts.isEmpty else { return nil }
-        let sorted = hosts.sorted { $0.rangeSize * $0.tuples < $1.rangeSize * $1.tuples }
+        let sorted = hosts.sorted { product($0.rangeSize, $0.tuples) < product($1.rangeSize, $1.tuples) }
         let typical = sorted[sorted.count / 2]
-        let perHost = PortBudget.sustainableRate(rangeSize: typical.rangeSize * typical.tuples)
+        let perHost = PortBudget.sustainableRate(rangeSize: product(typical.rangeSize, typical.tuples))
         let perSource = PortBudget.sustainableRate(rangeSize: typical.rangeSize)
-        guard perHost > 0, perSource > 0 else { return nil }
+        // Counts a person can act on: not for rates past any real load (or not numbers at all).
+        guard perHost > 0, perSource > 0, want.isFinite, want / perSource < 1e9 else { return nil }
         let needHosts = Int((want / perHost).rounded(.up))
         let needSources = Int((want / perSource).rounded(.up))
         let perHostSources = Int((Double(needSources) / Double(hosts.count)).rounded(.up))
@@ -83,7 +101,7 @@ extension RunAnalysis {
                 title += "; then " + exhausted.dropFirst().map { "\($0.hostName) at \($0.firstExhaustionSecond!)" }.joined(separator: ", ")
             }
             title += others > 0 ? "; \(others) of \(hosts.count) hosts did not" : "; every host did"
-            let budgets = Set(hosts.map(\.portBudget.ports))
+            let budgets = Set(hosts.map(\.portBudget.ports))  // saturating: crafted figures do not trap
             var advice: [String] = []
             if budgets.count > 1 {
                 advice.append("the hosts' port budgets differ: give \(exhausted.map(\.hostName).joined(separator: ", ")) the range of the others (net.ipv4.ip_local_port_range), or fewer shards' load")
@@ -106,9 +124,9 @@ extension RunAnalysis {
         var s = "\(h.hostName)"
         if let shard = h.shard { s += " (shard \(shard))" }
         s += ": \(b.tuples) source x \(count(b.rangeSize)) ports (\(b.rangeLow)-\(b.rangeHigh)), tcp_tw_reuse \(h.system.tcpTwReuse.map(String.init) ?? "unknown")"
-        s += ", \(count(Int(h.totals.attempted))) attempted, \(count(Int(h.totals.outcomes[.ok]))) connected"
-        let short = h.totals.outcomes[.eaddrnotavail] + h.totals.outcomes[.eaddrinuse]
-        if let t = h.firstExhaustionSecond { s += ", \(count(Int(short))) could not get a port from second \(t)" }
+        s += ", \(count(h.totals.attempted)) attempted, \(count(h.totals.outcomes[.ok])) connected"
+        let short = h.totals.outcomes[.eaddrnotavail].addingSaturating(h.totals.outcomes[.eaddrinuse])
+        if let t = h.firstExhaustionSecond { s += ", \(count(short)) could not get a port from second \(t)" }
         if let p = h.peakOccupancy { s += ", busiest tuple up to \(pct(p)) of its ports" }
         if let late = h.startLateMs { s += late >= 1000 ? String(format: ", started %.1f s late", Double(late) / 1000) : ", started on time (+\(late) ms)" }
         return s

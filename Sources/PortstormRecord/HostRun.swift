@@ -84,5 +84,8 @@ public struct HostPortBudget: Codable, Sendable, Equatable {
     }
 
     /// Ports the host can hold toward the target at once.
-    public var ports: Int { rangeSize * tuples }
+    public var ports: Int {
+        let (p, overflow) = rangeSize.multipliedReportingOverflow(by: tuples)
+        return overflow ? .max : p
+    }
 }

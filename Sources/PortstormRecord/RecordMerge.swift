@@ -10,6 +10,7 @@ public enum MergeError: Error, Equatable, CustomStringConvertible, Sendable {
     case duplicate(name: String, other: String, why: String)
     case histogramLayout(name: String)
     case tooLarge
+    case apart(name: String, hours: Int)
 
     public var description: String {
         switch self {
@@ -25,6 +26,8 @@ public enum MergeError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(name) ran with a different \(what): records are merged only when the hosts ran the same load"
         case .duplicate(let name, let other, let why):
             return "\(name) and \(other) \(why): give each host's record once"
+        case .apart(let name, let hours):
+            return "\(name) started \(hours) h away from the others: records of one run start within a day of each other"
         case .tooLarge:
             return "the records' connect histograms together hold more than 2^53 connects or 2^64 us: too large to merge exactly"
         case .histogramLayout(let name):
@@ -74,6 +77,14 @@ extension RunRecord {
 
         let start = records.map(\.startMs).min()!
         let startSecond = Int64(floor(Double(start) / 1000))
+        // One run's shards start within a day of each other (and a timeline longer than a day is
+        // not one a run writes): this also bounds the merged timeline's length.
+        for (i, r) in records.enumerated() {
+            let apart = r.unixSecond(0) - startSecond
+            if apart > 86_400 { throw .apart(name: label(i), hours: Int(apart / 3600)) }
+            if r.timeline.count > 86_400 * 7 { throw .tooLarge }
+        }
+        guard countsFit(records) else { throw .tooLarge }
         let offsets = records.map { Int($0.unixSecond(0) - startSecond) }
         let end = records.map(\.endedAt).max()!
 
@@ -114,6 +125,25 @@ extension RunRecord {
         for h in merged.hosts! { notes += h.notes.map { "\(h.hostName): \($0)" } }
         merged.notes = notes
         return merged
+    }
+
+    /// Whether the totals add up within 64 bits (records a run wrote always do).
+    private static func countsFit(_ records: [RunRecord]) -> Bool {
+        func fits(_ values: [UInt64]) -> Bool {
+            var sum: UInt64 = 0
+            for v in values {
+                let (s, o) = sum.addingReportingOverflow(v)
+                if o { return false }
+                sum = s
+            }
+            return true
+        }
+        let t = records.map(\.totals)
+        guard fits(t.map(\.attempted)), fits(t.map(\.inFlightAtEnd)), fits(t.map(\.delayed)), fits(t.map(\.missed)) else { return false }
+        for i in 0..<Outcome.codeCount where !fits(t.map { $0.outcomes.counts[i] }) { return false }
+        guard fits(t.map(\.outcomes.total)) else { return false }
+        for code in Set(t.flatMap(\.httpStatuses.keys)) where !fits(t.map { $0.httpStatuses[code] ?? 0 }) { return false }
+        return true
     }
 
     private static func union(_ lists: [[String]]) -> [String] {
@@ -166,18 +196,28 @@ extension RunRecord {
         for (r, offset) in zip(records, offsets) {
             // A census keeps its place within its host's second, in the merged second it falls in.
             let shiftMs = offset * 1000
-            for s in r.timeline {
-                let t = s.t + offset
-                out[t].attempts += s.attempts
-                out[t].ok += s.ok
-                for (k, n) in s.failures { out[t].failures[k, default: 0] += n }
-                out[t].inFlight += s.inFlight
-                out[t].delayed += s.delayed
-                if let codes = s.httpStatuses { for (k, n) in codes { out[t].httpStatuses = out[t].httpStatuses ?? [:]; out[t].httpStatuses![k, default: 0] += n } }
+            // By position: `t` of entry i is i in every record a run writes.
+            for (i, s) in r.timeline.enumerated() {
+                let t = i + offset
+                out[t].attempts = out[t].attempts.addingSaturating(s.attempts)
+                out[t].ok = out[t].ok.addingSaturating(s.ok)
+                for (k, n) in s.failures { out[t].failures[k] = (out[t].failures[k] ?? 0).addingSaturating(n) }
+                out[t].inFlight = out[t].inFlight.addingSaturating(s.inFlight)
+                out[t].delayed = out[t].delayed.addingSaturating(s.delayed)
+                if let codes = s.httpStatuses {
+                    var merged = out[t].httpStatuses ?? [:]
+                    for (k, n) in codes { merged[k] = (merged[k] ?? 0).addingSaturating(n) }
+                    out[t].httpStatuses = merged
+                }
                 if let lat = s.connectLatencyUs {
                     slowest[t] = max(slowest[t], lat.max)
                     if let pairs = s.connectBuckets {
-                        for p in pairs where p.count == 2 { buckets[t]?.record(micros: p[0], count: p[1]) }
+                        let valid = pairs.filter { $0.count == 2 }.map { (value: $0[0], count: $0[1]) }
+                        if buckets[t]?.sums(valid) == .fits {
+                            for p in valid { buckets[t]!.record(micros: p.value, count: p.count) }
+                        } else {
+                            buckets[t] = nil  // more than the histogram holds exactly: no percentiles for this second
+                        }
                     } else {
                         buckets[t] = nil  // an older record: this second's percentiles cannot be merged
                     }

@@ -27,6 +27,9 @@ public struct Shard: Codable, Sendable, Equatable, CustomStringConvertible {
     /// This shard's part of a rate, split in thousandths of a connection per second like `share`
     /// (a rate is kept to three decimals), so the parts add up to the rate to the thousandth.
     public func share(rate: Double) -> Double {
-        Double(share(Int((rate * 1000).rounded()))) / 1000
+        let thousandths = (rate * 1000).rounded()
+        // Past 2^53 thousandths a Double no longer holds whole numbers: a plain division then.
+        guard thousandths.isFinite, thousandths < 9e15 else { return rate / Double(count) }
+        return Double(share(Int(thousandths))) / 1000
     }
 }

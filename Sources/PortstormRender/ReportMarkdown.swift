@@ -66,7 +66,7 @@ public enum ReportMarkdown {
             md.append("| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
             for h in hosts {
                 let b = h.portBudget
-                let short = h.totals.outcomes[.eaddrnotavail] + h.totals.outcomes[.eaddrinuse]
+                let short = h.totals.outcomes[.eaddrnotavail].addingSaturating(h.totals.outcomes[.eaddrinuse])
                 md.append("| \(h.hostName) | \(h.shard.map { "\($0)" } ?? "-") | \(b.tuples) x \(Format.count(b.rangeSize)) | \(b.rangeLow)-\(b.rangeHigh) | "
                           + "\(h.system.tcpTwReuse.map(String.init) ?? "-") | \(Format.count(h.totals.attempted)) | \(Format.count(h.totals.outcomes[.ok])) | "
                           + "\(Format.count(short)) | \(h.firstExhaustionSecond.map(String.init) ?? "-") | \(h.startLateMs.map { "\($0) ms" } ?? "-") |")

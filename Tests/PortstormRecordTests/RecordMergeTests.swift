@@ -96,6 +96,25 @@ private func reloaded(_ r: RunRecord) throws -> RunRecord { try RunRecord.load(f
                 == "b.json loaded x:1, not y:1 (a.json): records of different targets cannot be merged")
     }
 
+    @Test func recordsOfDifferentDaysOrPastSixtyFourBitsAreRefused() throws {
+        let a = hostRecord("a", startMs: 1_790_000_000_000, perSecond: [[1]], shard: Shard(index: 0, count: 2))
+        let later = hostRecord("b", startMs: 1_790_000_000_000 + 2 * 86_400_000, perSecond: [[1]], shard: Shard(index: 1, count: 2))
+        #expect(throws: MergeError.apart(name: "b.json", hours: 48)) { try RunRecord.merge([a, later], names: ["a.json", "b.json"]) }
+        var huge = hostRecord("b", startMs: 1_790_000_000_000, perSecond: [[1]], shard: Shard(index: 1, count: 2))
+        huge.totals.attempted = .max
+        #expect(throws: MergeError.tooLarge) { try RunRecord.merge([a, huge], names: []) }
+    }
+
+    @Test func aTimelineWhoseSecondsAreMisnumberedDoesNotTrap() throws {
+        let a = hostRecord("a", startMs: 1_790_000_000_000, perSecond: [[1], [2]], shard: Shard(index: 0, count: 2))
+        var b = hostRecord("b", startMs: 1_790_000_000_000, perSecond: [[3], [4]], shard: Shard(index: 1, count: 2))
+        b.timeline[1].t = 1_000_000
+        b.timeline[0].connectBuckets = [[5, .max]]
+        let m = try RunRecord.merge([a, b], names: [])
+        #expect(m.timeline.map(\.ok) == [2, 2])
+        #expect(m.timeline[0].connectLatencyUs == nil && m.timeline[1].connectLatencyUs != nil)
+    }
+
     @Test func shardSharesAddUpExactly() {
         for n in 1...17 {
             for total in [0, 1, 2, 7, 16, 100, 999, 1_000_003] {
