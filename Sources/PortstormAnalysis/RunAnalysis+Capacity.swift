@@ -57,7 +57,13 @@ extension RunAnalysis {
         let recycled = counterTotals(r)["TWRecycled"] ?? 0
         let exhausted = r.totals.outcomes[.eaddrnotavail] + r.totals.outcomes[.eaddrinuse] > 0
         let title: String
-        if c.reuseInEffect {
+        let shortHosts = (r.hosts ?? []).filter { $0.firstExhaustionSecond != nil }
+        if !shortHosts.isEmpty, let hosts = r.hosts {
+            // Merged: the sum of the budgets says little about a host that ran out of its own.
+            if c.reuseInEffect { ev.append("tcp_tw_reuse was in effect toward the target on every host; TWRecycled grew by \(recycled)") }
+            title = "sustainable rate without TIME_WAIT reuse: about \(rate(model)) new connections/s from \(c.budgetText); "
+                + "\(shortHosts.map(\.hostName).joined(separator: ", ")) (\(shortHosts.count) of \(hosts.count) hosts) ran out of its own ports nonetheless"
+        } else if c.reuseInEffect {
             ev.append("tcp_tw_reuse was in effect for this target (\(r.system.tcpTwReuse.map(String.init) ?? "2")): a TIME_WAIT tuple may be reused once it is \(r.system.tcpTwReuseDelayMs.map(String.init) ?? "1000") ms old")
             ev.append("TWRecycled grew by \(recycled) during the run")
             if needed && recycled > 0 {
@@ -72,7 +78,7 @@ extension RunAnalysis {
         } else if exhausted {
             // Measured, not modelled: the ok rate before the first local failure, and when it came.
             let onset: Int = r.timeline.first(where: { ($0.failures["eaddrnotavail"] ?? 0) + ($0.failures["eaddrinuse"] ?? 0) > 0 }).map { $0.t } ?? 0
-            let before = r.timeline.prefix(onset).map(\.ok)
+            let before = r.timeline.prefix(max(0, onset)).map(\.ok)
             let okRate = before.isEmpty ? c.achievedOkRate : Double(before.reduce(0, +)) / Double(before.count)
             title = "at \(rate(okRate))/s the \(ports) ports filled after about \(onset) s; after that only about \(rate(model))/s is sustainable"
         } else if !needed {

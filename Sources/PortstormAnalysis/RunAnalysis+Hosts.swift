@@ -104,7 +104,7 @@ extension RunAnalysis {
             let budgets = Set(hosts.map(\.portBudget.ports))  // saturating: crafted figures do not trap
             var advice: [String] = []
             if budgets.count > 1 {
-                advice.append("the hosts' port budgets differ: give \(exhausted.map(\.hostName).joined(separator: ", ")) the range of the others (net.ipv4.ip_local_port_range), or fewer shards' load")
+                advice.append("the hosts' port budgets differ: widen the range of \(exhausted.map(\.hostName).joined(separator: ", ")) to the others' (net.ipv4.ip_local_port_range, or --local-ports), or give it a smaller share")
             }
             out.append(Finding(.warning, "hosts", title, evidence: ev, advice: advice))
         } else {

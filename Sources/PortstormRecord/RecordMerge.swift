@@ -256,10 +256,23 @@ extension RunRecord {
         if !censuses.isEmpty {
             k.census = Census(atMs: censuses.map { $0.c.atMs + $0.shift }.max()!,
                               trigger: censuses.contains { $0.c.trigger == "burst" } ? "burst" : censuses[0].c.trigger,
-                              tookUs: censuses.map(\.c.tookUs).max()!,
-                              tuples: censuses.flatMap(\.c.tuples).sorted { $0.source < $1.source })
+                              tookUs: censuses.map(\.c.tookUs).max()!, tuples: sideBySide(censuses.map(\.c.tuples)))
         }
         return k
+    }
+
+    /// The hosts' census tuples side by side, by source. The same (source, destination, port) from
+    /// two records means runs in one network namespace, whose censuses each counted every socket
+    /// there: that tuple is kept once (the count nearest to its range's end, as Census.busiest
+    /// chooses), not added.
+    private static func sideBySide(_ lists: [[TupleCensus]]) -> [TupleCensus] {
+        var byKey: [String: TupleCensus] = [:]
+        for t in lists.joined() {
+            let key = "\(t.source)|\(t.destination)|\(t.port)"
+            if let seen = byKey[key], (seen.occupancy, seen.portsInUse) >= (t.occupancy, t.portsInUse) { continue }
+            byKey[key] = t
+        }
+        return byKey.values.sorted { ($0.source, $0.destination, $0.port) < ($1.source, $1.destination, $1.port) }
     }
 
     /// The hosts' witnesses added, when every host has one.
@@ -273,7 +286,7 @@ extension RunRecord {
         let starts = all.compactMap(\.startCensus)
         let startCensus = starts.count == all.count
             ? Census(atMs: 0, trigger: "start", tookUs: starts.map(\.tookUs).max() ?? 0,
-                     tuples: starts.flatMap(\.tuples).sorted { $0.source < $1.source }) : nil
+                     tuples: sideBySide(starts.map(\.tuples))) : nil
         func sum(_ f: (KernelWitness) -> Int64?) -> Int64? {
             let v = all.map(f)
             return v.contains(where: { $0 == nil }) ? nil : v.reduce(0) { $0 + $1! }

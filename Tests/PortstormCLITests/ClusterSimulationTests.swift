@@ -65,8 +65,8 @@ extension TestNamespace {
 
 @Suite(.serialized) struct ClusterSimulationTests {
     /// Four hosts share --rate 400 -n 2000 toward one server; host 3 has 200 local ports and no
-    /// TIME_WAIT reuse, so after 200 connects every attempt there fails with eaddrnotavail, while
-    /// the others, with 28,232 ports each, never run short.
+    /// TIME_WAIT reuse, so after about 200 connects every attempt there fails with eaddrnotavail,
+    /// while the others, with 28,232 ports each, never run short. The merged totals are the hosts'.
     @Test(.enabled(if: HostCapabilities.networkNamespaces, "network namespaces need root and iproute2's ip"), .timeLimit(.minutes(1)))
     func fourShardsInNamespacesMergeIntoOneExactRecord() throws {
         let n = 4
@@ -115,8 +115,11 @@ extension TestNamespace {
             #expect(r.unixSecond(0) == Int64(startAt), "h\(k) began in another second than --start-at")
             #expect((r.startLateMs ?? -1) >= 0 && (r.startLateMs ?? 1000) < 1000)
         }
-        // The narrowed host holds exactly 200 ports in TIME_WAIT, then runs out; the others never do.
-        #expect(records[3].totals.outcomes[.ok] == 200 && records[3].totals.outcomes[.eaddrnotavail] == 300)
+        // The narrowed host holds its 200 ports in TIME_WAIT, then runs out; the others never do. (Once
+        // in several runs on a loaded machine it got 202: the kernel freed two of its tuples early.)
+        let h3ok = records[3].totals.outcomes[.ok]
+        #expect(h3ok >= 200 && h3ok <= 210 && records[3].totals.outcomes[.eaddrnotavail] == 500 - h3ok,
+                "h3: \(records[3].totals.outcomes.byName), kernel: \(records[3].kernelWitness?.counters ?? [:]), notes: \(records[3].notes)")
         for r in records.prefix(3) { #expect(r.totals.outcomes[.ok] == 500 && r.totals.outcomes.failures == 0) }
 
         let merged = dir.appendingPathComponent("merged.json"), report = dir.appendingPathComponent("merged.md")
@@ -126,7 +129,10 @@ extension TestNamespace {
         let r = try RunRecord.load(from: Data(contentsOf: merged))
 
         // Exact totals.
-        #expect(r.totals.attempted == 2000 && r.totals.outcomes[.ok] == 1700 && r.totals.outcomes[.eaddrnotavail] == 300)
+        #expect(r.totals.attempted == 2000 && r.totals.outcomes[.ok] == 1500 + h3ok && r.totals.outcomes[.eaddrnotavail] == 500 - h3ok)
+        for o in [Outcome.ok, .eaddrnotavail, .connectTimeout, .econnrefused] {
+            #expect(r.totals.outcomes[o] == records.reduce(0) { $0 + $1.totals.outcomes[o] })
+        }
         #expect(r.totals.isBalanced && r.config.rate == 400 && r.config.connections == 2000 && r.config.concurrency == 40)
         // The merged histogram is the hosts' histograms merged: same count, same percentiles.
         var all = records[0].latency.connectHistogram
@@ -149,7 +155,7 @@ extension TestNamespace {
         #expect(hosts[3].system.tcpTwReuse == 0 && hosts[3].peakOccupancy == 1.0)
         let md = try String(contentsOf: report, encoding: .utf8)
         #expect(md.contains("| port budget (hosts x sources x ports) | 3 hosts x 1 source x 28,232 ports + 1 host x 1 source x 200 ports |"))
-        #expect(md.contains("| h3 | 3/4 | 1 x 200 | 40000-40199 | 0 | 500 | 200 | 300 |"))
+        #expect(md.contains("| h3 | 3/4 | 1 x 200 | 40000-40199 | 0 | 500 | \(h3ok) | \(500 - h3ok) |"))
         #expect(md.contains("| h0 | 0/4 | 1 x 28,232 | 32768-60999 |"))
         #expect(md.contains("h3 ran out of local ports first, at second \(hosts[3].firstExhaustionSecond!) (1 source x 200 ports); 3 of 4 hosts did not"))
         #expect(md.contains("h3 ran out of ephemeral ports toward \(target)"))
