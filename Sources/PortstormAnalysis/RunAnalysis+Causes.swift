@@ -71,6 +71,9 @@ extension RunAnalysis {
             let who = short.isEmpty ? "the client" : short.map(\.hostName).joined(separator: ", ")
             if let occ = o.occupancyAtOnset {
                 ev.append("at the onset the busiest tuple had \(pct(occ)) of its ports in use")
+                if let held = o.heldBeforeAtOnset, held > 0 {
+                    ev.append("\(held) of those ports were already in use before the run started (left by an earlier run or another program): they count against the same budget")
+                }
                 if let c = correlationSentence(o) { ev.append(c) }
                 let tw = r.timeline.compactMap { $0.kernel?.census?.busiest?.states["TIME_WAIT"] }.max() ?? 0
                 if tw > 0 { ev.append("up to \(tw) of that tuple's sockets were in TIME_WAIT") }
@@ -173,15 +176,17 @@ extension RunAnalysis {
             if codes.contains(where: { $0.key == "429" }) { advice.append("429: the server limits the rate of requests from this client") }
             if codes.contains(where: { $0.key == "401" || $0.key == "403" }) { advice.append("401/403: the server refuses this request without credentials") }
             advice.append("if these statuses are expected, accept them with --expect-status")
-            return Finding(.problem, "http-status", "the server answered with HTTP error statuses", evidence: ev, advice: advice)
+            // "error" would be wrong when the accepted set leaves out a success (200 under --expect-status 201).
+            return Finding(.problem, "http-status", "the server answered with HTTP statuses outside the accepted set (\(accepted))",
+                           evidence: ev, advice: advice)
 
         case "response_timeout":
             ev.append("connected, but no complete answer (or no close by the server) within --response-timeout \(r.config.responseTimeoutMs) ms")
             let overflows = witness?.listenOverflows ?? total("ListenOverflows")
-            if let w = witness, let accepted = w.passiveOpens, accepted < Int64(w.connected), overflows > 0 {
+            if let w = witness, let accepted = w.passiveOpens, accepted < Int64(clamping: w.connected), overflows > 0 {
                 // The kernel says which: the server never accepted some of what the client counted.
                 ev.append("the local server's kernel completed \(accepted) handshakes (PassiveOpens) for \(w.connected) connections the client counted; ListenOverflows +\(overflows)")
-                return Finding(.problem, "no-answer", "no answer in time: the server's accept queue overflowed and dropped the final ACKs of at least \(Int64(w.connected) - accepted) connections, which the server never accepted",
+                return Finding(.problem, "no-answer", "no answer in time: the server's accept queue overflowed and dropped the final ACKs of at least \(saturating(Int64(clamping: w.connected), -max(0, accepted))) connections, which the server never accepted",
                                evidence: ev, advice: ["the server must accept faster: a larger listen backlog (and net.core.somaxconn), more accept threads"])
             }
             if overflows > 0 {

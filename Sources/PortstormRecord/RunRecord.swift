@@ -167,8 +167,9 @@ public struct Totals: Codable, Sendable, Equatable {
     /// being started (from the start until the run stopped starting them; the drain is excluded).
     public var requestedRate: Double?
     public var achievedRate: Double
-    /// Attempts the schedule called for before the run stopped but that never started, because the
-    /// concurrency cap was full (--rate only).
+    /// Attempts the schedule called for before the run stopped (its time bound, or when a stop was
+    /// requested) but that never started: the concurrency cap was full, or the generator could not
+    /// keep the schedule (--rate only).
     public var missed: UInt64
     /// How the first few answers judged `protocol_mismatch` began (escaped text, at most 64 bytes each).
     public var mismatchSamples: [String] = []

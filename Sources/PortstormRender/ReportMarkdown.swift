@@ -73,13 +73,24 @@ public enum ReportMarkdown {
             }
             md.append("")
         }
+        if let rows = WitnessTable.rows(r, a) {
+            md.append("## portstorm's counts and the kernel's")
+            md.append("")
+            md.append(WitnessTable.caption)
+            md.append("")
+            md.append("| | portstorm | \(r.hosts == nil ? "this namespace's kernel" : "the hosts' kernels, added"), over the run |")
+            md.append("| --- | ---: | ---: |")
+            for row in rows { md.append("| \(row.what) | \(row.portstorm) | \(row.kernel) |") }
+            md.append("")
+        }
         if !a.tuples.isEmpty {
             md.append("## Port budget per tuple")
             md.append("")
-            md.append("| source | destination | ports | peak in use | peak occupancy | peak TIME_WAIT |")
-            md.append("| --- | --- | ---: | ---: | ---: | ---: |")
+            md.append("| source | destination | ports | in use before the run | peak in use | peak made by this run | peak occupancy | peak TIME_WAIT |")
+            md.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
             for s in a.tuples {
-                md.append("| \(s.source) | \(s.destination):\(s.port) | \(Format.count(s.rangeSize)) | \(Format.count(s.peakPortsInUse)) | "
+                md.append("| \(s.source) | \(s.destination):\(s.port) | \(Format.count(s.rangeSize)) | \(s.portsInUseAtStart.map { Format.count($0) } ?? "-") | "
+                          + "\(Format.count(s.peakPortsInUse)) | \(s.peakPortsMadeByRun.map { Format.count($0) } ?? "-") | "
                           + String(format: "%.1f%%", s.peakOccupancy * 100) + " | \(Format.count(s.points.map(\.timeWait).max() ?? 0)) |")
             }
             md.append("")

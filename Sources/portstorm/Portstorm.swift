@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Glibc
 import PortstormLab
 import PortstormRecord
@@ -35,15 +36,26 @@ struct Portstorm: ParsableCommand {
             if let message = ExitStatus.message(error), let code = ExitStatus.of(error) {
                 Terminal.err("portstorm: error: \(message)\n")
                 status = code
-            } else {
-                // ArgumentParser's own: help, --version, usage errors, ExitCode.
+            } else if exitCode(for: error) == .success || error is ExitCode {
+                // Help, --version, and the statuses commands throw as ExitCode.
                 if Terminal.stdoutIsGone { Glibc.exit(ExitStatus.outputClosed) }
                 exit(withError: error)
+            } else {
+                // ArgumentParser's usage errors, in one line like every other error.
+                Terminal.err("portstorm: error: \(oneLine(message(for: error)))\n")
+                status = exitCode(for: error).rawValue
             }
         }
         if status == ExitStatus.success && Terminal.stdoutIsGone { status = ExitStatus.outputClosed }
         Glibc.exit(status)
     }
+}
+
+/// ArgumentParser's message without its usage and help lines, its lines joined.
+func oneLine(_ message: String) -> String {
+    message.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        .filter { !$0.isEmpty && !$0.hasPrefix("Usage:") && !$0.hasPrefix("Help:") && !$0.hasPrefix("See '") }
+        .joined(separator: " ")
 }
 
 extension CloseMode: ExpressibleByArgument {}

@@ -50,7 +50,7 @@ struct Report: ParsableCommand {
         case DecodingError.keyNotFound(let key, let ctx):
             return "missing \(path(ctx.codingPath + [key]))"
         case DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx):
-            return "wrong value at \(path(ctx.codingPath))"
+            return ctx.codingPath.isEmpty ? "it is JSON, but not an object with a record's fields" : "wrong value at \(path(ctx.codingPath))"
         case DecodingError.dataCorrupted(let ctx):
             return ctx.codingPath.isEmpty ? "not valid JSON" : "bad value at \(path(ctx.codingPath)): \(ctx.debugDescription)"
         default:

@@ -25,6 +25,14 @@ struct RunExecution {
     func execute(_ config: RunConfig) throws -> Int32 {
         let plan = try RunPlan.make(config).get()
         let (recordFile, reportFile) = try Self.checkOutputs(record: output, report: report)
+        // Watched from here on, so that a signal during the preflight still ends with a record.
+        let control = RunControl()
+        let tty = Terminal.stderrIsTTY
+        let signals = SignalWatch(control: control) { level in
+            Terminal.err(level == 1 ? "\nstopping: finishing the attempts in flight (Ctrl-C again to cancel them)\n"
+                                    : "\ncancelling the attempts in flight\n")
+        }
+        defer { signals.cancel() }
         if !quiet {
             // The preflight's warnings, when they matter for this load.
             let load = PlannedLoad(rate: config.rate, concurrency: config.concurrency, sources: plan.sources.count,
@@ -35,13 +43,6 @@ struct RunExecution {
             }
         }
 
-        let control = RunControl()
-        let tty = Terminal.stderrIsTTY
-        let signals = SignalWatch(control: control) { level in
-            Terminal.err(level == 1 ? "\nstopping: finishing the attempts in flight (Ctrl-C again to cancel them)\n"
-                                    : "\ncancelling the attempts in flight\n")
-        }
-        defer { signals.cancel() }
 
         // A --source that is not an address of this machine fails every bind(): say which, whatever
         // the observation setting, so the report does not blame the port range.
