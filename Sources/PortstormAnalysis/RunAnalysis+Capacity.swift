@@ -24,10 +24,13 @@ extension RunAnalysis {
         return best
     }
 
+    /// "2 source(s)", or for a merged record its hosts' budget ("4 hosts x 1 source x 28,232 ports").
+    static func sourcesText(_ c: CapacityModel) -> String { c.hosts == nil ? "\(c.tuples) source(s)" : c.budgetText }
+
     static func capacityFinding(_ r: RunRecord, _ c: CapacityModel, _ tuples: [TupleSeries], _ witness: WitnessCheck?) -> Finding {
         var ev = [String(format: "achieved %@ successful connections/s", rate(c.achievedOkRate))]
         if let want = c.requestedRate { ev.append("requested \(rate(want))/s") }
-        ev.append("\(c.rangeSize) ports per tuple, \(c.tuples) tuple(s)")
+        ev.append(c.hosts == nil ? "\(c.rangeSize) ports per tuple, \(c.tuples) tuple(s)" : "\(c.budgetText) toward the target")
         if let busiest = tuples.max(by: { $0.peakOccupancy < $1.peakOccupancy }) {
             var line = "peak occupancy of a tuple: \(pct(busiest.peakOccupancy))"
             if let atStart = busiest.portsInUseAtStart, atStart > 0, busiest.rangeSize > 0 {
@@ -44,12 +47,17 @@ extension RunAnalysis {
             ev.append("the client did not close first (--close \(r.config.close.rawValue)): no TIME_WAIT here, so the port range does not bound the rate")
             return Finding(.info, "capacity", "the port range does not limit this way of closing", evidence: ev)
         }
-        let ports = c.rangeSize * c.tuples
+        let ports = c.ports
         guard ports > 0 else {
             return Finding(.info, "capacity", "the effective port range holds no usable port: every connect needs a port outside it",
                            evidence: ev + ["ip_local_reserved_ports covers the whole range, or --local-ports lies inside the reserved ports"])
         }
-        ev.append("model without TIME_WAIT reuse: \(c.rangeSize) ports / 60 s = about \(rate(c.modelRatePerTuple ?? 0)) new connections/s per tuple, \(rate(model))/s in all")
+        if c.hosts != nil {
+            ev.append("model without TIME_WAIT reuse: \(c.budgetText) / 60 s = about \(rate(model)) new connections/s")
+            if let want = c.requestedRate, let need = scaleNeed(want, c) { ev.append(need) }
+        } else {
+            ev.append("model without TIME_WAIT reuse: \(c.rangeSize) ports / 60 s = about \(rate(c.modelRatePerTuple ?? 0)) new connections/s per tuple, \(rate(model))/s in all")
+        }
         let within = okWithinTimeWait(r)
         let needed = within > UInt64(ports)
         ev.append("\(within) successful connections within 60 s (TIME_WAIT's length) against \(ports) ports")
@@ -63,7 +71,12 @@ extension RunAnalysis {
             ev.append("TWRecycled grew by \(recycled) during the run")
         }
         let over = needed ? within - UInt64(ports) : 0
-        if exhausted {
+        let shortHosts = (r.hosts ?? []).filter { $0.firstExhaustionSecond != nil }
+        if !shortHosts.isEmpty, let hosts = r.hosts {
+            // Merged: the sum of the budgets says little about a host that ran out of its own.
+            title = "sustainable rate without TIME_WAIT reuse: about \(rate(model)) new connections/s from \(c.budgetText); "
+                + "\(shortHosts.map(\.hostName).joined(separator: ", ")) (\(shortHosts.count) of \(hosts.count) hosts) ran out of its own ports nonetheless"
+        } else if exhausted {
             // Measured, not modelled: the ok rate before the first local failure, and when it came.
             let at = r.timeline.firstIndex(where: { ($0.failures["eaddrnotavail"] ?? 0) > 0 || ($0.failures["eaddrinuse"] ?? 0) > 0 })
             let onset = at.map { max(0, r.timeline[$0].t) } ?? 0
@@ -79,9 +92,9 @@ extension RunAnalysis {
         } else if needed {
             title = "the run made \(within) connections within 60 s, more than its \(ports) ports hold in TIME_WAIT, with no reuse counted: not every connection left a TIME_WAIT socket on this side"
         } else if c.reuseInEffect {
-            title = "sustainable rate without TIME_WAIT reuse: about \(rate(model)) new connections/s from \(c.tuples) source(s); this run stayed within its ports and needed no reuse"
+            title = "sustainable rate without TIME_WAIT reuse: about \(rate(model)) new connections/s from \(sourcesText(c)); this run stayed within its ports and needed no reuse"
         } else if c.achievedOkRate <= model * 1.05 {
-            title = "sustainable rate without TIME_WAIT reuse: about \(rate(model)) new connections/s from \(c.tuples) source(s)"
+            title = "sustainable rate without TIME_WAIT reuse: about \(rate(model)) new connections/s from \(sourcesText(c))"
         } else {
             let fill = c.achievedOkRate > 0 ? Double(ports) / c.achievedOkRate : 0
             title = "the run ended before the range filled: at \(rate(c.achievedOkRate))/s the \(ports) ports fill in about \(rate(fill)) s, then about \(rate(model))/s is sustainable"

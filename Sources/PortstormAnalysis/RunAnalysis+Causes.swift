@@ -62,7 +62,13 @@ extension RunAnalysis {
 
         case "eaddrnotavail", "eaddrinuse":
             let range = PortBudget.effectiveRange(r.system, perSocket: r.config.localPorts)
-            ev.append("effective port range \(range.low)-\(range.high): \(range.size) ports per (source, destination, port) tuple, \(cap.tuples) tuple(s)")
+            let short = (r.hosts ?? []).filter { $0.firstExhaustionSecond != nil }
+            if r.hosts == nil {
+                ev.append("effective port range \(range.low)-\(range.high): \(range.size) ports per (source, destination, port) tuple, \(cap.tuples) tuple(s)")
+            } else {
+                ev += short.map { "on \($0.hostName): effective port range \($0.portBudget.rangeLow)-\($0.portBudget.rangeHigh), \($0.portBudget.rangeSize) ports per tuple, \($0.portBudget.tuples) tuple(s)" }
+            }
+            let who = short.isEmpty ? "the client" : short.map(\.hostName).joined(separator: ", ")
             if let occ = o.occupancyAtOnset {
                 ev.append("at the onset the busiest tuple had \(pct(occ)) of its ports in use")
                 if let held = o.heldBeforeAtOnset, held > 0 {
@@ -78,7 +84,7 @@ extension RunAnalysis {
                     if name == "eaddrinuse" {
                         ev.append("with source addresses bound before connect, a full range shows as EADDRINUSE from bind()")
                     }
-                    return Finding(.problem, "port-exhaustion", "the client ran out of ephemeral ports toward \(target)",
+                    return Finding(.problem, "port-exhaustion", "\(who) ran out of ephemeral ports toward \(target)",
                                    evidence: ev + ["the limit is this client's, not the server's"], advice: portAdvice(r))
                 }
                 ev.append("the range was not full: ports were not the cause")
@@ -89,8 +95,8 @@ extension RunAnalysis {
                 return Finding(.problem, "cannot-assign", "\(name) without port exhaustion: a local address problem", evidence: ev, advice: advice)
             }
             ev.append("no census in the record (run with observation on to see the ports)")
-            if r.config.concurrency > range.size * cap.tuples {
-                ev.append("\(r.config.concurrency) attempts in flight exceed the \(range.size * cap.tuples) ports available")
+            if r.config.concurrency > cap.ports {
+                ev.append("\(r.config.concurrency) attempts in flight exceed the \(cap.ports) ports available")
             }
             return Finding(.problem, "port-exhaustion", "local addresses could not be assigned (most often: ephemeral ports used up)",
                            evidence: ev, advice: portAdvice(r))

@@ -19,6 +19,7 @@ public enum RunAnalysis {
         if let before = beforeRunFinding(r) { findings.append(before) }
         findings.append(capacityFinding(r, capacity, tuples, witness))
         if let h = healthFinding(r, health) { findings.append(h) }
+        findings += hostsFindings(r)
         if onsets.isEmpty && r.totals.attempted > 0 {
             findings.insert(Finding(.ok, "all-ok", "every attempt that finished succeeded",
                                     evidence: ["\(r.totals.outcomes[.ok]) ok of \(r.totals.attempted) attempted, \(r.totals.inFlightAtEnd) in flight at the end"]), at: 0)
@@ -149,6 +150,7 @@ public enum RunAnalysis {
         let perTuple = clientCloses ? PortBudget.sustainableRate(rangeSize: range.size) : nil
         let active = r.totals.achievedRate > 0 ? Double(r.totals.attempted) / r.totals.achievedRate : r.elapsedSeconds
         let okRate = active > 0 ? Double(r.totals.outcomes[.ok]) / active : 0
+        if let hosts = r.hosts, !hosts.isEmpty { return hostsCapacity(r, hosts, okRate: okRate) }
         return CapacityModel(rangeSize: range.size, tuples: tuples, reuseInEffect: reuse, modelRatePerTuple: perTuple,
                              modelRate: perTuple.map { $0 * Double(tuples) }, achievedOkRate: okRate,
                              requestedRate: r.config.rate)

@@ -74,11 +74,11 @@ extension RunAnalysis {
     }
 
     /// "this machine's kernel: ActiveOpens +146, PassiveOpens +106, ..." for the counters present.
-    static func kernelLine(_ w: KernelWitness) -> String {
+    static func kernelLine(_ w: KernelWitness, hosts: Int? = nil) -> String {
         let order = ["ActiveOpens", "PassiveOpens", "AttemptFails", "EstabResets", "OutRsts", "TCPAbortOnClose", "ListenOverflows",
                      "ListenDrops", "TCPSynRetrans", "TW", "TWKilled", "TWRecycled", "TCPTimeWaitOverflow"]
         let parts = order.compactMap { name in w.counters[name].map { "\(name) +\($0)" } }
-        return "this namespace's kernel over the run: " + parts.joined(separator: ", ")
+        return (hosts.map { "the \($0) hosts' kernels over the run, added: " } ?? "this namespace's kernel over the run: ") + parts.joined(separator: ", ")
     }
 
     static func witnessFindings(_ r: RunRecord, _ k: WitnessCheck) -> [Finding] {
@@ -90,7 +90,7 @@ extension RunAnalysis {
         if let opens = k.activeOpens, opens < Int64(clamping: k.sentSYN) {
             agree = false
             out.append(Finding(.problem, "kernel-witness", "portstorm counted more connects than this machine's kernel opened",
-                               evidence: ["\(own); the kernel opened \(opens) (ActiveOpens +\(opens))", kernelLine(w), shared],
+                               evidence: ["\(own); the kernel opened \(opens) (ActiveOpens +\(opens))", kernelLine(w, hosts: r.hosts?.count), shared],
                                advice: ["this contradicts portstorm's own counts: please report it with the record"]))
         }
         let failedConnects = count(["econnrefused", "etimedout"], r)
@@ -122,14 +122,14 @@ extension RunAnalysis {
                 ev[0] += ": at least \(missing) final ACKs were dropped by a full accept queue (ListenOverflows +\(overflows))"
                 ev.append("the client counts a connection once its SYN-ACK arrives; a listener whose accept queue is full drops the final ACK, so the server never accepted at least \(missing) of them")
                 out.append(Finding(.problem, "accept-queue", "the server's accept queue overflowed: at least \(missing) connections the client counted were never accepted",
-                                   evidence: ev + [kernelLine(w), shared], advice: [
+                                   evidence: ev + [kernelLine(w, hosts: r.hosts?.count), shared], advice: [
                                        "the server must accept faster: a larger listen backlog (and net.core.somaxconn\(r.system.somaxconn.map { ", now \($0)" } ?? "")), more accept threads",
                                        "compare with a lower rate or concurrency: below the server's accept rate the two counts agree",
                                    ]))
             } else {
                 ev[0] += ": at least \(missing) connections portstorm counted were never established on the server's side, and no accept queue overflowed (ListenOverflows +\(k.listenOverflows.map(String.init) ?? "?"))"
                 out.append(Finding(.problem, "kernel-witness", "at least \(missing) connections counted as established never reached the local server",
-                                   evidence: ev + [kernelLine(w), shared],
+                                   evidence: ev + [kernelLine(w, hosts: r.hosts?.count), shared],
                                    advice: ["a connect that completed without a handshake (e.g. an ICMP answer read as success) is not a connection: please report it with the record"]))
             }
         }
@@ -165,7 +165,7 @@ extension RunAnalysis {
                                           "\(k.connected) connections; TIME_WAIT toward \(r.target.used) grew by \(t) from the start census to the last one"]))
         }
         if agree {
-            var ev = [own, kernelLine(w), shared]
+            var ev = [own, kernelLine(w, hosts: r.hosts?.count), shared]
             if w.serverIsLocal != true { ev.append("the server is not in this namespace: its accepts are not counted here") }
             out.append(Finding(.ok, "kernel-witness", "the kernel's counts agree with portstorm's", evidence: ev))
         }

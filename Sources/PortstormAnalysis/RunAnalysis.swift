@@ -71,6 +71,9 @@ public struct CapacityModel: Codable, Sendable, Equatable {
     /// Successful connections per second over the time attempts were being started.
     public var achievedOkRate: Double
     public var requestedRate: Double?
+    /// Each host's budget, for a merged record (`RunRecord.hosts`); then `rangeSize` is the
+    /// smallest host's range and `tuples` all hosts' tuples.
+    public var hosts: [HostCapacity]?
 }
 
 /// Whether portstorm itself kept the requested schedule.

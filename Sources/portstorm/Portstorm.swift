@@ -19,7 +19,7 @@ struct Portstorm: ParsableCommand {
         \(ExitStatus.helpText)
         """,
         version: PortstormVersion.current,
-        subcommands: [Run.self, Report.self, Plan.self, LabCmd.self, Diagnose.self, Serve.self, Demo.self, Doctor.self]
+        subcommands: [Run.self, Report.self, Merge.self, Plan.self, LabCmd.self, Diagnose.self, Serve.self, Demo.self, Doctor.self]
     )
 
     /// Parses, checks the descriptor budget, runs the command, and maps what it threw to an exit

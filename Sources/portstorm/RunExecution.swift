@@ -17,6 +17,8 @@ struct RunExecution {
     let observe: Bool
     /// Print every finding after the summary, not only warnings and problems.
     var explain = false
+    /// The host or pod name written into the record (`run --name`); nil: left out.
+    var hostName: String?
 
     /// Returns the process exit status; throws before the first attempt when the run cannot
     /// start or an output cannot be written, and after the run when writing an output failed.
@@ -60,6 +62,7 @@ struct RunExecution {
         }
         if tty && !quiet && ticks > 0 { Terminal.err("\r\u{1B}[2K") }
         record.unusableSources = unusableSources
+        record.hostName = hostName
         if PathProbe.wanted(record.totals.outcomes) { record.path = PathProbe.observe(plan.target) }
         if let why = observer?.censusError {
             record.notes.append("the sock_diag census was skipped: \(why)")
