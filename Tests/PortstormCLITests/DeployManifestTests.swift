@@ -7,18 +7,8 @@ import Testing
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("deploy/kubernetes")
 
-    static func tool(_ args: [String], stdin: Data? = nil) throws -> CLIProcess.Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return CLIProcess.Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    static func tool(_ args: [String]) throws -> CLIProcess.Result {
+        try CLIProcess.run(args, executable: URL(fileURLWithPath: "/usr/bin/env"))
     }
 
     /// Why the manifests cannot be checked here, or nil.
