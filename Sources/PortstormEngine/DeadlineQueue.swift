@@ -4,8 +4,8 @@
 ///
 /// Entries are not removed when their operation completes; an entry whose slot has moved on (its
 /// epoch changed) is skipped when it reaches the head. Growth doubles the buffer (amortized; never
-/// per attempt once warm).
-public struct DeadlineQueue {
+/// per attempt once warm). The queue owns its buffer: it cannot be copied, and frees it when it goes.
+public struct DeadlineQueue: ~Copyable {
     public struct Entry: Sendable {
         public var dueNs: UInt64
         public var slot: Int32
@@ -32,7 +32,7 @@ public struct DeadlineQueue {
         buffer = .allocate(capacity: c)
     }
 
-    public func deallocate() { buffer.deallocate() }
+    deinit { buffer.deallocate() }
 
     @inline(__always)
     public mutating func push(_ e: Entry) {

@@ -119,8 +119,6 @@ final class Worker {
         readers?.deallocate()
         target.deallocate()
         soErrors.deallocate()
-        connectDeadlines.deallocate()
-        answerDeadlines.deallocate()
         holdTimespec.deallocate()
     }
 

@@ -105,7 +105,6 @@ let benchmarks: @Sendable () -> Void = {
         }
         benchmark.stopMeasurement()
         blackHole(queue.count)
-        queue.deallocate()
     }
 
     // Reading a whole HTTP answer (status, headers, body; once per attempt with --protocol http).
