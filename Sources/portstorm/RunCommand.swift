@@ -20,7 +20,7 @@ struct Run: ParsableCommand {
         """
     )
 
-    @Argument(help: "The target, HOST:PORT (IPv6 in brackets, as in [::1]:8080).")
+    @Argument(help: "The target: HOST:PORT (IPv6 in brackets, as in [::1]:8080), or a URL: tcp://HOST:PORT, http://HOST[:PORT]/PATH, ws://HOST[:PORT]/PATH (the scheme sets --protocol, the path --path).")
     var target: String?
 
     @Option(help: ArgumentHelp("Run a scenario file (YAML, see docs/scenarios.md); flags given beside it override the file's.", valueName: "file"))
@@ -33,30 +33,20 @@ struct Run: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("New connections per second, open loop (500, 20k).", valueName: "n"))
     var rate: String?
 
-    @Option(name: [.short, .customLong("concurrency")], parsing: .unconditional,
-            help: ArgumentHelp("Cap on attempts in flight. (default: 100)", valueName: "n"))
-    var concurrency: String?
+    @OptionGroup var shape: ShapeOptions
 
-    @Option(name: [.short, .customLong("duration")], parsing: .unconditional, help: ArgumentHelp("Time bound (500ms, 10s, 2m).", valueName: "time"))
+    @Option(name: [.short, .customLong("duration")], parsing: .unconditional, help: ArgumentHelp("Time bound (500ms, 10s, 2m, 1m30s).", valueName: "time"))
     var duration: String?
 
     @Option(name: [.customShort("n"), .customLong("connections")], parsing: .unconditional,
             help: ArgumentHelp("Attempt count bound (20000, 20k).", valueName: "n"))
     var connections: String?
 
-    @Option(name: .customLong("connect-timeout"), parsing: .unconditional,
-            help: ArgumentHelp("The run's own connect deadline. (default: 2s)", valueName: "time"))
-    var connectTimeout: String?
+    @OptionGroup var request: RequestOptions
 
     @Option(name: .customLong("response-timeout"), parsing: .unconditional,
             help: ArgumentHelp("Deadline for each send, answer and server close. (default: 5s)", valueName: "time"))
     var responseTimeout: String?
-
-    @Option(help: "Who closes first: client (TIME_WAIT here), rst (SO_LINGER 0), server (wait for its FIN). Default: client for tcp, server for http.")
-    var close: CloseMode?
-
-    @Option(name: .customLong("protocol"), help: "What to speak once connected. Default: tcp.")
-    var wireProtocol: WireProtocol?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Text to send after connecting (tcp; \\r \\n \\t escapes).", valueName: "text"))
     var send: String?
@@ -68,18 +58,10 @@ struct Run: ParsableCommand {
             help: ArgumentHelp("HTTP statuses that count as ok, e.g. 200,204,300-399 (http; default 200-399); others end as http_status.", valueName: "list"))
     var expectStatus: String?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Request path (http, ws). (default: /)", valueName: "path"))
-    var path: String?
-
     @Option(parsing: .unconditional, help: ArgumentHelp("Host header (http, ws); default: the target as given.", valueName: "name"))
     var host: String?
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Source addresses: IP,IP,... or A.B.C.D-A.B.C.E (repeatable).", valueName: "ips"))
-    var source: [String] = []
-
-    @Option(name: .customLong("local-ports"), parsing: .unconditional,
-            help: ArgumentHelp("Ephemeral ports for every socket (IP_LOCAL_PORT_RANGE, Linux 6.3+).", valueName: "lo-hi"))
-    var localPorts: String?
+    @OptionGroup var ports: PortOptions
 
     @Flag(name: .customLong("bind-before-connect"), help: "Bind --source addresses without IP_BIND_ADDRESS_NO_PORT (reproduces EADDRINUSE).")
     var bindBeforeConnect = false
@@ -97,13 +79,7 @@ struct Run: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Worker threads, one io_uring each. (default: 1)", valueName: "n"))
     var threads: String?
 
-    @Option(name: [.short, .customLong("output")], parsing: .unconditional,
-            help: ArgumentHelp("Write the run record (JSON) here; - for standard output (the summary then goes to stderr).", valueName: "file"))
-    var output: String?
-
-    @Option(parsing: .unconditional,
-            help: ArgumentHelp("Also write a report (format from the extension: .html, .md, .csv, .json, else text).", valueName: "file"))
-    var report: String?
+    @OptionGroup var outputs: OutputOptions
 
     @Flag(help: "Print only the summary (no live line).")
     var quiet = false
@@ -116,7 +92,7 @@ struct Run: ParsableCommand {
             try ScenarioRunner(output: output, report: report, quiet: quiet, target: target, overrides: overrides).run(scenario)
             return
         }
-        guard target != nil else { throw CLIError.usage("give a target (HOST:PORT) or --scenario FILE") }
+        guard target != nil else { throw CLIError.usage("give a target (HOST:PORT or a URL) or --scenario FILE") }
         let status = try RunExecution(output: output, report: report, quiet: quiet, observe: !noObserve).execute(try makeConfig())
         if status != 0 { throw ExitCode(status) }
     }
@@ -125,34 +101,39 @@ struct Run: ParsableCommand {
     /// spelling of `Scenario.runFlags`); flags without a value carry none.
     var overrides: [(flag: String, values: [String])] {
         let valued: [(String, String?)] = [
-            ("--rate", rate), ("-c", concurrency), ("-d", duration), ("-n", connections), ("--connect-timeout", connectTimeout),
-            ("--response-timeout", responseTimeout), ("--close", close?.rawValue), ("--protocol", wireProtocol?.rawValue),
-            ("--send", send), ("--expect", expect), ("--expect-status", expectStatus), ("--path", path), ("--host", host), ("--local-ports", localPorts),
-            ("--open-files", openFiles), ("--hold", hold), ("--threads", threads),
+            ("--rate", rate), ("-c", shape.concurrency), ("-d", duration), ("-n", connections), ("--connect-timeout", request.connectTimeout),
+            ("--response-timeout", responseTimeout), ("--close", shape.close?.rawValue), ("--protocol", shape.wireProtocol?.rawValue),
+            ("--send", send), ("--expect", expect), ("--expect-status", expectStatus), ("--path", request.path), ("--host", host),
+            ("--local-ports", ports.localPorts), ("--open-files", openFiles), ("--hold", hold), ("--threads", threads),
         ]
         var list = valued.compactMap { flag, value in value.map { (flag: flag, values: [$0]) } }
-        if !source.isEmpty { list.append((flag: "--source", values: source)) }
+        if !ports.source.isEmpty { list.append((flag: "--source", values: ports.source)) }
         for (flag, on) in [("--bind-before-connect", bindBeforeConnect), ("--kernel-port-search", kernelPortSearch), ("--no-observe", noObserve)] where on {
             list.append((flag: flag, values: []))
         }
         return list
     }
 
+    /// `-o` and `--report`, by the names the run has always used.
+    var output: String? { outputs.output }
+    var report: String? { outputs.report }
+
     func makeConfig() throws(InputError) -> RunConfig {
         let d = try duration.map { (t) throws(InputError) in try InputParsing.duration(t, option: "--duration") }
         let n = try connections.map { (t) throws(InputError) in try InputParsing.count(t, option: "--connections") }
         let r = try rate.map { (t) throws(InputError) in try InputParsing.amount(t, option: "--rate") }
-        let ct = try InputParsing.duration(connectTimeout ?? "2s", option: "--connect-timeout")
         let rt = try InputParsing.duration(responseTimeout ?? "5s", option: "--response-timeout")
-        let wireProtocol = self.wireProtocol ?? .tcp
+        // A URL target sets the protocol and the path; the engine takes HOST:PORT.
+        let parsed = try target.map { (t) throws(InputError) in try ParsedTarget(t) }
+        let wireProtocol = try shape.wireProtocol(for: parsed)
         var config = RunConfig(
-            target: target ?? "", rate: r,
-            concurrency: try InputParsing.count(concurrency ?? "100", option: "--concurrency", max: 4e6),
+            target: parsed?.engineTarget ?? "", rate: r,
+            concurrency: try shape.concurrency(openLoop: r != nil),
             durationSeconds: d ?? (n == nil ? 10 : nil), connections: n,
-            connectTimeoutMs: max(1, Int((ct * 1000).rounded())), responseTimeoutMs: max(1, Int((rt * 1000).rounded())),
-            close: close ?? (wireProtocol == .http ? .server : .client), wireProtocol: wireProtocol,
-            send: send, expect: expect, path: path ?? "/", sources: source,
-            localPorts: try localPorts.map { (t) throws(InputError) in try InputParsing.portRange(t) },
+            connectTimeoutMs: try request.connectTimeoutMs(), responseTimeoutMs: max(1, Int((rt * 1000).rounded())),
+            close: shape.close(for: wireProtocol), wireProtocol: wireProtocol,
+            send: send, expect: expect, path: try request.path(for: parsed), sources: ports.source,
+            localPorts: try ports.portRange(),
             threads: try InputParsing.count(threads ?? "1", option: "--threads", max: 1024))
         config.bindBeforeConnect = bindBeforeConnect
         config.hostHeader = host
