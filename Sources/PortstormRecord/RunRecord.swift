@@ -35,6 +35,8 @@ public struct RunRecord: Codable, Sendable {
     /// The kernel's counts over the whole run and the sockets toward the target before it
     /// (observed runs only; absent from older records and with --no-observe).
     public var kernelWitness: KernelWitness?
+    /// The `--threshold` expressions and how the run measured against them; absent without any.
+    public var thresholds: [ThresholdResult]?
 
     public init(tool: ToolInfo, startedAt: Date, endedAt: Date, elapsedSeconds: Double, stopReason: StopReason,
                 config: RunConfig, target: TargetInfo, sources: [String], system: SystemSnapshot, totals: Totals,

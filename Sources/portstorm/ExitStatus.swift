@@ -32,16 +32,19 @@ enum ExitStatus {
     static let cannotWrite: Int32 = 73
     /// Standard output was closed early (as in `| head`): the summary was cut short.
     static let outputClosed: Int32 = 74
+    /// A `--threshold` failed (k6's code for the same thing).
+    static let thresholdFailed: Int32 = 99
     static let interrupted: Int32 = 130
 
     /// Status and meaning, in the order the help prints them.
     static let table: [(Int32, String)] = [
         (success, "done (a run counts failed connections as data, not as an error)"),
-        (notAsExpected, "diagnose: the target fails or a problem was found; doctor found a problem; a lab did not end as expected or could not be set up"),
+        (notAsExpected, "diagnose: the target fails; doctor: a problem found; lab: not as expected or not set up"),
         (usage, "bad input: flags, a scenario file, or a record that is not a readable portstorm.run/2 record"),
         (unavailable, "cannot start: io_uring unavailable, the open-file limit too low, or a server port taken"),
         (cannotWrite, "an output file (-o, --report) cannot be written; checked before the run starts"),
         (outputClosed, "standard output was closed early (| head): output cut short, files still written"),
+        (thresholdFailed, "run: a --threshold failed (each is printed with its measured value and kept in the record)"),
         (interrupted, "stopped by Ctrl-C, SIGTERM or SIGHUP: the summary and the record are still written"),
     ]
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PortstormAnalysis
 import PortstormRecord
 import PortstormSystem
 
@@ -81,6 +82,13 @@ struct Run: ParsableCommand {
 
     @OptionGroup var outputs: OutputOptions
 
+    @Option(parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("Pass/fail over the run's results, repeatable: failures<1%, eaddrnotavail==0, connect_p99<50ms, rate>=5000, http_status_5xx<0.1% (see docs/thresholds.md). Any failure exits 99.", valueName: "expr"))
+    var threshold: [String] = []
+
+    @Flag(help: "Print the summary as JSON on standard output (human text goes to stderr).")
+    var json = false
+
     @Flag(help: "Print only the summary (no live line).")
     var quiet = false
 
@@ -88,12 +96,16 @@ struct Run: ParsableCommand {
     var noObserve = false
 
     func run() throws {
+        if json { Terminal.reserveStdoutForData() }
         if let scenario {
             try ScenarioRunner(output: output, report: report, quiet: quiet, target: target, overrides: overrides).run(scenario)
             return
         }
         guard target != nil else { throw CLIError.usage("give a target (HOST:PORT or a URL) or --scenario FILE") }
-        let status = try RunExecution(output: output, report: report, quiet: quiet, observe: !noObserve).execute(try makeConfig())
+        var execution = RunExecution(output: output, report: report, quiet: quiet, observe: !noObserve)
+        execution.thresholds = try thresholds()
+        execution.json = json
+        let status = try execution.execute(try makeConfig())
         if status != 0 { throw ExitCode(status) }
     }
 
@@ -108,10 +120,22 @@ struct Run: ParsableCommand {
         ]
         var list = valued.compactMap { flag, value in value.map { (flag: flag, values: [$0]) } }
         if !ports.source.isEmpty { list.append((flag: "--source", values: ports.source)) }
-        for (flag, on) in [("--bind-before-connect", bindBeforeConnect), ("--kernel-port-search", kernelPortSearch), ("--no-observe", noObserve)] where on {
+        if !threshold.isEmpty { list.append((flag: "--threshold", values: threshold)) }
+        for (flag, on) in [("--bind-before-connect", bindBeforeConnect), ("--kernel-port-search", kernelPortSearch), ("--no-observe", noObserve),
+                           ("--json", json)] where on {
             list.append((flag: flag, values: []))
         }
         return list
+    }
+
+    /// The `--threshold` expressions, each checked before the run starts.
+    func thresholds() throws(InputError) -> [Threshold] {
+        try threshold.map { (text) throws(InputError) in
+            switch Threshold.parse(text) {
+            case .success(let t): return t
+            case .failure(let e): throw InputError(e.message)
+            }
+        }
     }
 
     /// `-o` and `--report`, by the names the run has always used.

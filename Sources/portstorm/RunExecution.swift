@@ -17,12 +17,16 @@ struct RunExecution {
     let observe: Bool
     /// Print every finding after the summary, not only warnings and problems.
     var explain = false
+    /// `--threshold`: judged over the run's results at the end; kept in the record.
+    var thresholds: [Threshold] = []
+    /// `--json`: the summary as JSON on standard output, human text on stderr.
+    var json = false
 
     /// Returns the process exit status; throws before the first attempt when the run cannot
     /// start or an output cannot be written, and after the run when writing an output failed.
     func execute(_ config: RunConfig) throws -> Int32 {
         let plan = try RunPlan.make(config).get()
-        let (recordFile, reportFile) = try Self.checkOutputs(record: output, report: report)
+        let (recordFile, reportFile) = try Self.checkOutputs(record: output, report: report, json: json)
         if !quiet {
             // The preflight's warnings, when they matter for this load.
             let load = PlannedLoad(rate: config.rate, concurrency: config.concurrency, sources: plan.sources.count,
@@ -59,6 +63,7 @@ struct RunExecution {
         }
         if tty && !quiet && ticks > 0 { Terminal.err("\r\u{1B}[2K") }
         record.unusableSources = unusableSources
+        if !thresholds.isEmpty { record.thresholds = thresholds.map { $0.evaluate(record) } }
         if PathProbe.wanted(record.totals.outcomes) { record.path = PathProbe.observe(plan.target) }
         if let why = observer?.censusError {
             record.notes.append("the sock_diag census was skipped: \(why)")
@@ -78,29 +83,39 @@ struct RunExecution {
         }
         Terminal.out(SummaryText.render(record))
         // Why, in brief: the findings worth a warning (all of them with --explain, as the demo does).
-        let findings = RunAnalysis.analyze(record).findings.filter { explain || $0.severity >= .warning }
+        let analysis = RunAnalysis.analyze(record).findings
+        let findings = analysis.filter { explain || $0.severity >= .warning }
         if !findings.isEmpty { Terminal.out("\n" + FindingsText.render(findings).joined(separator: "\n") + "\n") }
+        if let results = record.thresholds { Terminal.out("\n" + ThresholdText.render(results)) }
         if let recordFile, !recordFile.isStandardOutput, writeError == nil { Terminal.out("  record: \(recordFile.path)\n") }
         if let reportFile, !reportFile.isStandardOutput, writeError == nil {
             Terminal.out("  report: \(reportFile.path) (\(ReportFormat.forPath(reportFile.path).rawValue))\n")
         }
+        if json {
+            guard let data = try? SummaryJSON(record, findings: analysis).data() else { throw CLIError.cannotWrite("cannot encode the summary as JSON") }
+            _ = Terminal.data(Array(data))
+        }
         if let writeError { throw writeError }
-        return record.stopReason == .interrupted ? ExitStatus.interrupted : 0
+        if record.stopReason == .interrupted { return ExitStatus.interrupted }
+        return record.thresholds?.contains(where: { !$0.passed }) == true ? ExitStatus.thresholdFailed : 0
     }
 
     /// Checks the record and report paths before any work; with `-` for one of them, standard
     /// output carries it and the human-readable text goes to stderr.
-    static func checkOutputs(record: String?, report: String?, recordName: String = "the record")
+    static func checkOutputs(record: String?, report: String?, recordName: String = "the record", json: Bool = false)
         throws(CLIError) -> (OutputFile?, OutputFile?) {
         let r = try record.map { (p) throws(CLIError) in try OutputFile.check(p, what: recordName) }
         let p = try report.map { (p) throws(CLIError) in try OutputFile.check(p, what: "the report") }
         if r?.isStandardOutput == true && p?.isStandardOutput == true {
             throw .usage("-o - and --report - both ask for standard output: give one of them a file name")
         }
+        if json && (r?.isStandardOutput == true || p?.isStandardOutput == true) {
+            throw .usage("--json prints the summary on standard output, and \(r?.isStandardOutput == true ? "-o -" : "--report -") asks for it too: give that one a file name")
+        }
         if let r, let p, !r.isStandardOutput, r.path == p.path {
             throw .usage("-o and --report name the same file, \(r.path): give them different names")
         }
-        if r?.isStandardOutput == true || p?.isStandardOutput == true { Terminal.reserveStdoutForData() }
+        if json || r?.isStandardOutput == true || p?.isStandardOutput == true { Terminal.reserveStdoutForData() }
         return (r, p)
     }
 }
