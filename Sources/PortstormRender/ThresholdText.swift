@@ -4,13 +4,14 @@ import PortstormRecord
 /// The thresholds at the end of a run: each with its measured value and pass or FAIL.
 public enum ThresholdText {
     /// "thresholds: 1 of 2 failed" and one aligned line per threshold.
-    public static func render(_ results: [ThresholdResult]) -> String {
+    public static func render(_ results: [ThresholdResult], color: Bool = false) -> String {
         guard !results.isEmpty else { return "" }
         let failed = results.filter { !$0.passed }.count
         var out = "thresholds: " + (failed == 0 ? "all \(results.count) passed" : "\(failed) of \(results.count) failed") + "\n"
         let width = results.map(\.expression.count).max() ?? 0
         for r in results {
-            out += "  \(r.passed ? "pass" : "FAIL")  \(Format.pad(r.expression, width))  measured \(value(r.measured, unit: r.unit))\n"
+            let verdict = r.passed ? "pass" : "FAIL"
+            out += "  \(color ? "\u{1B}[\(r.passed ? 32 : 31)m\(verdict)\u{1B}[0m" : verdict)  \(Format.pad(r.expression, width))  measured \(value(r.measured, unit: r.unit))\n"
         }
         return out
     }

@@ -49,3 +49,4 @@ struct Portstorm: ParsableCommand {
 extension CloseMode: ExpressibleByArgument {}
 extension WireProtocol: ExpressibleByArgument {}
 extension ServerMode: ExpressibleByArgument {}
+extension RunExecution.ProgressMode: ExpressibleByArgument {}

@@ -89,7 +89,17 @@ struct Run: ParsableCommand {
     @Flag(help: "Print the summary as JSON on standard output (human text goes to stderr).")
     var json = false
 
-    @Flag(help: "Print only the summary (no live line).")
+    @Option(help: "Progress while running: auto (a live line on a terminal, else plain), plain (a line every 5 seconds on stderr, for CI logs), none.")
+    var progress: RunExecution.ProgressMode = .auto
+
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Write one JSON line per second (attempts, ok, failures, in flight, TIME_WAIT, ports in use) here, - for standard output.", valueName: "file"))
+    var stream: String?
+
+    @Flag(name: .customLong("no-color"), help: "Print without colours (also when NO_COLOR is set).")
+    var noColor = false
+
+    @Flag(help: "Print only the summary (no live line; the same as --progress none).")
     var quiet = false
 
     @Flag(name: .customLong("no-observe"), help: "Skip watching the kernel (TIME_WAIT, counters, port census) during the run.")
@@ -105,6 +115,9 @@ struct Run: ParsableCommand {
         var execution = RunExecution(output: output, report: report, quiet: quiet, observe: !noObserve)
         execution.thresholds = try thresholds()
         execution.json = json
+        execution.progress = progress
+        execution.noColor = noColor
+        execution.stream = stream
         let status = try execution.execute(try makeConfig())
         if status != 0 { throw ExitCode(status) }
     }
@@ -117,12 +130,13 @@ struct Run: ParsableCommand {
             ("--response-timeout", responseTimeout), ("--close", shape.close?.rawValue), ("--protocol", shape.wireProtocol?.rawValue),
             ("--send", send), ("--expect", expect), ("--expect-status", expectStatus), ("--path", request.path), ("--host", host),
             ("--local-ports", ports.localPorts), ("--open-files", openFiles), ("--hold", hold), ("--threads", threads),
+            ("--progress", progress == .auto ? nil : progress.rawValue), ("--stream", stream),
         ]
         var list = valued.compactMap { flag, value in value.map { (flag: flag, values: [$0]) } }
         if !ports.source.isEmpty { list.append((flag: "--source", values: ports.source)) }
         if !threshold.isEmpty { list.append((flag: "--threshold", values: threshold)) }
         for (flag, on) in [("--bind-before-connect", bindBeforeConnect), ("--kernel-port-search", kernelPortSearch), ("--no-observe", noObserve),
-                           ("--json", json)] where on {
+                           ("--json", json), ("--no-color", noColor)] where on {
             list.append((flag: flag, values: []))
         }
         return list

@@ -21,12 +21,33 @@ struct RunExecution {
     var thresholds: [Threshold] = []
     /// `--json`: the summary as JSON on standard output, human text on stderr.
     var json = false
+    /// `--progress`: the live line on a terminal, a plain line every few seconds, or nothing.
+    var progress: ProgressMode = .auto
+    /// `--no-color`.
+    var noColor = false
+    /// `--stream FILE|-`: one JSON line per second.
+    var stream: String?
+
+    /// How progress is shown while a run goes on.
+    enum ProgressMode: String, CaseIterable {
+        /// The live line on a terminal (stderr), plain lines without one.
+        case auto
+        /// A whole line every few seconds on stderr, as CI logs want.
+        case plain
+        case none
+    }
+
+    /// Seconds between plain progress lines.
+    static let plainEvery = 5
 
     /// Returns the process exit status; throws before the first attempt when the run cannot
     /// start or an output cannot be written, and after the run when writing an output failed.
     func execute(_ config: RunConfig) throws -> Int32 {
         let plan = try RunPlan.make(config).get()
         let (recordFile, reportFile) = try Self.checkOutputs(record: output, report: report, json: json)
+        let streamFile = try stream.map { (path) throws(CLIError) in try StreamFile.open(path, stdoutTaken: json || recordFile?.isStandardOutput == true
+                                                                                          || reportFile?.isStandardOutput == true) }
+        defer { streamFile?.close() }
         if !quiet {
             // The preflight's warnings, when they matter for this load.
             let load = PlannedLoad(rate: config.rate, concurrency: config.concurrency, sources: plan.sources.count,
@@ -38,7 +59,9 @@ struct RunExecution {
         }
 
         let control = RunControl()
-        let tty = Terminal.stderrIsTTY
+        let mode: ProgressMode = quiet ? .none : progress
+        let live = mode == .auto && Terminal.stderrIsTTY
+        let color = Terminal.colorWanted(tty: Terminal.stderrIsTTY, noColorFlag: noColor)
         let signals = SignalWatch(control: control) { level in
             Terminal.err(level == 1 ? "\nstopping: finishing the attempts in flight (Ctrl-C again to cancel them)\n"
                                     : "\ncancelling the attempts in flight\n")
@@ -48,20 +71,24 @@ struct RunExecution {
         // A --source that is not an address of this machine fails every bind(): say which, whatever
         // the observation setting, so the report does not blame the port range.
         let unusableSources = plan.sources.isEmpty ? nil : SourceProbe.unusable(plan.sources)
-        var live = LiveLine(durationSeconds: config.durationSeconds, connections: config.connections)
+        var line = LiveLine(durationSeconds: config.durationSeconds, connections: config.connections)
+        var plainLine = LiveLine(durationSeconds: config.durationSeconds, connections: config.connections)
+        var streamLine = StreamLine()
         var ticks = 0
         let observer = observe ? KernelObserver(target: plan.target, localPorts: config.localPorts) : nil
         var record = try Engine.run(plan, control: control, observer: observer) { status in
             ticks += 1
-            guard !quiet else { return }
-            let line = live.render(status)
-            if tty {
-                Terminal.err("\r\u{1B}[2K" + line)
-            } else if ticks % 5 == 0 {
-                Terminal.err(line + "\n")
+            streamFile?.write(streamLine.render(status))
+            switch mode {
+            case .none: break
+            case .auto where live:
+                Terminal.err("\r\u{1B}[2K" + line.render(status, width: Terminal.columns(), color: color))
+            case .auto, .plain:
+                // A whole line every few seconds (rates over those seconds), for logs.
+                if ticks % Self.plainEvery == 0 { Terminal.err(plainLine.render(status) + "\n") }
             }
         }
-        if tty && !quiet && ticks > 0 { Terminal.err("\r\u{1B}[2K") }
+        if live && ticks > 0 { Terminal.err("\r\u{1B}[2K") }
         record.unusableSources = unusableSources
         if !thresholds.isEmpty { record.thresholds = thresholds.map { $0.evaluate(record) } }
         if PathProbe.wanted(record.totals.outcomes) { record.path = PathProbe.observe(plan.target) }
@@ -86,7 +113,9 @@ struct RunExecution {
         let analysis = RunAnalysis.analyze(record).findings
         let findings = analysis.filter { explain || $0.severity >= .warning }
         if !findings.isEmpty { Terminal.out("\n" + FindingsText.render(findings).joined(separator: "\n") + "\n") }
-        if let results = record.thresholds { Terminal.out("\n" + ThresholdText.render(results)) }
+        if let results = record.thresholds {
+            Terminal.out("\n" + ThresholdText.render(results, color: Terminal.colorWanted(tty: Terminal.humanIsTTY, noColorFlag: noColor)))
+        }
         if let recordFile, !recordFile.isStandardOutput, writeError == nil { Terminal.out("  record: \(recordFile.path)\n") }
         if let reportFile, !reportFile.isStandardOutput, writeError == nil {
             Terminal.out("  report: \(reportFile.path) (\(ReportFormat.forPath(reportFile.path).rawValue))\n")
