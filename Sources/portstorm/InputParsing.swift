@@ -64,17 +64,17 @@ enum InputParsing {
     }
 
     /// `ADDR:PORT` for a listener: a numeric IPv4 or bracketed IPv6 address; port 0 picks one.
-    static func listenAddress(_ text: String) throws(InputError) -> SocketAddress {
+    static func listenAddress(_ text: String, option: String = "--listen") throws(InputError) -> SocketAddress {
         if let colon = text.lastIndex(of: ":"), text[text.index(after: colon)...] == "0" {
             var host = String(text[..<colon]).trimmingCharacters(in: ["[", "]"])
             if host == "localhost" { host = "127.0.0.1" }
             if let a = SocketAddress(ip: host, port: 0) { return a }
-            throw InputError("--listen '\(text)' must be a numeric address, as in 127.0.0.1:0 or [::1]:0")
+            throw InputError("\(option) '\(text)' must be a numeric address, as in 127.0.0.1:0 or [::1]:0")
         }
         let hp = try HostPort.parse(text).get()
         let host = hp.host == "localhost" ? "127.0.0.1" : hp.host
         guard let a = SocketAddress(ip: host, port: hp.port) else {
-            throw InputError("--listen '\(text)' must be a numeric address, as in 127.0.0.1:8080 or [::1]:8080")
+            throw InputError("\(option) '\(text)' must be a numeric address, as in 127.0.0.1:8080 or [::1]:8080")
         }
         return a
     }

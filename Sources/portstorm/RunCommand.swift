@@ -96,6 +96,10 @@ struct Run: ParsableCommand {
             help: ArgumentHelp("Write one JSON line per second (attempts, ok, failures, in flight, TIME_WAIT, ports in use) here, - for standard output.", valueName: "file"))
     var stream: String?
 
+    @Option(name: .customLong("metrics-listen"), parsing: .unconditional,
+            help: ArgumentHelp("Serve Prometheus metrics (text format) on this address while the run lasts, as in 127.0.0.1:9464.", valueName: "addr:port"))
+    var metricsListen: String?
+
     @Flag(name: .customLong("no-color"), help: "Print without colours (also when NO_COLOR is set).")
     var noColor = false
 
@@ -118,6 +122,7 @@ struct Run: ParsableCommand {
         execution.progress = progress
         execution.noColor = noColor
         execution.stream = stream
+        execution.metricsListen = metricsListen
         let status = try execution.execute(try makeConfig())
         if status != 0 { throw ExitCode(status) }
     }
@@ -130,7 +135,7 @@ struct Run: ParsableCommand {
             ("--response-timeout", responseTimeout), ("--close", shape.close?.rawValue), ("--protocol", shape.wireProtocol?.rawValue),
             ("--send", send), ("--expect", expect), ("--expect-status", expectStatus), ("--path", request.path), ("--host", host),
             ("--local-ports", ports.localPorts), ("--open-files", openFiles), ("--hold", hold), ("--threads", threads),
-            ("--progress", progress == .auto ? nil : progress.rawValue), ("--stream", stream),
+            ("--progress", progress == .auto ? nil : progress.rawValue), ("--stream", stream), ("--metrics-listen", metricsListen),
         ]
         var list = valued.compactMap { flag, value in value.map { (flag: flag, values: [$0]) } }
         if !ports.source.isEmpty { list.append((flag: "--source", values: ports.source)) }

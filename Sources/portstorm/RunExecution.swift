@@ -27,6 +27,8 @@ struct RunExecution {
     var noColor = false
     /// `--stream FILE|-`: one JSON line per second.
     var stream: String?
+    /// `--metrics-listen ADDR:PORT`: a Prometheus endpoint while the run lasts.
+    var metricsListen: String?
 
     /// How progress is shown while a run goes on.
     enum ProgressMode: String, CaseIterable {
@@ -48,6 +50,12 @@ struct RunExecution {
         let streamFile = try stream.map { (path) throws(CLIError) in try StreamFile.open(path, stdoutTaken: json || recordFile?.isStandardOutput == true
                                                                                           || reportFile?.isStandardOutput == true) }
         defer { streamFile?.close() }
+        let metrics = try metricsListen.map { (text) throws(CLIError) in try MetricsEndpoint(text, target: config.target) }
+        if let metrics {
+            metrics.start()
+            if !quiet { Terminal.err("metrics: http://\(metrics.address)/metrics\n") }
+        }
+        defer { metrics?.stop() }
         if !quiet {
             // The preflight's warnings, when they matter for this load.
             let load = PlannedLoad(rate: config.rate, concurrency: config.concurrency, sources: plan.sources.count,
@@ -78,6 +86,7 @@ struct RunExecution {
         let observer = observe ? KernelObserver(target: plan.target, localPorts: config.localPorts) : nil
         var record = try Engine.run(plan, control: control, observer: observer) { status in
             ticks += 1
+            metrics?.update(status)
             streamFile?.write(streamLine.render(status))
             switch mode {
             case .none: break
