@@ -30,7 +30,6 @@ public struct LatencyHistogram: Sendable {
     public mutating func reset() { hdr.reset() }
 
     public var count: UInt64 { hdr.totalCount }
-
     public var isEmpty: Bool { hdr.totalCount == 0 }
 
     /// The value at a percentile (0-100), in microseconds; 0 when empty.
