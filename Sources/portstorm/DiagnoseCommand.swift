@@ -11,17 +11,17 @@ struct Diagnose: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Find out why a client cannot connect to HOST:PORT, with a handful of connections.",
         discussion: """
-        Resolves the name (every address, both families), tries each address a few times with a
-        short deadline, and, when the target is on this machine, compares with its listening
-        sockets. When connects fail it looks at this machine's route and neighbour (ARP/ND) entry
-        toward the target and at the local firewall rules for the port; when they work it sends
-        one HTTP GET (its status and any proxy or CDN headers are shown) and, with --protocol ws,
-        a WebSocket handshake. It also names proxy variables set in the environment. Then it ranks
-        the likely causes, with the evidence and the next thing to check. Sends at most a dozen
+        Resolves the name (every address, both families), tries each address a few times with a \
+        short deadline, and, when the target is on this machine, compares with its listening \
+        sockets. When connects fail it looks at this machine's route and neighbour (ARP/ND) entry \
+        toward the target and at the local firewall rules for the port; when they work it sends \
+        one HTTP GET (its status and any proxy or CDN headers are shown) and, with --protocol ws, \
+        a WebSocket handshake. It also names proxy variables set in the environment. Then it ranks \
+        the likely causes, with the evidence and the next thing to check. Sends at most a dozen \
         connections.
 
-        Exit status: 0 the target accepts connections and nothing looks wrong; 1 the target
-        fails, or something is wrong (a problem or warning was found); 64 bad input; 69 io_uring
+        Exit status: 0 the target accepts connections and nothing looks wrong; 1 the target \
+        fails, or something is wrong (a problem or warning was found); 64 bad input; 69 io_uring \
         is unavailable.
 
         Examples:

@@ -11,9 +11,9 @@ struct Doctor: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check this machine's limits for connection churn before a big test.",
         discussion: """
-        Reads the settings of the current network namespace (port range, TIME_WAIT reuse, open-file
-        and conntrack limits, io_uring) and says what will limit a run, with what to change.
-        Describe the planned load to get verdicts for it: -c, --close, --protocol, --source and
+        Reads the settings of the current network namespace (port range, TIME_WAIT reuse, open-file \
+        and conntrack limits, io_uring) and says what will limit a run, with what to change. \
+        Describe the planned load to get verdicts for it: -c, --close, --protocol, --source and \
         --local-ports mean what they mean for run, with the same defaults.
 
         Examples:

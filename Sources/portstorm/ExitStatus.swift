@@ -39,7 +39,7 @@ enum ExitStatus {
     /// Status and meaning, in the order the help prints them.
     static let table: [(Int32, String)] = [
         (success, "done (a run counts failed connections as data, not as an error)"),
-        (notAsExpected, "diagnose: the target fails; doctor: a problem found; lab: not as expected or not set up"),
+        (notAsExpected, "diagnose: the target fails or a problem was found; doctor found a problem; a lab did not end as expected or could not be set up"),
         (usage, "bad input: flags, a scenario file, or a record that is not a readable portstorm.run/2 record"),
         (unavailable, "cannot start: io_uring unavailable, the open-file limit too low, or a server port taken"),
         (cannotWrite, "an output file (-o, --report) cannot be written; checked before the run starts"),
@@ -49,7 +49,7 @@ enum ExitStatus {
     ]
 
     static var helpText: String {
-        "Exit status:\n" + table.map { "  \(String($0.0).padding(toLength: 4, withPad: " ", startingAt: 0))\($0.1)" }.joined(separator: "\n")
+        "Exit status:\n" + HelpText.list(table.map { (String($0.0), $0.1) })
     }
 
     /// The one mapping from a typed error to a status.

@@ -11,10 +11,10 @@ struct Plan: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Raise the new-connection rate step by step until the knee, and write a capacity report.",
         discussion: """
-        Runs one bounded step per rate, from --from up to the ceiling --to, and stops at the first
-        step past the knee: failures above --max-failures, connect p99 above --latency-factor times
-        the first step's, or the generator falling behind. Then it says the highest sustainable
-        rate for this source and destination, which limit came first (ports, TIME_WAIT, the
+        Runs one bounded step per rate, from --from up to the ceiling --to, and stops at the first \
+        step past the knee: failures above --max-failures, connect p99 above --latency-factor times \
+        the first step's, or the generator falling behind. Then it says the highest sustainable \
+        rate for this source and destination, which limit came first (ports, TIME_WAIT, the \
         server's accept queue, the generator), and what --target-rate would need.
 
         Examples:

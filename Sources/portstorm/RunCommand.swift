@@ -7,8 +7,8 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Open connections to a target and count every outcome.",
         discussion: """
-        Each attempt opens a new TCP connection (socket, options, connect with a deadline),
-        optionally sends a payload and checks the answer, then closes. A run is always bounded:
+        Each attempt opens a new TCP connection (socket, options, connect with a deadline), \
+        optionally sends a payload and checks the answer, then closes. A run is always bounded: \
         by --duration (10s when neither bound is given), by --connections, or by both.
 
         Examples:
