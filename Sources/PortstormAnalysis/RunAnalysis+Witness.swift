@@ -73,30 +73,30 @@ extension RunAnalysis {
     static func witnessFindings(_ r: RunRecord, _ k: WitnessCheck) -> [Finding] {
         guard let w = r.kernelWitness else { return [] }
         var out: [Finding] = []
-        let own = "portstorm counted \(k.connected) connected and \(k.sentSYN) attempts that sent a SYN"
+        let own = "portstorm counted \(k.connected.grouped) connected and \(k.sentSYN.grouped) attempts that sent a SYN"
         let shared = "these counters include every program in the namespace: they can exceed this run's share, never fall short of it"
         var agree = true
         if let opens = k.activeOpens, opens < Int64(k.sentSYN) {
             agree = false
             out.append(Finding(.problem, "kernel-witness", "portstorm counted more connects than this machine's kernel opened",
-                               evidence: ["\(own); the kernel opened \(opens) (ActiveOpens +\(opens))", kernelLine(w), shared],
+                               evidence: ["\(own); the kernel opened \(opens.grouped) (ActiveOpens +\(opens.grouped))", kernelLine(w), shared],
                                advice: ["this contradicts portstorm's own counts: please report it with the record"]))
         }
         if let accepted = k.passiveOpens, accepted < Int64(k.connected) {
             agree = false
             let missing = Int64(k.connected) - accepted
-            var ev = ["portstorm counted \(k.connected) connected; this machine's kernel opened \(k.activeOpens.map(String.init) ?? "?") (ActiveOpens) and the local server's kernel completed \(accepted) handshakes (PassiveOpens)"]
+            var ev = ["portstorm counted \(k.connected.grouped) connected; this machine's kernel opened \(k.activeOpens.map(String.init) ?? "?") (ActiveOpens) and the local server's kernel completed \(accepted.grouped) handshakes (PassiveOpens)"]
             if let overflows = k.listenOverflows, overflows > 0 {
-                ev[0] += ": at least \(missing) final ACKs were dropped by a full accept queue (ListenOverflows +\(overflows))"
-                ev.append("the client counts a connection once its SYN-ACK arrives; a listener whose accept queue is full drops the final ACK, so the server never accepted at least \(missing) of them")
-                out.append(Finding(.problem, "accept-queue", "the server's accept queue overflowed: at least \(missing) connections the client counted were never accepted",
+                ev[0] += ": at least \(missing.grouped) final ACKs were dropped by a full accept queue (ListenOverflows +\(overflows.grouped))"
+                ev.append("the client counts a connection once its SYN-ACK arrives; a listener whose accept queue is full drops the final ACK, so the server never accepted at least \(missing.grouped) of them")
+                out.append(Finding(.problem, "accept-queue", "the server's accept queue overflowed: at least \(missing.grouped) connections the client counted were never accepted",
                                    evidence: ev + [kernelLine(w), shared], advice: [
                                        "the server must accept faster: a larger listen backlog (and net.core.somaxconn\(r.system.somaxconn.map { ", now \($0)" } ?? "")), more accept threads",
                                        "compare with a lower rate or concurrency: below the server's accept rate the two counts agree",
                                    ]))
             } else {
-                ev[0] += ": at least \(missing) connections portstorm counted were never established on the server's side, and no accept queue overflowed (ListenOverflows +\(k.listenOverflows.map(String.init) ?? "?"))"
-                out.append(Finding(.problem, "kernel-witness", "at least \(missing) connections counted as established never reached the local server",
+                ev[0] += ": at least \(missing.grouped) connections portstorm counted were never established on the server's side, and no accept queue overflowed (ListenOverflows +\(k.listenOverflows.map(String.init) ?? "?"))"
+                out.append(Finding(.problem, "kernel-witness", "at least \(missing.grouped) connections counted as established never reached the local server",
                                    evidence: ev + [kernelLine(w), shared],
                                    advice: ["a connect that completed without a handshake (e.g. an ICMP answer read as success) is not a connection: please report it with the record"]))
             }
@@ -119,7 +119,7 @@ extension RunAnalysis {
         if r.config.close == .server, let t = k.timeWaitTowardTarget, t >= max(10, Int(k.connected / 2)) {
             out.append(Finding(.warning, "close-mode", "--close server, yet \(t) sockets toward the target entered TIME_WAIT on this side",
                                evidence: ["a socket enters TIME_WAIT on the side that closes first: for those the client closed first (or both at once)",
-                                          "\(k.connected) connections; TIME_WAIT toward \(r.target.used) grew by \(t) from the start census to the last one"]))
+                                          "\(k.connected.grouped) connections; TIME_WAIT toward \(r.target.used) grew by \(t.grouped) from the start census to the last one"]))
         }
         if agree {
             var ev = [own, kernelLine(w), shared]
