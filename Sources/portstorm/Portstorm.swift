@@ -25,6 +25,11 @@ struct Portstorm: ParsableCommand {
     /// status: the one place the process exits.
     static func main() {
         Terminal.prepare()
+        // -V as well as --version (the parser knows only the long spelling).
+        if Array(CommandLine.arguments.dropFirst()) == ["-V"] {
+            Terminal.out(PortstormVersion.current + "\n")
+            Glibc.exit(Terminal.stdoutIsGone ? ExitStatus.outputClosed : ExitStatus.success)
+        }
         var status: Int32
         do {
             var command = try parseAsRoot()
