@@ -94,7 +94,11 @@ import Testing
         for (i, line) in lines.enumerated() {
             let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
             #expect(o["t"] as? Int == i, "\(line)")
-            for key in ["attempts", "ok", "failures", "inFlight", "attempted", "outcomes", "elapsedSeconds"] { #expect(o[key] != nil, "\(key): \(line)") }
+            for key in ["attempts", "ok", "failures", "inFlight", "attempted", "outcomes", "elapsedSeconds", "connects"] { #expect(o[key] != nil, "\(key): \(line)") }
+            if (o["connects"] as? Int ?? 0) > 0 {
+                let p99 = (o["connectLatencyAtMostUs"] as? [String: Int])?["p99"]
+                #expect(p99 != nil && p99! >= 50, "a connect latency bound each second with connects: \(line)")
+            }
             attempts += UInt64(o["attempts"] as? Int ?? 0)
             last = o
         }

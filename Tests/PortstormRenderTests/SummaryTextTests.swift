@@ -104,3 +104,33 @@ import Testing
         #expect(text.contains("\u{1B}[33mports "), "a budget above 90% is yellow: \(text)")
     }
 }
+
+@Suite struct StreamLineTests {
+    func status(_ t: Double, attempted: UInt64, ok: UInt64, buckets: [UInt64]) -> LiveStatus {
+        var s = LiveStatus(elapsedSeconds: t, attempted: attempted, inFlight: 2)
+        s.outcomes.add(.ok, ok)
+        s.connectBuckets = buckets
+        s.connectCount = ok
+        return s
+    }
+
+    @Test func eachLineHoldsThatSecondsCountsAndLatencyBounds() throws {
+        var stream = StreamLine()
+        let bounds = LiveStatus.connectBoundsUs
+        // Second 0: 100 connects, all at most 100 us. Second 1: 100 more, 50 at most 100 us,
+        // 45 more by 1 ms, the slowest 5 by 25 ms.
+        func cumulative(_ upTo: [UInt64: UInt64]) -> [UInt64] {
+            var running: UInt64 = 0
+            return bounds.map { running += upTo[$0] ?? 0; return running }
+        }
+        let first = try JSONSerialization.jsonObject(with: Data(stream.render(status(1, attempted: 100, ok: 100, buckets: cumulative([100: 100]))).utf8))
+            as? [String: Any]
+        #expect(first?["t"] as? Int == 0 && first?["connects"] as? Int == 100)
+        #expect((first?["connectLatencyAtMostUs"] as? [String: Int]) == ["p50": 100, "p90": 100, "p99": 100])
+        let line = stream.render(status(2, attempted: 200, ok: 200, buckets: cumulative([100: 150, 1_000: 45, 25_000: 5])))
+        #expect(line.hasSuffix("\n") && !line.dropLast().contains("\n"))
+        let second = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(second["t"] as? Int == 1 && second["attempts"] as? Int == 100 && second["ok"] as? Int == 100 && second["attempted"] as? Int == 200)
+        #expect((second["connectLatencyAtMostUs"] as? [String: Int]) == ["p50": 100, "p90": 1_000, "p99": 25_000], "\(second)")
+    }
+}
