@@ -64,7 +64,7 @@ WORKLOADS="${WORKLOADS:-http raw}"
 TOOLS="${TOOLS:-portstorm churn-floor wrk ab h2load httperf}"
 HTTPERF_RATE="${HTTPERF_RATE:-auto}"
 H2LOAD_REQUESTS="${H2LOAD_REQUESTS:-auto}"
-FLOOR_SRC="${FLOOR_SRC:-/work/shared/bench/churn-floor.c}"
+FLOOR_SRC="${FLOOR_SRC:-$HERE/churn-floor.c}"
 
 die() { echo "compare-all: $*" >&2; exit 1; }
 for v in CONCURRENCY RAW_CONCURRENCY DURATION RUNS SERVER_CPU GEN_CPU; do

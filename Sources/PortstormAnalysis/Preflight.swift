@@ -39,7 +39,7 @@ public struct PlannedLoad: Sendable {
             let byRate = Double(concurrency) + rate * window
             bound = min(bound ?? byRate, byRate)
         }
-        return bound.map { Int($0.rounded(.up)) }
+        return bound.map { $0 >= Double(Int.max) ? Int.max : Int($0.rounded(.up)) }
     }
 }
 
@@ -63,8 +63,8 @@ public enum Preflight {
         let total = perTuple * Double(load.sources)
         var evidence = ["ephemeral range \(r.low)-\(r.high): \(r.size.grouped) usable ports per (source, destination, port) tuple"]
         if let reserved = s.ipLocalReservedPorts, !reserved.isEmpty { evidence.append("ip_local_reserved_ports: \(reserved)") }
-        evidence.append(String(format: "without TIME_WAIT reuse one tuple sustains about %.0f new connections/s (%d ports / 60 s)", perTuple, r.size))
-        if load.sources > 1 { evidence.append(String(format: "%d source addresses: about %.0f/s in all", load.sources, total)) }
+        evidence.append("without TIME_WAIT reuse one tuple sustains about \(RunAnalysis.rate(perTuple)) new connections/s (\(r.size.grouped) ports / 60 s)")
+        if load.sources > 1 { evidence.append("\(load.sources) source addresses: about \(RunAnalysis.rate(total))/s in all") }
         let widen = load.localPorts != nil
             ? "widen --local-ports (the per-socket range)"
             : "widen net.ipv4.ip_local_port_range (e.g. \"1024 65535\", keeping server ports out with ip_local_reserved_ports)"
@@ -77,15 +77,15 @@ public enum Preflight {
         let reuse = load.targetIsLoopback.map { PortBudget.reuseApplies(s, targetIsLoopback: $0) } ?? false
         if let rate = load.rate, load.close == .client, rate > total, !reuse {
             let fill = Double(r.size * load.sources) / rate
-            evidence.append(String(format: "at %.0f/s with the client closing first, TIME_WAIT fills the range in about %.0f s; then connect() fails with EADDRNOTAVAIL", rate, fill))
-            return Finding(.warning, "port-budget", String(format: "--rate %.0f/s is above what the port range sustains (about %.0f/s)", rate, total),
+            evidence.append("at \(RunAnalysis.rate(rate))/s with the client closing first, TIME_WAIT fills the range in about \(RunAnalysis.rate(fill)) s; then connect() fails with EADDRNOTAVAIL")
+            return Finding(.warning, "port-budget", "--rate \(RunAnalysis.rate(rate))/s is above what the port range sustains (about \(RunAnalysis.rate(total))/s)",
                            evidence: evidence,
                            advice: [widen, more,
                                     "let the server close first (--close server), or keep connections alive: TIME_WAIT then stays on the server",
                                     "SO_LINGER 0 (--close rst) where an abortive close is acceptable: no TIME_WAIT at all"]
                                + [PortAdvice.twReuse(s, targetIsLoopback: load.targetIsLoopback)].compactMap { $0 })
         }
-        return Finding(.ok, "port-budget", String(format: "port budget: about %.0f new connections/s per tuple without reuse", perTuple), evidence: evidence)
+        return Finding(.ok, "port-budget", "port budget: about \(RunAnalysis.rate(perTuple)) new connections/s per tuple without reuse", evidence: evidence)
     }
 
     static func twReuse(_ s: SystemSnapshot, _ load: PlannedLoad) -> Finding? {
@@ -138,7 +138,7 @@ public enum Preflight {
         if s.openFilesHard >= need {
             return Finding(.ok, "open-files", "portstorm raises the open-file soft limit to \(need.grouped) itself", evidence: evidence)
         }
-        return Finding(.warning, "open-files", "the open-file hard limit caps --concurrency near \(Int(s.openFilesHard) - 64)",
+        return Finding(.warning, "open-files", "the open-file hard limit caps --concurrency near \(max(1, Int(clamping: s.openFilesHard) - 64))",
                        evidence: evidence,
                        advice: ["raise the hard limit (ulimit -Hn, /etc/security/limits.conf, LimitNOFILE= in a systemd unit), or run as root"])
     }

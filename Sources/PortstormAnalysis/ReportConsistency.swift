@@ -13,6 +13,7 @@ public enum ReportConsistency {
         out += latencyOrder(r)
         out += numbersAgree(r, findings)
         out += impossibleFigures(r, findings)
+        out += counterFigures(r, findings)
         out += weakCorrelations(findings)
         out += adviceAlreadyInEffect(r, findings)
         out += claimsAgainstTheRecord(r, findings)
@@ -30,10 +31,10 @@ public enum ReportConsistency {
         if !t.achievedRate.isFinite || t.achievedRate < 0 { out.append("impossible achieved rate \(t.achievedRate)/s") }
         if let want = t.requestedRate, !want.isFinite || want <= 0 { out.append("impossible requested rate \(want)/s") }
         if !r.timeline.isEmpty {
-            let ok = r.timeline.reduce(UInt64(0)) { $0 + $1.ok }
-            if ok != t.outcomes[.ok] { out.append("the timeline counts \(ok.grouped) ok, the totals \((t.outcomes[.ok]).grouped)") }
+            let ok = r.timeline.reduce(UInt64(0)) { $0.addingSaturating($1.ok) }
+            if ok != t.outcomes[.ok] { out.append("the timeline counts \(ok.grouped) ok, the totals \(t.outcomes[.ok].grouped)") }
             var perSecond: [String: UInt64] = [:]
-            for s in r.timeline { for (name, n) in s.failures { perSecond[name, default: 0] += n } }
+            for s in r.timeline { for (name, n) in s.failures { perSecond[name] = perSecond[name, default: 0].addingSaturating(n) } }
             for (o, n) in t.outcomes.nonZero where !o.isOK && (perSecond[o.name] ?? 0) != n {
                 out.append("the timeline counts \((perSecond[o.name] ?? 0).grouped) \(o.name), the totals \(n.grouped)")
             }
@@ -101,6 +102,29 @@ public enum ReportConsistency {
         return out
     }
 
+    /// Kernel counter growth quoted in findings ("ListenOverflows grew by 40", "PassiveOpens +106")
+    /// equals the record's: the timeline's per-second sum or the run's witness.
+    static func counterFigures(_ r: RunRecord, _ findings: [Finding]) -> [String] {
+        var out: [String] = []
+        let timeline = RunAnalysis.counterTotals(r)
+        let witness = r.kernelWitness?.counters ?? [:]
+        let known = Set(timeline.keys).union(witness.keys)
+        for f in findings {
+            for line in [f.title] + f.evidence {
+                var quoted: [(String, Int64)] = []
+                for m in line.matches(of: #/\b([A-Z][A-Za-z]+) grew by (\d+)/#) { if let n = Int64(m.2) { quoted.append((String(m.1), n)) } }
+                for m in line.matches(of: #/\b([A-Z][A-Za-z]+) \+(\d+)\b/#) { if let n = Int64(m.2) { quoted.append((String(m.1), n)) } }
+                for (name, n) in quoted where known.contains(name) || name == "TWRecycled" {
+                    let fromTimeline = timeline[name] ?? 0
+                    if n != fromTimeline && witness[name].map({ $0 != n }) ?? true {
+                        out.append("\"\(line)\" quotes \(name) +\(n.grouped); the record has +\(fromTimeline) in the timeline" + (witness[name].map { " and +\($0) over the run" } ?? ""))
+                    }
+                }
+            }
+        }
+        return out
+    }
+
     /// "follows" is said of a strong positive correlation only.
     static func weakCorrelations(_ findings: [Finding]) -> [String] {
         var out: [String] = []
@@ -146,11 +170,20 @@ public enum ReportConsistency {
             if f.topic == "all-ok", failures > 0 {
                 out.append("finding \"\(f.title)\" while \(failures) attempts failed")
             }
-            if text.contains("TIME_WAIT reuse made up the difference"), (counters["TWRecycled"] ?? 0) == 0 {
-                out.append("finding \"\(f.title)\" credits TIME_WAIT reuse, but TWRecycled did not grow")
+            if text.contains("TIME_WAIT reuse made up the difference") {
+                let recycled = counters["TWRecycled"] ?? 0
+                let ports = Int64(PortBudget.effectiveRange(r.system, perSocket: r.config.localPorts).size * max(1, r.sources.count))
+                let over = Int64(clamping: RunAnalysis.okWithinTimeWait(r)) - ports
+                if recycled == 0 || recycled < over {
+                    out.append("finding \"\(f.title)\" credits TIME_WAIT reuse with \(max(0, over)) connections beyond the ports, but TWRecycled grew by \(recycled.grouped)")
+                }
+            }
+            if f.topic == "capacity", f.title.contains("needed no reuse") || f.title.contains("ended before the range filled"),
+               findings.contains(where: { $0.topic == "port-exhaustion" }) {
+                out.append("finding \"\(f.title)\" while another says the client ran out of ports")
             }
             if let w = RunAnalysis.witnessCheck(r) {
-                let overflowed = (w.listenOverflows ?? 0) > 0 && (w.passiveOpens.map { $0 < Int64(w.connected) } ?? false)
+                let overflowed = (w.listenOverflows ?? 0) > 0 && (w.passiveOpens.map { $0 < Int64(clamping: w.connected) } ?? false)
                 if overflowed, f.title.contains("accepted but did not answer") {
                     out.append("finding \"\(f.title)\" while the local server's kernel completed \((w.passiveOpens!).grouped) handshakes for \(w.connected.grouped) connections and ListenOverflows grew: the server never accepted some")
                 }
@@ -158,7 +191,7 @@ public enum ReportConsistency {
                    ["sustainable rate without TIME_WAIT reuse", "ports filled", "ports fill in", "reuse made up"].contains(where: f.title.contains) {
                     out.append("finding \"\(f.title)\" applies the TIME_WAIT model to a run whose closes made no TIME_WAIT")
                 }
-                if f.topic == "kernel-witness", f.severity == .ok, let opens = w.activeOpens, opens < Int64(w.sentSYN) {
+                if f.topic == "kernel-witness", f.severity == .ok, let opens = w.activeOpens, opens < Int64(clamping: w.sentSYN) {
                     out.append("finding \"\(f.title)\" while ActiveOpens +\(opens.grouped) is below the \(w.sentSYN.grouped) SYNs portstorm counted")
                 }
                 if let m = text.firstMatch(of: #/portstorm counted (\d[\d,]*) connected/#), let n = count(m.1), n != w.connected {

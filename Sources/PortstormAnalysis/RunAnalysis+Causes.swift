@@ -62,9 +62,18 @@ extension RunAnalysis {
 
         case "eaddrnotavail", "eaddrinuse":
             let range = PortBudget.effectiveRange(r.system, perSocket: r.config.localPorts)
-            ev.append("effective port range \(range.low)-\(range.high): \(range.size.grouped) ports per (source, destination, port) tuple, \(cap.tuples) tuple(s)")
+            let short = (r.hosts ?? []).filter { $0.firstExhaustionSecond != nil }
+            if r.hosts == nil {
+                ev.append("effective port range \(range.low)-\(range.high): \(range.size.grouped) ports per (source, destination, port) tuple, \(cap.tuples) tuple(s)")
+            } else {
+                ev += short.map { "on \($0.hostName): effective port range \($0.portBudget.rangeLow)-\($0.portBudget.rangeHigh), \($0.portBudget.rangeSize) ports per tuple, \($0.portBudget.tuples) tuple(s)" }
+            }
+            let who = short.isEmpty ? "the client" : short.map(\.hostName).joined(separator: ", ")
             if let occ = o.occupancyAtOnset {
                 ev.append("at the onset the busiest tuple had \(pct(occ)) of its ports in use")
+                if let held = o.heldBeforeAtOnset, held > 0 {
+                    ev.append("\(held) of those ports were already in use before the run started (left by an earlier run or another program): they count against the same budget")
+                }
                 if let c = correlationSentence(o) { ev.append(c) }
                 let tw = r.timeline.compactMap { $0.kernel?.census?.busiest?.states["TIME_WAIT"] }.max() ?? 0
                 if tw > 0 { ev.append("up to \(tw.grouped) of that tuple's sockets were in TIME_WAIT") }
@@ -75,7 +84,7 @@ extension RunAnalysis {
                     if name == "eaddrinuse" {
                         ev.append("with source addresses bound before connect, a full range shows as EADDRINUSE from bind()")
                     }
-                    return Finding(.problem, "port-exhaustion", "the client ran out of ephemeral ports toward \(target)",
+                    return Finding(.problem, "port-exhaustion", "\(who) ran out of ephemeral ports toward \(target)",
                                    evidence: ev + ["the limit is this client's, not the server's"], advice: portAdvice(r))
                 }
                 ev.append("the range was not full: ports were not the cause")
@@ -86,8 +95,8 @@ extension RunAnalysis {
                 return Finding(.problem, "cannot-assign", "\(name) without port exhaustion: a local address problem", evidence: ev, advice: advice)
             }
             ev.append("no census in the record (run with observation on to see the ports)")
-            if r.config.concurrency > range.size * cap.tuples {
-                ev.append("\(r.config.concurrency.grouped) attempts in flight exceed the \((range.size * cap.tuples).grouped) ports available")
+            if r.config.concurrency > cap.ports {
+                ev.append("\(r.config.concurrency.grouped) attempts in flight exceed the \(cap.ports.grouped) ports available")
             }
             return Finding(.problem, "port-exhaustion", "local addresses could not be assigned (most often: ephemeral ports used up)",
                            evidence: ev, advice: portAdvice(r))
@@ -167,15 +176,17 @@ extension RunAnalysis {
             if codes.contains(where: { $0.key == "429" }) { advice.append("429: the server limits the rate of requests from this client") }
             if codes.contains(where: { $0.key == "401" || $0.key == "403" }) { advice.append("401/403: the server refuses this request without credentials") }
             advice.append("if these statuses are expected, accept them with --expect-status")
-            return Finding(.problem, "http-status", "the server answered with HTTP error statuses", evidence: ev, advice: advice)
+            // "error" would be wrong when the accepted set leaves out a success (200 under --expect-status 201).
+            return Finding(.problem, "http-status", "the server answered with HTTP statuses outside the accepted set (\(accepted))",
+                           evidence: ev, advice: advice)
 
         case "response_timeout":
             ev.append("connected, but no complete answer (or no close by the server) within --response-timeout \(r.config.responseTimeoutMs) ms")
             let overflows = witness?.listenOverflows ?? total("ListenOverflows")
-            if let w = witness, let accepted = w.passiveOpens, accepted < Int64(w.connected), overflows > 0 {
+            if let w = witness, let accepted = w.passiveOpens, accepted < Int64(clamping: w.connected), overflows > 0 {
                 // The kernel says which: the server never accepted some of what the client counted.
                 ev.append("the local server's kernel completed \(accepted.grouped) handshakes (PassiveOpens) for \(w.connected.grouped) connections the client counted; ListenOverflows +\(overflows.grouped)")
-                return Finding(.problem, "no-answer", "no answer in time: the server's accept queue overflowed and dropped the final ACKs of at least \(Int64(w.connected) - accepted) connections, which the server never accepted",
+                return Finding(.problem, "no-answer", "no answer in time: the server's accept queue overflowed and dropped the final ACKs of at least \(saturating(Int64(clamping: w.connected), -max(0, accepted))) connections, which the server never accepted",
                                evidence: ev, advice: ["the server must accept faster: a larger listen backlog (and net.core.somaxconn), more accept threads"])
             }
             if overflows > 0 {

@@ -24,7 +24,7 @@ extension RunAnalysis {
 
     static func healthFinding(_ r: RunRecord, _ h: GeneratorHealth) -> Finding? {
         guard let want = h.requestedRate else { return nil }
-        var ev = [String(format: "requested %.0f/s, achieved %.0f/s", want, h.achievedRate),
+        var ev = ["requested \(rate(want))/s, achieved \(rate(h.achievedRate))/s",
                   "\(h.delayed) attempts started late (> \(String(format: r.totals.delayThresholdMs < 1e15 ? "%.0f" : "%.3g", r.totals.delayThresholdMs)) ms), \(h.missed) never started"]
         guard h.generatorLimited else {
             return Finding(.ok, "generator", "the generator kept the requested rate", evidence: ev)

@@ -19,6 +19,7 @@ public enum RunAnalysis {
         if let before = beforeRunFinding(r) { findings.append(before) }
         findings.append(capacityFinding(r, capacity, tuples, witness))
         if let h = healthFinding(r, health) { findings.append(h) }
+        findings += hostsFindings(r)
         if onsets.isEmpty && r.totals.attempted > 0 {
             findings.insert(Finding(.ok, "all-ok", "every attempt that finished succeeded",
                                     evidence: ["\((r.totals.outcomes[.ok]).grouped) ok of \(r.totals.attempted.grouped) attempted, \(r.totals.inFlightAtEnd.grouped) in flight at the end"]), at: 0)
@@ -31,19 +32,26 @@ public enum RunAnalysis {
     static func tupleSeries(_ r: RunRecord) -> [TupleSeries] {
         var byKey: [String: TupleSeries] = [:]
         var order: [String] = []
+        let start = r.kernelWitness?.startCensus
         for second in r.timeline {
             guard let c = second.kernel?.census else { continue }
             for t in c.tuples {
                 let key = "\(t.source)|\(t.destination)|\(t.port)"
                 if byKey[key] == nil {
+                    let atStart = start.map { s in s.tuples.first { $0.source == t.source }?.portsInUse ?? 0 }
                     byKey[key] = TupleSeries(source: t.source, destination: t.destination, port: t.port, rangeSize: t.rangeSize,
-                                             points: [], peakPortsInUse: 0, peakOccupancy: 0)
+                                             points: [], peakPortsInUse: 0, peakOccupancy: 0, portsInUseAtStart: atStart,
+                                             peakPortsMadeByRun: nil)
                     order.append(key)
                 }
                 byKey[key]!.points.append(TuplePoint(atMs: c.atMs, portsInUse: t.portsInUse, timeWait: t.states["TIME_WAIT"] ?? 0,
-                                                     established: t.states["ESTABLISHED"] ?? 0, buckets: t.buckets))
+                                                     established: t.states["ESTABLISHED"] ?? 0, buckets: t.buckets,
+                                                     heldBefore: t.heldBefore))
                 byKey[key]!.peakPortsInUse = max(byKey[key]!.peakPortsInUse, t.portsInUse)
                 byKey[key]!.peakOccupancy = max(byKey[key]!.peakOccupancy, t.occupancy)
+                if let held = t.heldBefore {
+                    byKey[key]!.peakPortsMadeByRun = max(byKey[key]!.peakPortsMadeByRun ?? 0, saturating(t.portsInUse, -max(0, held)))
+                }
             }
         }
         return order.map { byKey[$0]! }
@@ -74,6 +82,7 @@ public enum RunAnalysis {
             return Onset(outcome: name, cause: o.cause, count: n, firstSecond: first, lastSecond: last,
                          peakPerSecond: active.map(\.1).max() ?? 0,
                          occupancyAtOnset: atOnset.map { $0.1.busiest?.occupancy ?? 0 },
+                         heldBeforeAtOnset: atOnset.flatMap { $0.1.busiest?.heldBefore },
                          correlationWithOccupancy: pearson(points), correlationPoints: points.count)
         }
     }
@@ -141,6 +150,7 @@ public enum RunAnalysis {
         let perTuple = clientCloses ? PortBudget.sustainableRate(rangeSize: range.size) : nil
         let active = r.totals.achievedRate > 0 ? Double(r.totals.attempted) / r.totals.achievedRate : r.elapsedSeconds
         let okRate = active > 0 ? Double(r.totals.outcomes[.ok]) / active : 0
+        if let hosts = r.hosts, !hosts.isEmpty { return hostsCapacity(r, hosts, okRate: okRate) }
         return CapacityModel(rangeSize: range.size, tuples: tuples, reuseInEffect: reuse, modelRatePerTuple: perTuple,
                              modelRate: perTuple.map { $0 * Double(tuples) }, achievedOkRate: okRate,
                              requestedRate: r.config.rate)

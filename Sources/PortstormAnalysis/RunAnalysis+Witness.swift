@@ -32,8 +32,14 @@ extension RunAnalysis {
     /// Outcomes whose attempt certainly put a SYN on the wire (besides `afterConnect`).
     static let sentSYNOnly = ["econnrefused", "etimedout", "connect_timeout"]
 
+    /// `a + b`, held at the type's bounds: a record is input from anywhere and must not trap.
+    static func saturating<T: FixedWidthInteger & SignedInteger>(_ a: T, _ b: T) -> T {
+        let (s, overflow) = a.addingReportingOverflow(b)
+        return overflow ? (b < 0 ? .min : .max) : s
+    }
+
     static func count(_ names: [String], _ r: RunRecord) -> UInt64 {
-        names.compactMap(Outcome.init(name:)).reduce(0) { $0 + r.totals.outcomes[$1] }
+        names.compactMap(Outcome.init(name:)).reduce(UInt64(0)) { $0.addingSaturating(r.totals.outcomes[$1]) }
     }
 
     static func witnessCheck(_ r: RunRecord) -> WitnessCheck? {
@@ -41,12 +47,14 @@ extension RunAnalysis {
         let c = w.counters
         let connected = count(afterConnect, r)
         var twToTarget: Int?
+        var twBefore = 0
         if let start = w.startCensus, let last = r.timeline.last(where: { $0.kernel?.census != nil })?.kernel?.census {
-            let before = start.tuples.reduce(0) { $0 + ($1.states["TIME_WAIT"] ?? 0) }
-            let after = last.tuples.reduce(0) { $0 + ($1.states["TIME_WAIT"] ?? 0) }
-            twToTarget = after - before
+            twBefore = start.tuples.reduce(0) { saturating($0, $1.states["TIME_WAIT"] ?? 0) }
+            let after = last.tuples.reduce(0) { saturating($0, $1.states["TIME_WAIT"] ?? 0) }
+            let (grown, overflow) = after.subtractingReportingOverflow(twBefore)
+            twToTarget = overflow ? nil : grown
         }
-        let entered = c["TW"].map { $0 + (c["TWKilled"] ?? 0) }
+        let entered = c["TW"].map { saturating($0, c["TWKilled"] ?? 0) }
         // No TIME_WAIT: none entered in the whole namespace, or (with no reuse to hide them and
         // within TIME_WAIT's 60 s) none more toward the target at the end than at the start.
         // Judged on the connections that ended ok: the others may have been reset by the server.
@@ -54,20 +62,23 @@ extension RunAnalysis {
         var none = false
         if r.config.close == .client, ok >= 10 {
             if entered == 0 { none = true }
-            else if let tw = twToTarget, tw <= 0, (c["TWRecycled"] ?? 0) == 0, r.elapsedSeconds < PortBudget.timeWaitSeconds { none = true }
+            // Only from an empty start: TIME_WAIT left from before expires during the run and
+            // would hide the run's own.
+            else if let tw = twToTarget, tw <= 0, twBefore == 0, (c["TWRecycled"] ?? 0) == 0,
+                    r.elapsedSeconds < PortBudget.timeWaitSeconds { none = true }
         }
-        return WitnessCheck(connected: connected, ok: ok, sentSYN: connected + count(sentSYNOnly, r), activeOpens: c["ActiveOpens"],
+        return WitnessCheck(connected: connected, ok: ok, sentSYN: connected.addingSaturating(count(sentSYNOnly, r)), activeOpens: c["ActiveOpens"],
                             passiveOpens: w.serverIsLocal == true ? c["PassiveOpens"] : nil, listenOverflows: c["ListenOverflows"],
                             timeWaitEntered: entered, timeWaitTowardTarget: twToTarget, twRecycled: c["TWRecycled"],
                             abortOnClose: c["TCPAbortOnClose"], outRsts: c["OutRsts"], closedWithoutTimeWait: none)
     }
 
     /// "this machine's kernel: ActiveOpens +146, PassiveOpens +106, ..." for the counters present.
-    static func kernelLine(_ w: KernelWitness) -> String {
+    static func kernelLine(_ w: KernelWitness, hosts: Int? = nil) -> String {
         let order = ["ActiveOpens", "PassiveOpens", "AttemptFails", "EstabResets", "OutRsts", "TCPAbortOnClose", "ListenOverflows",
                      "ListenDrops", "TCPSynRetrans", "TW", "TWKilled", "TWRecycled", "TCPTimeWaitOverflow"]
         let parts = order.compactMap { name in w.counters[name].map { "\(name) +\($0)" } }
-        return "this namespace's kernel over the run: " + parts.joined(separator: ", ")
+        return (hosts.map { "the \($0) hosts' kernels over the run, added: " } ?? "this namespace's kernel over the run: ") + parts.joined(separator: ", ")
     }
 
     static func witnessFindings(_ r: RunRecord, _ k: WitnessCheck) -> [Finding] {
@@ -76,53 +87,85 @@ extension RunAnalysis {
         let own = "portstorm counted \(k.connected.grouped) connected and \(k.sentSYN.grouped) attempts that sent a SYN"
         let shared = "these counters include every program in the namespace: they can exceed this run's share, never fall short of it"
         var agree = true
-        if let opens = k.activeOpens, opens < Int64(k.sentSYN) {
+        if let opens = k.activeOpens, opens < Int64(clamping: k.sentSYN) {
             agree = false
             out.append(Finding(.problem, "kernel-witness", "portstorm counted more connects than this machine's kernel opened",
-                               evidence: ["\(own); the kernel opened \(opens.grouped) (ActiveOpens +\(opens.grouped))", kernelLine(w), shared],
+                               evidence: ["\(own); the kernel opened \(opens.grouped) (ActiveOpens +\(opens.grouped))", kernelLine(w, hosts: r.hosts?.count), shared],
                                advice: ["this contradicts portstorm's own counts: please report it with the record"]))
         }
-        if let accepted = k.passiveOpens, accepted < Int64(k.connected) {
+        let failedConnects = count(["econnrefused", "etimedout"], r)
+        if let fails = w.counters["AttemptFails"], fails < Int64(clamping: failedConnects) {
             agree = false
-            let missing = Int64(k.connected) - accepted
+            out.append(Finding(.problem, "kernel-witness", "portstorm counted more failed connects than this machine's kernel saw fail",
+                               evidence: ["portstorm counted \(failedConnects.grouped) connects refused or timed out by the kernel (econnrefused, etimedout); AttemptFails grew by \(fails.grouped)",
+                                          "the kernel counts an attempt in AttemptFails when a connecting socket is reset or gives up (a refusal, an ICMP error, its SYN retries)",
+                                          kernelLine(w), shared],
+                               advice: ["this contradicts portstorm's own counts: please report it with the record"]))
+        }
+        if r.config.close == .rst, k.ok >= 10 {
+            if let rsts = k.outRsts, rsts < Int64(clamping: k.ok) {
+                agree = false
+                out.append(Finding(.warning, "close-mode", "--close rst, yet this machine's kernel sent \(rsts.grouped) RSTs for \(k.ok.grouped) connections",
+                                   evidence: ["an abortive close (SO_LINGER 0) sends one RST per connection; OutRsts counts every RST the namespace sent", kernelLine(w)]))
+            }
+            if let t = k.timeWaitTowardTarget, t >= max(10, Int(clamping: k.ok / 2)) {
+                agree = false
+                out.append(Finding(.warning, "close-mode", "--close rst, yet \(t.grouped) sockets toward the target entered TIME_WAIT on this side",
+                                   evidence: ["an abortive close leaves no TIME_WAIT; TIME_WAIT toward \(r.target.used) grew by \(t.grouped) from the start census to the last one"]))
+            }
+        }
+        if let accepted = k.passiveOpens, accepted < Int64(clamping: k.connected) {
+            agree = false
+            let missing = saturating(Int64(clamping: k.connected), -max(0, accepted))
             var ev = ["portstorm counted \(k.connected.grouped) connected; this machine's kernel opened \(k.activeOpens.map(String.init) ?? "?") (ActiveOpens) and the local server's kernel completed \(accepted.grouped) handshakes (PassiveOpens)"]
             if let overflows = k.listenOverflows, overflows > 0 {
                 ev[0] += ": at least \(missing.grouped) final ACKs were dropped by a full accept queue (ListenOverflows +\(overflows.grouped))"
                 ev.append("the client counts a connection once its SYN-ACK arrives; a listener whose accept queue is full drops the final ACK, so the server never accepted at least \(missing.grouped) of them")
                 out.append(Finding(.problem, "accept-queue", "the server's accept queue overflowed: at least \(missing.grouped) connections the client counted were never accepted",
-                                   evidence: ev + [kernelLine(w), shared], advice: [
+                                   evidence: ev + [kernelLine(w, hosts: r.hosts?.count), shared], advice: [
                                        "the server must accept faster: a larger listen backlog (and net.core.somaxconn\(r.system.somaxconn.map { ", now \($0)" } ?? "")), more accept threads",
                                        "compare with a lower rate or concurrency: below the server's accept rate the two counts agree",
                                    ]))
             } else {
                 ev[0] += ": at least \(missing.grouped) connections portstorm counted were never established on the server's side, and no accept queue overflowed (ListenOverflows +\(k.listenOverflows.map(String.init) ?? "?"))"
                 out.append(Finding(.problem, "kernel-witness", "at least \(missing.grouped) connections counted as established never reached the local server",
-                                   evidence: ev + [kernelLine(w), shared],
+                                   evidence: ev + [kernelLine(w, hosts: r.hosts?.count), shared],
                                    advice: ["a connect that completed without a handshake (e.g. an ICMP answer read as success) is not a connection: please report it with the record"]))
             }
         }
         if k.closedWithoutTimeWait {
-            var ev = ["\(k.ok) connections ended ok, closed by the client first (--close client), which leaves TIME_WAIT on this side"]
+            var ev = ["\(k.ok.grouped) connections ended ok with --close client, which means the client closes first and keeps TIME_WAIT on this side"]
             if let e = k.timeWaitEntered { ev.append("TIME_WAIT sockets entered in this namespace: \(e) (TW + TWKilled)") }
             if let t = k.timeWaitTowardTarget { ev.append("TIME_WAIT toward \(r.target.used) grew by \(max(0, t)) from the start census to the last one") }
-            var title = "the client's closes made no TIME_WAIT here"
-            if let aborts = k.abortOnClose, aborts > 0 {
+            let aborts = k.abortOnClose ?? 0
+            if aborts > 0 {
                 ev.append("TCPAbortOnClose +\(aborts) in this namespace: closes with unread data, which send RST instead of FIN" + (k.outRsts.map { " (OutRsts +\($0))" } ?? ""))
-                if aborts * 2 >= Int64(k.ok) { title += ": the connections were reset (RST), not closed" }
+            }
+            if let overflow = w.counters["TCPTimeWaitOverflow"], overflow > 0 {
+                ev.append("TCPTimeWaitOverflow +\(overflow): tcp_max_tw_buckets\(r.system.tcpMaxTwBuckets.map { " (\($0))" } ?? "") was reached, so closes that would have entered TIME_WAIT did not")
             }
             ev.append("the TIME_WAIT capacity model does not apply to this run")
-            out.append(Finding(.warning, "close-mode", title, evidence: ev, advice: [
-                "to leave TIME_WAIT here as --close client means to, the client must read the answer to its end before it closes",
-                "if resets are what you want, say so with --close rst",
-            ]))
+            if aborts > 0 && Double(aborts) * 2 >= Double(k.ok) {
+                out.append(Finding(.warning, "close-mode", "the client's closes made no TIME_WAIT here: the connections were reset (RST), not closed", evidence: ev, advice: [
+                    "to leave TIME_WAIT here as --close client means to, the client must read the answer to its end before it closes",
+                    "if resets are what you want, say so with --close rst",
+                ]))
+            } else if let e = k.timeWaitEntered, e > 0, w.serverIsLocal == true {
+                if r.config.wireProtocol == .ws {
+                    ev.append("a WebSocket closing handshake ends with the server closing the TCP connection first (RFC 6455, 7.1.1)")
+                }
+                out.append(Finding(.info, "close-mode", "the client's closes made no TIME_WAIT here: the local server's side entered TIME_WAIT (it closed first)", evidence: ev))
+            } else {
+                out.append(Finding(.info, "close-mode", "the client's closes made no TIME_WAIT here", evidence: ev))
+            }
         }
-        if r.config.close == .server, let t = k.timeWaitTowardTarget, t >= max(10, Int(k.connected / 2)) {
-            out.append(Finding(.warning, "close-mode", "--close server, yet \(t) sockets toward the target entered TIME_WAIT on this side",
+        if r.config.close == .server, let t = k.timeWaitTowardTarget, t >= max(10, Int(clamping: k.connected / 2)) {
+            out.append(Finding(.warning, "close-mode", "--close server, yet \(t.grouped) sockets toward the target entered TIME_WAIT on this side",
                                evidence: ["a socket enters TIME_WAIT on the side that closes first: for those the client closed first (or both at once)",
                                           "\(k.connected.grouped) connections; TIME_WAIT toward \(r.target.used) grew by \(t.grouped) from the start census to the last one"]))
         }
         if agree {
-            var ev = [own, kernelLine(w), shared]
+            var ev = [own, kernelLine(w, hosts: r.hosts?.count), shared]
             if w.serverIsLocal != true { ev.append("the server is not in this namespace: its accepts are not counted here") }
             out.append(Finding(.ok, "kernel-witness", "the kernel's counts agree with portstorm's", evidence: ev))
         }

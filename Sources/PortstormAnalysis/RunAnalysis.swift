@@ -23,6 +23,8 @@ public struct Onset: Codable, Sendable, Equatable {
     public var peakPerSecond: UInt64
     /// Busiest tuple's ports in use / range at the onset (the census nearest after it); nil unobserved.
     public var occupancyAtOnset: Double?
+    /// Of the busiest tuple's ports in use at the onset, those already in use before the run.
+    public var heldBeforeAtOnset: Int?
     /// Pearson correlation, over the seconds with a census, of this failure's count per second and
     /// the busiest tuple's occupancy; nil when there are too few points or no variation.
     public var correlationWithOccupancy: Double?
@@ -39,6 +41,11 @@ public struct TupleSeries: Codable, Sendable, Equatable {
     public var points: [TuplePoint]
     public var peakPortsInUse: Int
     public var peakOccupancy: Double
+    /// Ports in use toward this tuple in the start census, before the first attempt (nil: no start
+    /// census); they hold ports of the same budget.
+    public var portsInUseAtStart: Int?
+    /// The most ports in use at once that were not already in use at the start: this run's own.
+    public var peakPortsMadeByRun: Int?
 }
 
 public struct TuplePoint: Codable, Sendable, Equatable {
@@ -48,6 +55,8 @@ public struct TuplePoint: Codable, Sendable, Equatable {
     public var timeWait: Int
     public var established: Int
     public var buckets: [Int]
+    /// Of `portsInUse`, those already in use at the start census (nil without one).
+    public var heldBefore: Int?
 }
 
 /// The sustainable-rate model against what the run achieved.
@@ -62,6 +71,9 @@ public struct CapacityModel: Codable, Sendable, Equatable {
     /// Successful connections per second over the time attempts were being started.
     public var achievedOkRate: Double
     public var requestedRate: Double?
+    /// Each host's budget, for a merged record (`RunRecord.hosts`); then `rangeSize` is the
+    /// smallest host's range and `tuples` all hosts' tuples.
+    public var hosts: [HostCapacity]?
 }
 
 /// Whether portstorm itself kept the requested schedule.

@@ -9,15 +9,14 @@ public struct DeadlineQueue {
     public struct Entry: Sendable {
         public var dueNs: UInt64
         public var slot: Int32
+        /// The slot's epoch when the deadline was set; the worker finds the operation to cancel
+        /// from the slot's phase when the deadline falls due.
         public var epoch: UInt32
-        /// The user_data of the operation to cancel.
-        public var userData: UInt64
 
-        public init(dueNs: UInt64, slot: Int32, epoch: UInt32, userData: UInt64) {
+        public init(dueNs: UInt64, slot: Int32, epoch: UInt32) {
             self.dueNs = dueNs
             self.slot = slot
             self.epoch = epoch
-            self.userData = userData
         }
     }
 

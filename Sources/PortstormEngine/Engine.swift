@@ -70,6 +70,15 @@ public enum Engine {
         let system = observer?.prepare() ?? SystemSnapshot(
             kernel: KernelInfo.release(), ipLocalPortRange: KernelInfo.localPortRange().map { [$0.lowerBound, $0.upperBound] },
             openFilesSoft: limit.soft, openFilesHard: limit.hard)
+        // --start-at: every shard of a split load begins at the same wall-clock time. Waited for
+        // here, after the system snapshot and the start census, so that only the clock remains.
+        if let at = config.startAt {
+            while true {
+                let left = at - Date().timeIntervalSince1970
+                if left <= 0 || control.level > 0 { break }
+                usleep(UInt32(min(left, 0.05) * 1e6))
+            }
+        }
         let startedAt = Date()
         let usageAtStart = ProcessUsage.now()
         let startNs = monotonicNanos()
@@ -134,6 +143,13 @@ public enum Engine {
                                       systemSeconds: ((usageAtEnd.systemSeconds - usageAtStart.systemSeconds) * 1000).rounded() / 1000,
                                       peakInFlight: results.reduce(0) { $0 + $1.0.peakInFlight })
         record.engine = EngineInfo(connectCheck: connectCheck)
+        if let at = config.startAt {
+            let late = Int64(((startedAt.timeIntervalSince1970 - at) * 1000).rounded())
+            record.startLateMs = max(0, late)
+            if late >= 1000 {
+                record.notes.append(String(format: "started %.1f s after --start-at: the other shards' first seconds ran without this one", Double(late) / 1000))
+            }
+        }
         return record
     }
 

@@ -39,7 +39,8 @@ struct RecordBuilder {
         for r in results { for k in statuses.indices { statuses[k] += r.stats.statuses[k] } }
         for k in statuses.indices where statuses[k] > 0 { totals.httpStatuses[String(k + 100)] = statuses[k] }
         let elapsed = Double(endNs &- startNs) / 1e9
-        return RunRecord(
+        let startMs = Int64((startedAt.timeIntervalSince1970 * 1000).rounded(.down))
+        var record = RunRecord(
             tool: ToolInfo(version: PortstormVersion.current),
             startedAt: startedAt, endedAt: startedAt.addingTimeInterval(elapsed),
             elapsedSeconds: (elapsed * 1000).rounded() / 1000, stopReason: reason, config: config,
@@ -49,8 +50,11 @@ struct RecordBuilder {
             timeline: Self.mergeTimelines(results.map(\.stats.timeline)).map { s in
                 var s = s
                 s.kernel = kernel[s.t]
+                s.at = startMs / 1000 + Int64(s.t)
                 return s
             }, notes: notes)
+        record.startedAtMs = startMs
+        return record
     }
 
     /// Adds the workers' seconds together, aligned on `t` (all workers share one start time).
@@ -80,6 +84,7 @@ struct RecordBuilder {
             var second = TimelineSecond(t: t, attempts: attempts, ok: counts[.ok], failures: failures, inFlight: inFlight,
                                         delayed: delayed, connectLatencyUs: lat)
             second.httpStatuses = statuses.isEmpty ? nil : statuses
+            second.connectBuckets = hist.isEmpty ? nil : hist.buckets
             return second
         }
     }

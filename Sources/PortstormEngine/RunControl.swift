@@ -6,15 +6,31 @@ import Synchronization
 /// 2 = cancel what is in flight now.
 public final class RunControl: Sendable {
     private let state = Atomic<Int>(0)
+    private let firstRequestNs = Atomic<UInt64>(0)
     public init() {}
 
-    public var level: Int { state.load(ordering: .relaxed) }
+    public var level: Int { state.load(ordering: .acquiring) }
+
+    /// When the first stop request came (monotonic ns), so that attempts falling due after it
+    /// are not counted as missed by a worker that noticed the request late.
+    public var stopRequestedAtNs: UInt64? {
+        let t = firstRequestNs.load(ordering: .acquiring)
+        return t == 0 ? nil : t
+    }
+
+    private func noteRequestTime() {
+        _ = firstRequestNs.compareExchange(expected: 0, desired: monotonicNanos(), ordering: .releasing)
+    }
 
     /// Raises the stop level by one (a first Ctrl-C drains, a second cancels).
-    public func escalate() { _ = state.wrappingAdd(1, ordering: .relaxed) }
+    public func escalate() {
+        noteRequestTime()
+        _ = state.wrappingAdd(1, ordering: .releasing)
+    }
 
     /// Cancels what is in flight at once (stop level 2), e.g. when another worker could not start.
     public func cancelNow() {
+        noteRequestTime()
         var current = state.load(ordering: .relaxed)
         while current < 2 {
             let (exchanged, original) = state.compareExchange(expected: current, desired: 2, ordering: .relaxed)
@@ -24,6 +40,7 @@ public final class RunControl: Sendable {
     }
 
     public func requestStop() {
+        noteRequestTime()
         _ = state.compareExchange(expected: 0, desired: 1, ordering: .relaxed)
     }
 }

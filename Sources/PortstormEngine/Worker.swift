@@ -44,6 +44,8 @@ final class Worker {
     private var busySlots = 0
     private var stopping = false
     private var cancelIssued = false
+    /// A stop request was seen and the holds in progress were cut short.
+    private var holdsCut = false
     private var drainDeadline: UInt64 = 0
     private var giveUpAt: UInt64 = 0
     private var lastPublish: UInt64 = 0
@@ -177,11 +179,13 @@ final class Worker {
                 return
             }
             stopping = true
-            stoppedAtNs = now
+            // A stop request counts from when it was made, not from when this loop noticed it.
+            let stopAt = min(now, plan.endNs ?? now, stopReason == .interrupted ? control.stopRequestedAtNs ?? now : now)
+            stoppedAtNs = stopAt
             if let s = schedule {
                 // Attempts that never started though due longer ago than the delay threshold
-                // (the cap was full): the same rule that makes a started attempt "delayed".
-                let stopAt = min(now, plan.endNs ?? now)
+                // (the cap was full, or this thread could not keep the schedule): the same rule
+                // that makes a started attempt "delayed".
                 let due = min(s.due(at: stopAt &- min(stopAt, WorkerPlan.delayThresholdNs)), plan.connections ?? .max)
                 if due > started { stats.missed = due - started }
             }
@@ -190,8 +194,12 @@ final class Worker {
             let exchanges: UInt64 = (plan.payload != nil || plan.check != nil ? 1 : 0) + (plan.closeFrame != nil ? 1 : 0)
                 + (plan.close == .server ? 1 : 0)
             drainDeadline = now + plan.connectTimeoutNs + exchanges * plan.responseTimeoutNs + plan.holdNs + 500_000_000
-            if stopReason == .interrupted && plan.holdNs > 0 {
-                // Ctrl-C ends the holds now: each then closes as --close says.
+        }
+        if control.level >= 1 && !holdsCut {
+            // Ctrl-C, also during the drain, ends the holds now: each then closes as --close says.
+            holdsCut = true
+            stopReason = .interrupted
+            if plan.holdNs > 0 {
                 for i in 0..<max(1, plan.concurrency) where slots[i].phase == .holding && !slots[i].done {
                     ring.cancel(target: OpTag.deadline.userData(i), userData: OpTag.housekeeping.userData(i))
                 }
@@ -272,8 +280,7 @@ final class Worker {
             slots[i] = Slot(startNs: now, fd: fd, phase: .connecting, pending: 1, epoch: epoch)
             ring.connect(fd: fd, address: address, length: socklen_t(target.count), userData: OpTag.connect.userData(i))
         }
-        connectDeadlines.push(.init(dueNs: now &+ plan.connectTimeoutNs, slot: Int32(i), epoch: epoch,
-                                    userData: OpTag.connect.userData(i)))
+        connectDeadlines.push(.init(dueNs: now &+ plan.connectTimeoutNs, slot: Int32(i), epoch: epoch))
     }
 
     private func handle(_ userData: UInt64, _ res: Int32) {
@@ -452,7 +459,7 @@ final class Worker {
     private func answerDeadline(_ i: Int) {
         slots[i].epoch &+= 1
         answerDeadlines.push(.init(dueNs: monotonicNanos() &+ plan.responseTimeoutNs, slot: Int32(i),
-                                   epoch: slots[i].epoch, userData: 0))
+                                   epoch: slots[i].epoch))
     }
 
     /// Cancels the operations whose deadline passed; their completions then come back -ECANCELED

@@ -50,10 +50,7 @@ public struct DiagnoseProbe {
     /// A few connects to one address, then (when they work) one HTTP GET, and a WebSocket handshake
     /// when --protocol ws asked for one.
     func probe(_ a: SocketAddress) -> DiagnoseObservations.AddressProbe {
-        let fd = Socket.tcp(domain: a.domain)
-        // An address is this machine's when bind() to it succeeds.
-        let isLocal = fd >= 0 && Socket.bind(fd, SocketAddress(ip: a.ip, port: 0)!) == 0
-        if fd >= 0 { Socket.close(fd) }
+        let isLocal = Socket.checkLocalAddress(a) == 0
         var p = DiagnoseObservations.AddressProbe(address: a.ip, isLocal: isLocal, outcomes: [:])
         if isLocal { p.listeners = Listeners.on(port: a.port) }
         var config = RunConfig(target: a.description, concurrency: attempts, durationSeconds: 30, connections: attempts,

@@ -156,9 +156,6 @@ public final class KernelObserver: RunObserver {
         let listeners = Listeners.on(port: target.port)
         let wildcard = target.family == .ipv4 ? "0.0.0.0" : "::"
         guard listeners.contains(where: { $0 == target.ip || $0 == wildcard || ($0 == "::" && target.family == .ipv4) }) else { return false }
-        let fd = Socket.tcp(domain: target.domain)
-        guard fd >= 0 else { return false }
-        defer { Socket.close(fd) }
-        return Socket.bind(fd, SocketAddress(ip: target.ip, port: 0)!) == 0
+        return Socket.checkLocalAddress(target) == 0
     }
 }

@@ -33,12 +33,7 @@ public enum SourceProbe {
     public static func unusable(_ sources: [SocketAddress], limit: Int = 4096) -> [SourceCheck] {
         var out: [SourceCheck] = []
         for s in sources.prefix(limit) {
-            let fd = Socket.tcp(domain: s.domain)
-            guard fd >= 0 else { continue }
-            var a = s
-            a.port = 0
-            let rc = Socket.bind(fd, a)
-            Socket.close(fd)
+            let rc = Socket.checkLocalAddress(s)
             if rc != 0 { out.append(SourceCheck(address: s.ip, local: false, error: String(cString: strerror(-rc)))) }
         }
         return out

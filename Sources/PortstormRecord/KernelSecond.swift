@@ -55,8 +55,12 @@ public struct Census: Codable, Sendable, Equatable {
         self.tuples = tuples
     }
 
-    /// The tuple with the most ports in use.
-    public var busiest: TupleCensus? { tuples.max { $0.portsInUse < $1.portsInUse } }
+    /// The tuple with the largest share of its range in use (within one host every tuple has the
+    /// same range, so it is also the one with the most ports in use; a merged record's census holds
+    /// several hosts' tuples, whose ranges differ).
+    public var busiest: TupleCensus? {
+        tuples.max { ($0.occupancy, $0.portsInUse) < ($1.occupancy, $1.portsInUse) }
+    }
 }
 
 /// Sockets of one (source IP, destination IP, destination port) tuple: the unit of the ephemeral

@@ -70,6 +70,11 @@ public struct RunConfig: Codable, Sendable, Equatable {
     public var kernelPortSearch: Bool = false
     /// HTTP status codes that count as ok (`--expect-status`, as typed); nil: 200-399.
     public var expectStatus: String?
+    /// This run's part of a load split over several generators (`--shard I/N`): rate, concurrency
+    /// and connections above are already its share (Shard.share).
+    public var shard: Shard?
+    /// `--start-at`: Unix time in seconds at which the first attempt is due (the engine waits for it).
+    public var startAt: Double?
 
     public init(target: String, rate: Double? = nil, concurrency: Int = 100, durationSeconds: Double? = 10,
                 connections: Int? = nil, connectTimeoutMs: Int = 2000, responseTimeoutMs: Int = 5000,
@@ -97,7 +102,7 @@ public struct RunConfig: Codable, Sendable, Equatable {
         case target, rate, concurrency, durationSeconds, connections, connectTimeoutMs, responseTimeoutMs
         case close, wireProtocol = "protocol", send, expect, path, sources, localPorts, threads, bindBeforeConnect, openFiles
         case hostHeader = "host"
-        case holdMs, kernelPortSearch, expectStatus
+        case holdMs, kernelPortSearch, expectStatus, shard, startAt
     }
 
     public init(from decoder: Decoder) throws {
@@ -123,6 +128,8 @@ public struct RunConfig: Codable, Sendable, Equatable {
         holdMs = try c.decodeIfPresent(Int.self, forKey: .holdMs)
         kernelPortSearch = try c.decodeIfPresent(Bool.self, forKey: .kernelPortSearch) ?? false
         expectStatus = try c.decodeIfPresent(String.self, forKey: .expectStatus)
+        shard = try c.decodeIfPresent(Shard.self, forKey: .shard)
+        startAt = try c.decodeIfPresent(Double.self, forKey: .startAt)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -148,5 +155,7 @@ public struct RunConfig: Codable, Sendable, Equatable {
         try c.encodeIfPresent(holdMs, forKey: .holdMs)
         if kernelPortSearch { try c.encode(true, forKey: .kernelPortSearch) }
         try c.encodeIfPresent(expectStatus, forKey: .expectStatus)
+        try c.encodeIfPresent(shard, forKey: .shard)
+        try c.encodeIfPresent(startAt, forKey: .startAt)
     }
 }

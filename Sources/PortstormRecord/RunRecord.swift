@@ -37,6 +37,17 @@ public struct RunRecord: Codable, Sendable {
     public var kernelWitness: KernelWitness?
     /// The `--threshold` expressions and how the run measured against them; absent without any.
     public var thresholds: [ThresholdResult]?
+    /// The host or pod that ran it: `--name`, else PORTSTORM_HOST_NAME, else gethostname(2).
+    /// Absent from merged records (each host is in `hosts`) and from older records.
+    public var hostName: String?
+    /// `startedAt` as Unix time in milliseconds (startedAt itself is written to the second), for
+    /// aligning records of several hosts.
+    public var startedAtMs: Int64?
+    /// How many milliseconds after `--start-at` the first attempt was due (0 when on time, or
+    /// early by less than a millisecond); absent without --start-at.
+    public var startLateMs: Int64?
+    /// A merged record's generator hosts, one per merged record (absent from a single host's record).
+    public var hosts: [HostRun]?
 
     public init(tool: ToolInfo, startedAt: Date, endedAt: Date, elapsedSeconds: Double, stopReason: StopReason,
                 config: RunConfig, target: TargetInfo, sources: [String], system: SystemSnapshot, totals: Totals,
@@ -158,8 +169,9 @@ public struct Totals: Codable, Sendable, Equatable {
     /// being started (from the start until the run stopped starting them; the drain is excluded).
     public var requestedRate: Double?
     public var achievedRate: Double
-    /// Attempts the schedule called for before the run stopped but that never started, because the
-    /// concurrency cap was full (--rate only).
+    /// Attempts the schedule called for before the run stopped (its time bound, or when a stop was
+    /// requested) but that never started: the concurrency cap was full, or the generator could not
+    /// keep the schedule (--rate only).
     public var missed: UInt64
     /// How the first few answers judged `protocol_mismatch` began (escaped text, at most 64 bytes each).
     public var mismatchSamples: [String] = []
@@ -249,6 +261,12 @@ public struct TimelineSecond: Codable, Sendable, Equatable {
     public var kernel: KernelSecond?
     /// HTTP answers completed in this second by status code (absent when none).
     public var httpStatuses: [String: UInt64]?
+    /// Unix time (whole seconds) in which this second began: `startedAtMs / 1000 + t`, rounded
+    /// down. Records of several hosts are merged on it. Absent from older records.
+    public var at: Int64?
+    /// The connect latencies of this second as `[value, count]` buckets (2 significant digits, each
+    /// bucket's highest value), from which `connectLatencyUs` was computed: merging adds them.
+    public var connectBuckets: [[UInt64]]?
 
     public init(t: Int, attempts: UInt64, ok: UInt64, failures: [String: UInt64], inFlight: UInt64, delayed: UInt64,
                 connectLatencyUs: SecondLatency?) {

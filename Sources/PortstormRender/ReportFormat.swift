@@ -51,7 +51,7 @@ public enum TimelineCSV {
         let failures = r.totals.outcomes.nonZero.map(\.outcome).filter { !$0.isOK }.map(\.name)
         var header = ["t", "attempts", "ok"] + failures
         header += ["in_flight", "delayed", "connect_p50_us", "connect_p90_us", "connect_p99_us", "connect_max_us",
-                   "time_wait", "ports_in_use", "port_range", "occupancy"]
+                   "time_wait", "ports_in_use", "port_range", "occupancy", "ports_held_before"]
         var rows = [header.joined(separator: ",")]
         for s in r.timeline {
             var row = ["\(s.t)", "\(s.attempts)", "\(s.ok)"] + failures.map { "\(s.failures[$0] ?? 0)" }
@@ -61,7 +61,7 @@ public enum TimelineCSV {
             row.append(s.kernel?.sockstat.map { "\($0.tw)" } ?? "")
             let b = s.kernel?.census?.busiest
             row += [b.map { "\($0.portsInUse)" } ?? "", b.map { "\($0.rangeSize)" } ?? "",
-                    b.map { String(format: "%.4f", $0.occupancy) } ?? ""]
+                    b.map { String(format: "%.4f", $0.occupancy) } ?? "", b?.heldBefore.map(String.init) ?? ""]
             rows.append(row.joined(separator: ","))
         }
         return rows.joined(separator: "\n") + "\n"

@@ -21,6 +21,12 @@ public enum ReportHTML {
         if let lat = latencyChart(r) { h.append(section("Connect latency over time", "p50, p90, p99 of the connects that completed each second", lat)) }
         if let heat = heatmap(a) { h.append(section("Local-port occupancy", "busiest tuple: share of each slice of the range in use, per census (darker = fuller)", heat)) }
         if let hist = histogram(r) { h.append(section("Connect latency distribution", "all connects, log scale", hist)) }
+        if let rows = WitnessTable.rows(r, a) {
+            h.append("<h2>portstorm's counts and the kernel's</h2><p class=\"caption\">\(HTML.escape(WitnessTable.caption))</p>")
+            h.append("<table class=\"witness\"><tr><th></th><th>portstorm</th><th>this namespace's kernel, over the run</th></tr>"
+                     + rows.map { "<tr><td>\(HTML.escape($0.what))</td><td>\(HTML.escape($0.portstorm))</td><td>\(HTML.escape($0.kernel))</td></tr>" }.joined()
+                     + "</table>")
+        }
         h.append("<h2>Findings</h2>")
         for f in a.findings {
             h.append("<div class=\"finding \(f.severity.rawValue)\"><h3><span class=\"sev\">\(f.severity.rawValue)</span> \(HTML.escape(f.title))</h3>")
@@ -82,10 +88,17 @@ public enum ReportHTML {
         c.line(busiest.points.map { (Double($0.atMs) / 1000, Double($0.portsInUse)) }, stroke: "#1f6fb2", width: 4)
         c.line(busiest.points.map { (Double($0.atMs) / 1000, Double($0.timeWait)) }, stroke: "#e0a800", width: 1.6)
         if tw.contains(where: { $0.1 <= top }) { c.line(tw.filter { $0.1 <= top }, stroke: "#999999", dash: true, width: 1) }
+        // Sockets there before the first attempt use the same budget but are not this run's.
+        var before: [(String, String)] = []
+        if let atStart = busiest.portsInUseAtStart, atStart > 0 {
+            let held = busiest.points.compactMap { p in p.heldBefore.map { (Double(p.atMs) / 1000, Double($0)) } }
+            c.line([(0, Double(atStart))] + held, stroke: "#7f7f7f", width: 2.4)
+            before = [("of which already in use before the run (\(atStart) at the start)", "#7f7f7f")]
+        }
         for o in a.onsets { c.vmarker(at: Double(o.firstSecond), label: o.outcome, color: o.cause == .local ? localColor : remoteColor) }
-        return legend([("ports in use (\(busiest.source) to \(busiest.destination):\(busiest.port))", "#1f6fb2"),
-                       ("of which TIME_WAIT", "#e0a800"), ("range size \(busiest.rangeSize)", "#c0392b"),
-                       ("TIME_WAIT, whole namespace", "#999999")])
+        return legend([("ports in use (\(busiest.source) to \(busiest.destination):\(busiest.port))", "#1f6fb2")] + before
+                      + [("of which TIME_WAIT", "#e0a800"), ("range size \(busiest.rangeSize)", "#c0392b"),
+                         ("TIME_WAIT, whole namespace", "#999999")])
             + c.svg(xLabel: "seconds", yLabel: "sockets", xFormat: { Format.integer($0) }, yFormat: { Format.whole($0, .towardZero) })
     }
 
@@ -144,6 +157,8 @@ public enum ReportHTML {
     .finding{border-left:4px solid #bbb;padding:6px 12px;margin:10px 0;background:#fafafa}
     .finding.problem{border-color:#c0392b}.finding.warning{border-color:#e0a800}.finding.ok{border-color:#3a9d5d}
     .finding ul{margin:4px 0;padding-left:20px}.sev{font-size:11px;text-transform:uppercase;color:#666;margin-right:6px}
+    table.witness{border-collapse:collapse;font-size:13px}table.witness td,table.witness th{border:1px solid #e3e5e8;padding:3px 8px;text-align:right}
+    table.witness td:first-child{text-align:left}
     .todo{margin:6px 0 0;font-weight:600;font-size:13px}.advice li{color:#1d4e7a}.foot{color:#888;font-size:12px;margin-top:28px}
     """
 }

@@ -27,6 +27,11 @@ public enum SummaryText {
                 : "\(r.sources.first!) .. \(r.sources.last!) (\(r.sources.count) addresses)"
             lines.append("  sources: \(shown)")
         }
+        if let hosts = r.hosts {
+            lines.append("  \(hosts.count) hosts: " + hosts.map { h in
+                h.firstExhaustionSecond.map { "\(h.hostName) (out of ports from second \($0))" } ?? h.hostName
+            }.joined(separator: ", "))
+        }
         if let lp = c.localPorts { lines.append("  local ports: \(lp) (\(Format.count(lp.count)) ports per destination)") }
         lines.append("  \(Format.seconds(r.elapsedSeconds)), concurrency \(Format.count(c.concurrency)), threads \(c.threads), \(ended(r.stopReason))")
         var rateLine = "  achieved \(Format.rate(t.achievedRate)) attempts/s"

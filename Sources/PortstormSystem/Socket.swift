@@ -46,6 +46,19 @@ public enum Socket {
         return bind(fd, source)
     }
 
+    /// Whether `address` is one of this machine's (in this network namespace): bind(ip, 0) with
+    /// IP_BIND_ADDRESS_NO_PORT, which takes no port, so a range full of TIME_WAIT cannot make a
+    /// local address look foreign (plain bind(ip, 0) fails with EADDRINUSE then). 0 or -errno
+    /// (-EADDRNOTAVAIL: not an address of this machine).
+    public static func checkLocalAddress(_ address: SocketAddress) -> Int32 {
+        let fd = tcp(domain: address.domain)
+        guard fd >= 0 else { return fd }
+        defer { close(fd) }
+        var a = address
+        a.port = 0
+        return bindSource(fd, a)
+    }
+
     /// bind(2). Returns 0 or -errno.
     public static func bind(_ fd: Int32, _ address: SocketAddress) -> Int32 {
         let rc = address.withSockAddr { Glibc.bind(fd, $0, $1) }

@@ -3,23 +3,6 @@ import PortstormEngine
 import PortstormLab
 import PortstormSystem
 
-/// Why a command stopped short, as one sentence for the user. Commands throw these; only
-/// `Portstorm.main` turns them into an exit status (`ExitStatus.of`).
-enum CLIError: Error {
-    /// Bad flags, a bad scenario file, or an input record that cannot be read or is not one.
-    case usage(String)
-    /// io_uring cannot be used, or the process's limits are too low to start.
-    case unavailable(String)
-    /// An output file cannot be written (checked before the run, or failed after it).
-    case cannotWrite(String)
-
-    var message: String {
-        switch self {
-        case .usage(let m), .unavailable(let m), .cannotWrite(let m): return m
-        }
-    }
-}
-
 /// Exit statuses (sysexits.h where one fits), the one table the help and the README list.
 enum ExitStatus {
     static let success: Int32 = 0
@@ -39,7 +22,7 @@ enum ExitStatus {
     /// Status and meaning, in the order the help prints them.
     static let table: [(Int32, String)] = [
         (success, "done (a run counts failed connections as data, not as an error)"),
-        (notAsExpected, "diagnose: the target fails or a problem was found; doctor found a problem; a lab did not end as expected or could not be set up"),
+        (notAsExpected, "diagnose found the target failing, doctor a problem, or a lab did not end as expected"),
         (usage, "bad input: flags, a scenario file, or a record that is not a readable portstorm.run/2 record"),
         (unavailable, "cannot start: io_uring unavailable, the open-file limit too low, or a server port taken"),
         (cannotWrite, "an output file (-o, --report) cannot be written; checked before the run starts"),

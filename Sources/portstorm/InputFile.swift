@@ -24,7 +24,7 @@ enum InputFile {
             guard n >= 0 else { throw refuse(FileProblem.reason(errno)) }
             if n == 0 { break }
             data.append(contentsOf: buffer[0..<n])
-            if data.count > maxBytes { throw refuse("it is larger than \(maxBytes >> 20) MiB, far more than any \(what) portstorm writes") }
+            if data.count > maxBytes { throw refuse("it is larger than \(maxBytes >> 20) MiB, far more than portstorm writes") }
         }
         if data.isEmpty { throw refuse("it is empty") }
         return data

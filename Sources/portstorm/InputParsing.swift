@@ -35,7 +35,9 @@ enum InputParsing {
         var number = Substring(s), scale = 1.0
         if s.hasSuffix("k") { number = s.dropLast(); scale = 1e3 }
         if s.hasSuffix("m") { number = s.dropLast(); scale = 1e6 }
-        guard let v = Double(number), v.isFinite, v > 0 else {
+        // Decimal only: Double() also takes hexadecimal ("0x10") and "infinity".
+        let decimal = !number.isEmpty && number.allSatisfy { $0.isASCII && ($0.isNumber || ".e+-".contains($0)) }
+        guard decimal, let v = Double(number), v.isFinite, v > 0 else {
             throw InputError("\(option) '\(text)' is not a positive number: write 500, 20k or 1m")
         }
         return v * scale

@@ -63,7 +63,11 @@ struct OutputFile {
         }
         let e = errno
         guard e == ENOENT else {
-            throw refuse(e == ENOTDIR ? "\(firstNonFolder(in: path) ?? "a part of the path") is not a folder" : FileProblem.reason(e))
+            switch e {
+            case ENOTDIR: throw refuse("\(firstNonFolder(in: path) ?? "a part of the path") is not a folder")
+            case EACCES: throw refuse("permission denied: folder \(split(path).folder) cannot be entered")
+            default: throw refuse(FileProblem.reason(e))
+            }
         }
         var lst = stat()
         if lstat(path, &lst) == 0, lst.st_mode & S_IFMT == S_IFLNK { throw refuse("it is a symbolic link to a missing file") }
@@ -91,7 +95,7 @@ struct OutputFile {
             let (folder, name) = Self.split(target)
             var template = Array("\(folder)/.\(name).XXXXXX".utf8CString)
             let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            guard fd >= 0 else { throw fail(FileProblem.reason(errno)) }
+            guard fd >= 0 else { throw fail(errno == ENOENT ? "folder \(folder) no longer exists" : FileProblem.reason(errno)) }
             let temp = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             var problem = Self.writeAll(fd, bytes)
             if problem == nil {

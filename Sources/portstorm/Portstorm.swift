@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Glibc
 import PortstormLab
 import PortstormRecord
@@ -18,7 +19,7 @@ struct Portstorm: ParsableCommand {
         \(ExitStatus.helpText)
         """,
         version: PortstormVersion.current,
-        subcommands: [Run.self, Report.self, Plan.self, LabCmd.self, Diagnose.self, Serve.self, Demo.self, Doctor.self]
+        subcommands: [Run.self, Report.self, Merge.self, Plan.self, LabCmd.self, Diagnose.self, Serve.self, Demo.self, Doctor.self]
     )
 
     /// Parses, checks the descriptor budget, runs the command, and maps what it threw to an exit
@@ -40,15 +41,26 @@ struct Portstorm: ParsableCommand {
             if let message = ExitStatus.message(error), let code = ExitStatus.of(error) {
                 Terminal.err("portstorm: error: \(message)\n")
                 status = code
-            } else {
-                // ArgumentParser's own: help, --version, usage errors, ExitCode.
+            } else if exitCode(for: error) == .success || error is ExitCode {
+                // Help, --version, and the statuses commands throw as ExitCode.
                 if Terminal.stdoutIsGone { Glibc.exit(ExitStatus.outputClosed) }
                 exit(withError: error)
+            } else {
+                // ArgumentParser's usage errors, in one line like every other error.
+                Terminal.err("portstorm: error: \(oneLine(message(for: error)))\n")
+                status = exitCode(for: error).rawValue
             }
         }
         if status == ExitStatus.success && Terminal.stdoutIsGone { status = ExitStatus.outputClosed }
         Glibc.exit(status)
     }
+}
+
+/// ArgumentParser's message without its usage and help lines, its lines joined.
+func oneLine(_ message: String) -> String {
+    message.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        .filter { !$0.isEmpty && !$0.hasPrefix("Usage:") && !$0.hasPrefix("Help:") && !$0.hasPrefix("See '") }
+        .joined(separator: " ")
 }
 
 extension CloseMode: ExpressibleByArgument {}

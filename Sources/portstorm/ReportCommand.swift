@@ -17,11 +17,12 @@ struct Report: ParsableCommand {
           portstorm report run.json
           portstorm report run.json --format html -o report.html
           portstorm report run.json --format csv > timeline.csv
+          portstorm report host-0.json host-1.json host-2.json --format markdown
         """
     )
 
-    @Argument(help: "A run record (JSON); - reads standard input.")
-    var record: String
+    @Argument(help: "A run record (JSON); - reads standard input. Several hosts' records are merged first (as `portstorm merge` does).")
+    var records: [String] = []
 
     @Option(help: "Output format. Default: from the -o extension, else text.")
     var format: ReportFormat?
@@ -32,15 +33,7 @@ struct Report: ParsableCommand {
 
     func run() throws {
         let file = try output.map { (p) throws(CLIError) in try OutputFile.check(p, what: "the report") }
-        let data = try InputFile.read(record, what: "the record")
-        let r: RunRecord
-        do {
-            r = try RunRecord.load(from: data)
-        } catch let e as UnsupportedSchema {
-            throw CLIError.usage("cannot report \(record): \(e.description)")
-        } catch {
-            throw CLIError.usage("\(record) is not a portstorm run record (\(Report.why(error)))")
-        }
+        let r = try Merge.load(records, verb: "report")
         let chosen = format ?? output.map(ReportFormat.forPath) ?? .text
         let text = chosen.render(r)
         if let file, !file.isStandardOutput {
@@ -57,7 +50,7 @@ struct Report: ParsableCommand {
         case DecodingError.keyNotFound(let key, let ctx):
             return "missing \(path(ctx.codingPath + [key]))"
         case DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx):
-            return "wrong value at \(path(ctx.codingPath))"
+            return ctx.codingPath.isEmpty ? "it is JSON, but not an object with a record's fields" : "wrong value at \(path(ctx.codingPath))"
         case DecodingError.dataCorrupted(let ctx):
             return ctx.codingPath.isEmpty ? "not valid JSON" : "bad value at \(path(ctx.codingPath)): \(ctx.debugDescription)"
         default:

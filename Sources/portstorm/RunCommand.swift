@@ -1,5 +1,6 @@
 import ArgumentParser
 import PortstormAnalysis
+import Foundation
 import PortstormRecord
 import PortstormSystem
 
@@ -109,21 +110,30 @@ struct Run: ParsableCommand {
     @Flag(name: .customLong("no-observe"), help: "Skip watching the kernel (TIME_WAIT, counters, port census) during the run.")
     var noObserve = false
 
+    @OptionGroup(title: "Scale out")
+    var sharding: ShardOptions
+
     func run() throws {
         if json { Terminal.reserveStdoutForData() }
         if let scenario {
+            if sharding.given { throw CLIError.usage("--shard, --start-at and --name go with a target, not with --scenario") }
             try ScenarioRunner(output: output, report: report, quiet: quiet, target: target, overrides: overrides).run(scenario)
             return
         }
         guard target != nil else { throw CLIError.usage("give a target (HOST:PORT or a URL) or --scenario FILE") }
+        let config = try makeConfig()
         var execution = RunExecution(output: output, report: report, quiet: quiet, observe: !noObserve)
+        execution.hostName = sharding.hostName()
         execution.thresholds = try thresholds()
         execution.json = json
         execution.progress = progress
         execution.noColor = noColor
         execution.stream = stream
         execution.metricsListen = metricsListen
-        let status = try execution.execute(try makeConfig())
+        if let at = config.startAt, at > Date().timeIntervalSince1970, !quiet {
+            Terminal.err(String(format: "waiting %.1f s for --start-at\n", at - Date().timeIntervalSince1970))
+        }
+        let status = try execution.execute(config)
         if status != 0 { throw ExitCode(status) }
     }
 
@@ -184,6 +194,7 @@ struct Run: ParsableCommand {
         config.kernelPortSearch = kernelPortSearch
         config.holdMs = try hold.map { (t) throws(InputError) in max(1, Int(try InputParsing.duration(t, option: "--hold") * 1000)) }
         config.openFiles = try openFiles.map { (t) throws(InputError) in try InputParsing.count(t, option: "--open-files", max: 1e8) }
+        try sharding.apply(to: &config)
         return config
     }
 }

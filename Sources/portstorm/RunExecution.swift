@@ -41,6 +41,8 @@ struct RunExecution {
 
     /// Seconds between plain progress lines.
     static let plainEvery = 5
+    /// The host or pod name written into the record (`run --name`); nil: left out.
+    var hostName: String?
 
     /// Returns the process exit status; throws before the first attempt when the run cannot
     /// start or an output cannot be written, and after the run when writing an output failed.
@@ -56,6 +58,13 @@ struct RunExecution {
             if !quiet { Terminal.err("metrics: http://\(metrics.address)/metrics\n") }
         }
         defer { metrics?.stop() }
+        // Watched from here on, so that a signal during the preflight still ends with a record.
+        let control = RunControl()
+        let signals = SignalWatch(control: control) { level in
+            Terminal.err(level == 1 ? "\nstopping: finishing the attempts in flight (Ctrl-C again to cancel them)\n"
+                                    : "\ncancelling the attempts in flight\n")
+        }
+        defer { signals.cancel() }
         if !quiet {
             // The preflight's warnings, when they matter for this load.
             let load = PlannedLoad(rate: config.rate, concurrency: config.concurrency, sources: plan.sources.count,
@@ -66,15 +75,9 @@ struct RunExecution {
             }
         }
 
-        let control = RunControl()
         let mode: ProgressMode = quiet ? .none : progress
         let live = mode == .auto && Terminal.stderrIsTTY
         let color = Terminal.colorWanted(tty: Terminal.stderrIsTTY, noColorFlag: noColor)
-        let signals = SignalWatch(control: control) { level in
-            Terminal.err(level == 1 ? "\nstopping: finishing the attempts in flight (Ctrl-C again to cancel them)\n"
-                                    : "\ncancelling the attempts in flight\n")
-        }
-        defer { signals.cancel() }
 
         // A --source that is not an address of this machine fails every bind(): say which, whatever
         // the observation setting, so the report does not blame the port range.
@@ -100,6 +103,7 @@ struct RunExecution {
         if live && ticks > 0 { Terminal.err("\r\u{1B}[2K") }
         record.unusableSources = unusableSources
         if !thresholds.isEmpty { record.thresholds = thresholds.map { $0.evaluate(record) } }
+        record.hostName = hostName
         if PathProbe.wanted(record.totals.outcomes) { record.path = PathProbe.observe(plan.target) }
         if let why = observer?.censusError {
             record.notes.append("the sock_diag census was skipped: \(why)")

@@ -37,9 +37,16 @@ enum Terminal {
     /// True once a write to standard output failed (its reader closed it, or it was never open).
     static var stdoutIsGone: Bool { stdoutGone.load(ordering: .relaxed) }
 
-    /// Ignores SIGPIPE for the whole process, before any thread starts.
+    /// Ignores SIGPIPE for the whole process, before any thread starts, and puts /dev/null on
+    /// any of descriptors 0-2 the caller closed (`>&-`): otherwise the next file opened (a
+    /// record's temporary file) would take number 1 and receive the summary.
     static func prepare() {
         signal(SIGPIPE, SIG_IGN)
+        for fd in Int32(0)...2 where fcntl(fd, F_GETFD) == -1 {
+            let null = open("/dev/null", O_RDWR)
+            if null >= 0 && null != fd { dup2(null, fd); close(null) }
+            if fd == 1 { stdoutGone.store(true, ordering: .relaxed) }
+        }
     }
 
     /// Sends human-readable text to stderr from now on, because standard output carries a record.

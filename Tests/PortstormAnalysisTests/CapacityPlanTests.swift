@@ -52,6 +52,19 @@ func step(_ rate: Double, failed: UInt64 = 0, as name: String = "eaddrnotavail",
         #expect(CapacityPlan.knee([step(100), step(200)], rule: KneeRule()) == nil)
     }
 
+    /// One attempt of 50 started late (2%) is noise, not the generator's limit; 10 of 500 is.
+    @Test func oneLateAttemptInASmallStepIsNotAGeneratorKnee() throws {
+        var noisy = step(25)
+        noisy.delayedOrMissed = 1
+        noisy.delayedOrMissedShare = 1.0 / 50
+        #expect(CapacityPlan.knee([noisy, step(50)], rule: KneeRule()) == nil)
+        var late = step(250)
+        late.delayedOrMissed = 10
+        late.delayedOrMissedShare = 10.0 / 500
+        let gen = try #require(CapacityPlan.knee([step(100), late], rule: KneeRule()))
+        #expect(gen.index == 1 && gen.limit == "generator")
+    }
+
     @Test func aFailingFirstStepHasNoSustainableRate() {
         let p = CapacityPlan.make(steps: [step(100, failed: 100, as: "econnrefused")], rule: KneeRule(), targetRate: 100,
                                   system: literalRecord([]).system, config: RunConfig(target: "x:1", durationSeconds: 2), sources: 1)

@@ -39,4 +39,12 @@ import Testing
         #expect(f.advice.first?.contains("--protocol ws") == true)
         #expect(f.evidence.contains { $0.contains("HTTP status 426") })
     }
+
+    /// 200 under --expect-status 201 is outside the set, not an error status.
+    @Test func aSuccessOutsideTheSetIsNotCalledAnError() throws {
+        let r = httpRecord(["http_status": 60], statuses: ["200": 180], expect: "201")
+        let f = try #require(RunAnalysis.analyze(r).findings.first { $0.topic == "http-status" })
+        #expect(f.title == "the server answered with HTTP statuses outside the accepted set (201)")
+        #expect(!f.title.contains("error"))
+    }
 }

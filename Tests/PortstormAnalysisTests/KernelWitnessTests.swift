@@ -104,4 +104,48 @@ import Testing
         #expect(f.title == "880 ports toward 127.0.0.1:8080 were already in use before the first attempt (88.0% of the range)")
         #expect(f.evidence.contains { $0.contains("they still hold ports of this run's budget") })
     }
+
+    /// A WebSocket run: the server closes the TCP connection first after the closing handshake,
+    /// so the TIME_WAIT is on its side; said as information, with no advice to read answers.
+    @Test func aServerThatClosesFirstTakesTheTimeWait() throws {
+        var config = RunConfig(target: "127.0.0.1:8080", durationSeconds: 1)
+        config.wireProtocol = .ws
+        var r = literalRecord([LiteralSecond(ok: 50, portsInUse: 0)], config: config)
+        r.kernelWitness = KernelWitness(counters: ["ActiveOpens": 50, "PassiveOpens": 50, "TW": 50, "TWKilled": 0, "TCPAbortOnClose": 0, "TWRecycled": 0],
+                                        serverIsLocal: true, startCensus: census(timeWait: 0))
+        let f = try #require(consistent(r).first { $0.topic == "close-mode" })
+        #expect(f.severity == .info && f.advice.isEmpty)
+        #expect(f.title == "the client's closes made no TIME_WAIT here: the local server's side entered TIME_WAIT (it closed first)")
+        #expect(f.evidence.contains { $0.contains("RFC 6455") })
+    }
+
+    @Test func refusalsTheKernelDidNotSeeAreADisagreement() throws {
+        var r = literalRecord([LiteralSecond(ok: 0, failures: ["econnrefused": 100])])
+        r.kernelWitness = KernelWitness(counters: ["ActiveOpens": 100, "AttemptFails": 100, "OutRsts": 100])
+        #expect(consistent(r).first { $0.topic == "kernel-witness" }?.severity == .ok)
+        r.kernelWitness?.counters["AttemptFails"] = 60
+        let f = try #require(consistent(r).first { $0.topic == "kernel-witness" })
+        #expect(f.severity == .problem)
+        #expect(f.evidence.first == "portstorm counted 100 connects refused or timed out by the kernel (econnrefused, etimedout); AttemptFails grew by 60")
+    }
+
+    @Test func anRstCloseThatSentNoRSTIsSaid() throws {
+        var config = RunConfig(target: "127.0.0.1:8080", durationSeconds: 1)
+        config.close = .rst
+        var r = literalRecord([LiteralSecond(ok: 300, portsInUse: 0)], config: config)
+        r.kernelWitness = KernelWitness(counters: ["ActiveOpens": 300, "OutRsts": 300, "TW": 0, "TWKilled": 0], startCensus: census(timeWait: 0))
+        #expect(!consistent(r).contains { $0.topic == "close-mode" })
+        r.kernelWitness?.counters["OutRsts"] = 12
+        let f = try #require(consistent(r).first { $0.topic == "close-mode" })
+        #expect(f.title == "--close rst, yet this machine's kernel sent 12 RSTs for 300 connections")
+    }
+
+    /// 900 TIME_WAIT of an earlier run expire while this run makes 200: fewer at the end than at
+    /// the start is no proof that this run made none.
+    @Test func expiringTimeWaitFromBeforeHidesNothing() {
+        var r = literalRecord([LiteralSecond(ok: 200, portsInUse: 300, timeWait: 300)])
+        r.kernelWitness = KernelWitness(counters: ["ActiveOpens": 200, "TW": 200, "TWKilled": 0, "TWRecycled": 0], startCensus: census(timeWait: 900))
+        #expect(!consistent(r).contains { $0.topic == "close-mode" })
+        #expect(RunAnalysis.analyze(r).witness?.closedWithoutTimeWait == false)
+    }
 }

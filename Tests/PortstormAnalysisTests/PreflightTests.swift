@@ -79,6 +79,9 @@ func finding(_ topic: String, _ s: SystemSnapshot, _ load: PlannedLoad, ioUring:
         var s = defaults()
         s.openFilesHard = 4096
         #expect(finding("open-files", s, PlannedLoad(concurrency: 10_000))?.severity == .warning)
+        s.openFilesSoft = 20; s.openFilesHard = 20  // below the 64 kept free: one attempt at a time
+        #expect(finding("open-files", s, PlannedLoad(concurrency: 100))?.title.hasSuffix("near 1") == true)
+        s.openFilesHard = 4096
         #expect(finding("open-files", defaults(), PlannedLoad(concurrency: 10_000))?.title.contains("raises") == true)
         s = defaults()
         s.nfConntrackMax = 65_536

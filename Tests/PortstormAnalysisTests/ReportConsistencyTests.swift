@@ -105,4 +105,19 @@ import Testing
         recycled.timeline[2].kernel?.counters = ["TWRecycled": 40]
         #expect(ReportConsistency.problems(record: recycled, findings: [f]).isEmpty)
     }
+
+    @Test func kernelCountersQuotedMustBeTheRecords() {
+        var r = Self.clean()
+        r.timeline[1].kernel?.counters = ["ListenOverflows": 30]
+        r.timeline[2].kernel?.counters = ["ListenOverflows": 10]
+        let right = Finding(.problem, "timeout", "x", evidence: ["ListenOverflows grew by 40 on this machine"])
+        #expect(ReportConsistency.problems(record: r, findings: [right]).isEmpty)
+        let wrong = Finding(.problem, "timeout", "x", evidence: ["ListenOverflows grew by 2952 on this machine"])
+        #expect(ReportConsistency.problems(record: r, findings: [wrong]).count == 1)
+        r.kernelWitness = KernelWitness(counters: ["ListenOverflows": 41, "PassiveOpens": 106])
+        let overRun = Finding(.problem, "accept-queue", "x", evidence: ["the kernel: PassiveOpens +106, ListenOverflows +41"])
+        #expect(ReportConsistency.problems(record: r, findings: [overRun]).isEmpty)
+        let off = Finding(.problem, "accept-queue", "x", evidence: ["the kernel: PassiveOpens +107"])
+        #expect(ReportConsistency.problems(record: r, findings: [off]).count == 1)
+    }
 }

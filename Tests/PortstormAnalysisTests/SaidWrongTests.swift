@@ -97,7 +97,7 @@ import Testing
         #expect(f.evidence.contains { $0.contains("about 0.17 new connections/s per tuple") })
         tiny.timeline[0].kernel?.counters = ["TWRecycled": 10]
         f = try #require(consistent(tiny).first { $0.topic == "capacity" })
-        #expect(f.title.contains("TIME_WAIT reuse made up the difference (TWRecycled +10)"))
+        #expect(f.title.contains("TIME_WAIT reuse made up the difference (TWRecycled +10 in this namespace)"))
 
         // 5,000 attempts at 0.5% occupancy: the range was nowhere near full.
         let big = (0..<5).map { _ in LiteralSecond(ok: 1000, portsInUse: 140, timeWait: 100) }
@@ -139,5 +139,38 @@ import Testing
         let long = try #require(Preflight.check(s, load: PlannedLoad(rate: 1000, concurrency: 100, durationSeconds: 600), ioUringProblem: nil)
             .first { $0.topic == "conntrack" })
         #expect(long.severity == .warning && long.evidence.first?.contains("about 120,100 entries") == true)
+    }
+
+    /// The same 10 ports under tcp_tw_reuse=2, run out within a second (reuse waits 1 s): the
+    /// capacity finding says the ports filled, never that the run "needed no reuse".
+    @Test func aFastExhaustionUnderReuseIsNotCalledWithinItsPorts() throws {
+        var config = RunConfig(target: "127.0.0.1:8080", durationSeconds: nil, connections: 20)
+        config.localPorts = PortRange(low: 40000, high: 40009)
+        var r = literalRecord([LiteralSecond(ok: 10, failures: ["eaddrnotavail": 10], portsInUse: 10, timeWait: 10)], config: config, rangeSize: 10)
+        r.system.tcpTwReuse = 2
+        let findings = consistent(r)
+        let cap = try #require(findings.first { $0.topic == "capacity" })
+        #expect(cap.title.hasPrefix("at 10/s the 10 ports filled within the first second"), "\(cap.title)")
+        #expect(cap.title.hasSuffix("(reuse frees a tuple only once it is 1000 ms old)"))
+        let wrong = Finding(.info, "capacity", "sustainable rate without TIME_WAIT reuse: about 0.17 new connections/s from 1 source(s); this run stayed within its ports and needed no reuse")
+        #expect(ReportConsistency.problems(record: r, findings: findings.filter { $0.topic != "capacity" } + [wrong]).count == 1)
+    }
+
+    /// A step that kept its rate but started attempts late is not "25/s of 25/s".
+    @Test func aGeneratorKneeSaysWhatFellBehind() throws {
+        var late = step(25)
+        late.delayedOrMissed = 4
+        late.delayedOrMissedShare = 0.08
+        let k = try #require(CapacityPlan.knee([late], rule: KneeRule()))
+        #expect(k.limit == "generator")
+        #expect(k.reason == "the generator fell behind at 25/s: 8.0% of attempts started late or never", "\(k.reason)")
+        // One attempt 10 ms late out of 50 is scheduling noise on a busy machine, not a knee.
+        var noise = step(25)
+        noise.delayedOrMissed = 1
+        noise.delayedOrMissedShare = 0.02
+        #expect(CapacityPlan.knee([noise], rule: KneeRule()) == nil)
+        var slow = step(25)
+        slow.achievedRate = 23.4
+        #expect(CapacityPlan.knee([slow], rule: KneeRule())?.reason == "the generator reached only 23.4/s of 25/s")
     }
 }

@@ -14,10 +14,10 @@ struct CLIProcess {
         return exe.deletingLastPathComponent().appendingPathComponent("portstorm")
     }
 
-    /// Starts the binary; the caller waits (or signals) it.
-    static func start(_ args: [String], environment: [String: String] = [:]) throws -> (Process, Pipe, Pipe) {
+    /// Starts the binary (or `executable`); the caller waits (or signals) it.
+    static func start(_ args: [String], environment: [String: String] = [:], executable: URL? = nil) throws -> (Process, Pipe, Pipe) {
         let p = Process()
-        p.executableURL = binary
+        p.executableURL = executable ?? binary
         p.arguments = args
         var env = ProcessInfo.processInfo.environment
         env["COLUMNS"] = "100"
@@ -32,8 +32,8 @@ struct CLIProcess {
     }
 
     /// Runs to completion and captures both streams.
-    static func run(_ args: [String]) throws -> Result {
-        let (p, out, err) = try start(args)
+    static func run(_ args: [String], executable: URL? = nil) throws -> Result {
+        let (p, out, err) = try start(args, executable: executable)
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()

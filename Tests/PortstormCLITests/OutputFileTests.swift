@@ -47,6 +47,8 @@ import Testing
         try Data("{}".utf8).write(to: dir.appendingPathComponent("file.json"))
         let fill = { (s: String) in s.replacingOccurrences(of: "{t}", with: server.address.description).replacingOccurrences(of: "{dir}", with: dir.path) }
         let r = try CLIProcess.run(args.map(fill))
+        // A build without the check creates the missing node as a regular file: remove it.
+        if Self.fileType("/dev/portstorm-no-such-node") == S_IFREG { unlink("/dev/portstorm-no-such-node") }
         #expect(r.status == status, "\(r.stderr)")
         #expect(r.stderr.hasPrefix("portstorm: error: ") && r.stderr.contains(fill(expected)), "\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
@@ -89,15 +91,18 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let fifo = dir.appendingPathComponent("fifo").path
         #expect(mkfifo(fifo, 0o644) == 0)
-        let reader = Process()
-        reader.executableURL = URL(fileURLWithPath: "/bin/cat")
-        reader.arguments = [fifo]
-        let got = Pipe()
-        reader.standardOutput = got
-        try reader.run()
+        // The reader's end, opened first without blocking; the record (a few KiB) fits in the pipe.
+        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+        #expect(reader >= 0)
+        defer { close(reader) }
         let r = try CLIProcess.run(["run", server.address.description, "-n", "60", "--quiet", "-o", fifo])
-        let data = got.fileHandleForReading.readDataToEndOfFile()
-        reader.waitUntilExit()
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(reader, $0.baseAddress!, $0.count) }
+            if n <= 0 { break }
+            data.append(contentsOf: buffer[0..<n])
+        }
         #expect(r.status == 0, "\(r.stderr)")
         #expect(Self.fileType(fifo) == S_IFIFO, "the FIFO is still a FIFO")
         let record = try RunRecord.load(from: data)
@@ -149,6 +154,35 @@ import Testing
         #expect(errors.contains("cannot write the record to \(dir.path)/run.json: the disk is full"), "\(errors)")
         #expect(text.contains("\nold\n"), "the previous record is untouched: \(text)")
         #expect(!text.contains(".run.json."), "no temporary file is left: \(text)")
+    }
+
+    @Test(.enabled(if: isRoot && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "needs root and setpriv to run as nobody"))
+    func permissionProblemsNameTheFolderOrFileAsNobody() throws {
+        let dir = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        chmod(dir.path, 0o755)
+        let binary = dir.appendingPathComponent("portstorm").path
+        try FileManager.default.copyItem(atPath: CLIProcess.binary.path, toPath: binary)
+        let locked = dir.appendingPathComponent("locked").path, readOnly = dir.appendingPathComponent("ro.json").path
+        #expect(mkdir(locked, 0o700) == 0)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: readOnly))
+        chmod(readOnly, 0o444)
+        for (args, expected) in [
+            (["run", "127.0.0.1:9", "-n", "1", "-o", "\(locked)/x.json"], "cannot write the record to \(locked)/x.json: permission denied: folder \(locked) cannot be entered"),
+            (["run", "127.0.0.1:9", "-n", "1", "-o", readOnly], "cannot write the record to \(readOnly): the file is not writable (permission denied)"),
+            (["run", "127.0.0.1:9", "-n", "1", "-o", "\(dir.path)/new.json"], "cannot write the record to \(dir.path)/new.json: folder \(dir.path) is not writable (permission denied)"),
+        ] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            p.arguments = ["--reuid", "65534", "--regid", "65534", "--clear-groups", binary] + args
+            let err = Pipe()
+            p.standardError = err
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 73 && text == "portstorm: error: \(expected)\n", "\(text)")
+        }
     }
 
     @Test func dashWritesTheRecordToStandardOutputAndTheSummaryToStderr() throws {

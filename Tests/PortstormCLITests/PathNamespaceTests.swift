@@ -32,7 +32,7 @@ extension TestNamespace {
         let ns = try TestNamespace()
         defer {
             ns.remove()
-            #expect(!TestNamespace.list().contains(ns.name), "namespace left behind")
+            #expect(!TestNamespace.names().contains(ns.name), "namespace left behind")
         }
         try body(ns)
     }

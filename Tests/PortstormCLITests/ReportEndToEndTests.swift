@@ -59,6 +59,6 @@ import Testing
         #expect(r.status == 64)
         #expect(r.stderr.hasPrefix("portstorm: error: ") && r.stderr.contains("is not a portstorm run record (missing"), "\(r.stderr)")
         let missing = try CLIProcess.run(["report", "/no/such/run.json"])
-        #expect(missing.status == 64 && missing.stderr.contains("cannot read /no/such/run.json"))
+        #expect(missing.status == 64 && missing.stderr.contains("cannot read the record /no/such/run.json: no such file"), "\(missing.stderr)")
     }
 }

@@ -12,15 +12,11 @@ import Testing
         FileManager.default.temporaryDirectory.appendingPathComponent("portstorm-\(name)-\(getpid())-\(Int.random(in: 0..<1_000_000)).json")
     }
 
-    @Test func aClosedStdoutStillGetsTheRecordWritten() throws {
-        let server = try TargetServer.start(mode: .acceptClose, listen: SocketAddress(ip: "127.0.0.1", port: 0)!)
-        defer { server.stop() }
-        let file = Self.tempFile("pipe")
-        defer { try? FileManager.default.removeItem(at: file) }
-        // `portstorm run ... -o FILE | true`: the reader is gone before the first write.
+    /// Runs the binary with its stdout a pipe whose reader is already gone; returns it and its stderr.
+    static func runWithStdoutClosed(_ args: [String]) throws -> (Process, String) {
         let p = Process()
         p.executableURL = CLIProcess.binary
-        p.arguments = ["run", server.address.description, "-n", "200", "-c", "10", "-o", file.path]
+        p.arguments = args
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -28,6 +24,16 @@ import Testing
         try p.run()
         let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
+        return (p, errors)
+    }
+
+    @Test func aClosedStdoutStillGetsTheRecordWritten() throws {
+        let server = try TargetServer.start(mode: .acceptClose, listen: SocketAddress(ip: "127.0.0.1", port: 0)!)
+        defer { server.stop() }
+        let file = Self.tempFile("pipe")
+        defer { try? FileManager.default.removeItem(at: file) }
+        // `portstorm run ... -o FILE | true`: the reader is gone before the first write.
+        let (p, errors) = try Self.runWithStdoutClosed(["run", server.address.description, "-n", "200", "-c", "10", "-o", file.path])
         #expect(p.terminationReason == .exit, "not killed by SIGPIPE")
         #expect(p.terminationStatus == 74, "\(p.terminationStatus) \(errors)")
         let record = try RunRecord.load(from: Data(contentsOf: file))
@@ -37,16 +43,7 @@ import Testing
     @Test func aClosedStdoutWithDashLosesTheRecordAndSaysSo() throws {
         let server = try TargetServer.start(mode: .acceptClose, listen: SocketAddress(ip: "127.0.0.1", port: 0)!)
         defer { server.stop() }
-        let p = Process()
-        p.executableURL = CLIProcess.binary
-        p.arguments = ["run", server.address.description, "-n", "20", "--quiet", "-o", "-"]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try out.fileHandleForReading.close()
-        try p.run()
-        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let (p, errors) = try Self.runWithStdoutClosed(["run", server.address.description, "-n", "20", "--quiet", "-o", "-"])
         #expect(p.terminationReason == .exit && p.terminationStatus == 73, "\(p.terminationStatus) \(errors)")
         #expect(errors.contains("cannot write the record to standard output: it was closed"), "\(errors)")
     }

@@ -17,37 +17,26 @@ import Testing
         return (all.filter { $0.remotePort == port }.count, all.filter { $0.localPort == port }.count)
     }
 
-    @Test func httpClientCloseReadsTheAnswerAndLeavesTimeWaitHere() throws {
+    /// HTTP with --close client reads the answer to its end and closes first (a FIN, not a RST):
+    /// TIME_WAIT stays on this side. --close server waits for the server's FIN: TIME_WAIT there.
+    /// (Loopback's tcp_tw_reuse=2 may recycle a few after 1 s: "nearly all".)
+    @Test(arguments: [CloseMode.client, .server])
+    func httpCloseModesLeaveTimeWaitOnTheSideThatClosesFirst(mode: CloseMode) throws {
         let server = try serve(.http)
         defer { server.stop() }
         let port = server.address.port
         let before = timeWaits(port)
         var c = RunConfig(target: server.address.description, concurrency: 10, durationSeconds: 30, connections: 100)
         c.wireProtocol = .http
-        c.close = .client
+        c.close = mode
         let r = try churn(c)
         #expect(r.totals.outcomes[.ok] == 100)
         #expect(r.totals.httpStatuses == ["200": 100])
         let after = timeWaits(port)
-        // Closed with the answer read to its end: a FIN, not a RST, so TIME_WAIT stays on this side.
-        // (Loopback's tcp_tw_reuse=2 may recycle a few after 1 s: "nearly all".)
-        #expect(after.client - before.client >= 90, "client-side TIME_WAIT grew by \(after.client - before.client)")
-        #expect(after.server - before.server <= 5, "server-side TIME_WAIT grew by \(after.server - before.server)")
-    }
-
-    @Test func httpServerCloseWaitsForTheServersFin() throws {
-        let server = try serve(.http)
-        defer { server.stop() }
-        let port = server.address.port
-        let before = timeWaits(port)
-        var c = RunConfig(target: server.address.description, concurrency: 10, durationSeconds: 30, connections: 100)
-        c.wireProtocol = .http
-        c.close = .server
-        let r = try churn(c)
-        #expect(r.totals.outcomes[.ok] == 100)
-        let after = timeWaits(port)
-        #expect(after.server - before.server >= 90, "server-side TIME_WAIT grew by \(after.server - before.server)")
-        #expect(after.client - before.client <= 5, "client-side TIME_WAIT grew by \(after.client - before.client)")
+        let (closer, other) = mode == .client ? (after.client - before.client, after.server - before.server)
+            : (after.server - before.server, after.client - before.client)
+        #expect(closer >= 90, "TIME_WAIT on the side that closed first grew by \(closer)")
+        #expect(other <= 5, "TIME_WAIT on the other side grew by \(other)")
     }
 
     @Test func holdThenCloseServerWaitsForAServerThatNeverCloses() throws {
@@ -93,5 +82,23 @@ import Testing
         #expect(r.totals.outcomes[.ok] == 50)
         #expect(r.totals.httpStatuses == ["101": 50])
         #expect(monotonicNanos() - start < 2_000_000_000)
+    }
+
+    @Test func oneCtrlCEndsTheHoldsEvenAfterTheLastAttemptStarted() throws {
+        // All attempts have started (the count bound is reached) and sit in a 5 s hold: a first
+        // stop request must end the holds now, closing each as --close says, not wait them out.
+        let server = try serve(.hold)
+        defer { server.stop() }
+        var c = RunConfig(target: server.address.description, concurrency: 5, durationSeconds: 30, connections: 5)
+        c.holdMs = 5000
+        let plan = try RunPlan.make(c).get()
+        let control = RunControl()
+        let stopper = Thread { usleep(400_000); control.escalate() }
+        stopper.start()
+        let start = monotonicNanos()
+        let r = try Engine.run(plan, control: control)
+        #expect(monotonicNanos() - start < 2_500_000_000, "the holds were waited out")
+        #expect(r.totals.outcomes[.ok] == 5 && r.totals.inFlightAtEnd == 0)
+        #expect(r.stopReason == .interrupted)
     }
 }

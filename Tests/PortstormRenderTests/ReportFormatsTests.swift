@@ -29,7 +29,7 @@ func exhaustionRecord() -> RunRecord {
         #expect(lines.count == 9)
         #expect(lines[0].hasPrefix("t,attempts,ok,eaddrnotavail,in_flight"))
         #expect(lines[6].hasPrefix("5,200,50,150,"))
-        #expect(lines[6].hasSuffix(",1000,1000,1.0000"))
+        #expect(lines[6].hasSuffix(",1000,1000,1.0000,"), "no start census: ports_held_before is empty")
     }
 
     @Test func htmlIsSelfContained() {

@@ -71,6 +71,20 @@ struct FirewallTruthTests {
         #expect(mainCause(d.findings)?.topic == want.topic, "\(d.command.stdout)")
     }
 
+    /// The same truth through the fallback for kernels without getsockopt in the ring (before 6.7):
+    /// SO_ERROR read by a system call after the CONNECT completes.
+    @Test(.timeLimit(.minutes(1)))
+    func anICMPRejectIsNeverCountedOKWithTheSyscallCheckEither() throws {
+        let net = try behind("tcp dport 9000 reject with icmp type port-unreachable")
+        defer { net.close() }
+        try net.sysctl(net.server, "net.ipv4.icmp_ratelimit", "0")
+        let run = try net.run(Self.target, ["-n", "40", "-c", "10"], environment: ["PORTSTORM_CONNECT_CHECK=getsockopt"])
+        expectTruthful(run)
+        #expect((run.json["engine"] as? [String: Any])?["connectCheck"] as? String == "getsockopt")
+        #expect(run.nonZero == ["econnrefused": 40])
+        #expect(run.server["PassiveOpens"] == 0)
+    }
+
     /// The server on the client's own machine: a wildcard listener covers every address, so a
     /// refusal in front of it is a firewall on the path, not a listener on the wrong address.
     @Test(.timeLimit(.minutes(1)))

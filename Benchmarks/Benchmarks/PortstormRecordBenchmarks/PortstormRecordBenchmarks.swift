@@ -95,11 +95,11 @@ let benchmarks: @Sendable () -> Void = {
     // when its deadline reaches the head (grown once before measuring, so no growth inside).
     Benchmark("DeadlineQueue.pushPop") { benchmark in
         var queue = DeadlineQueue(capacity: 1024)
-        for k in 0..<512 { queue.push(.init(dueNs: UInt64(k), slot: Int32(k), epoch: 1, userData: UInt64(k))) }
+        for k in 0..<512 { queue.push(.init(dueNs: UInt64(k), slot: Int32(k), epoch: 1)) }
         var due = identity(UInt64(512))
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
-            queue.push(.init(dueNs: due, slot: 7, epoch: 1, userData: due))
+            queue.push(.init(dueNs: due, slot: 7, epoch: 1))
             if let head = queue.first, head.dueNs <= due { queue.popFirst() }
             due &+= 1
         }

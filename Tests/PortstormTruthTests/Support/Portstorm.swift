@@ -88,10 +88,12 @@ struct TruthDiagnosis {
 extension TruthNet {
     /// Runs `portstorm run TARGET ARGS -o FILE --quiet` in the client namespace, reading both
     /// namespaces' counters just before and just after, then `portstorm report` on the record.
-    func run(_ target: String, _ args: [String], timeout: Double = 60) throws -> TruthRun {
+    /// `environment` adds variables for portstorm (e.g. PORTSTORM_CONNECT_CHECK).
+    func run(_ target: String, _ args: [String], environment: [String] = [], timeout: Double = 60) throws -> TruthRun {
         let file = dir.appendingPathComponent("run-\(UUID().uuidString).json")
         let c0 = try counters(client), s0 = try counters(server)
-        let r = try exec(client, [Portstorm.binary.path, "run", target] + args + ["--quiet", "-o", file.path], timeout: timeout)
+        let r = try exec(client, (environment.isEmpty ? [] : ["env"] + environment)
+                         + [Portstorm.binary.path, "run", target] + args + ["--quiet", "-o", file.path], timeout: timeout)
         let c1 = try counters(client), s1 = try counters(server)
         guard let data = try? Data(contentsOf: file),
               let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {

@@ -1,0 +1,1 @@
+../../Sources/portstorm/CLIError.swift

@@ -1,0 +1,312 @@
+import Foundation
+
+/// Why records cannot be merged into one; each is one sentence for the user.
+public enum MergeError: Error, Equatable, CustomStringConvertible, Sendable {
+    case tooFew
+    case schema(name: String, schema: String)
+    case alreadyMerged(name: String)
+    case differentTarget(name: String, target: String, first: String)
+    case differentLoad(name: String, what: String)
+    case duplicate(name: String, other: String, why: String)
+    case histogramLayout(name: String)
+    case tooLarge
+    case apart(name: String, hours: Int)
+
+    public var description: String {
+        switch self {
+        case .tooFew:
+            return "give at least two run records to merge"
+        case .schema(let name, let schema):
+            return "\(name) is a \(schema) record; merge reads \(RunRecord.currentSchema) records only: run the shards again with this version"
+        case .alreadyMerged(let name):
+            return "\(name) is already a merged record: merge the hosts' own records instead"
+        case .differentTarget(let name, let target, let first):
+            return "\(name) loaded \(target), not \(first): records of different targets cannot be merged"
+        case .differentLoad(let name, let what):
+            return "\(name) ran with a different \(what): records are merged only when the hosts ran the same load"
+        case .duplicate(let name, let other, let why):
+            return "\(name) and \(other) \(why): give each host's record once"
+        case .apart(let name, let hours):
+            return "\(name) started \(hours) h away from the others: records of one run start within a day of each other"
+        case .tooLarge:
+            return "the records' connect histograms together hold more than 2^53 connects or 2^64 us: too large to merge exactly"
+        case .histogramLayout(let name):
+            return "\(name) keeps its latencies with different precision: its histogram cannot be merged exactly"
+        }
+    }
+}
+
+extension RunRecord {
+    /// Unix time in ms of the start: `startedAtMs`, else `startedAt` (whole seconds) for older records.
+    public var startMs: Int64 { startedAtMs ?? Int64((startedAt.timeIntervalSince1970 * 1000).rounded()) }
+
+    /// The Unix second in which timeline second `t` began.
+    public func unixSecond(_ t: Int) -> Int64 { Int64(floor(Double(startMs) / 1000)) + Int64(t) }
+
+    /// Merges the records of several generator hosts that loaded one target together (`portstorm
+    /// merge`): counts add, connect histograms merge bucket for bucket (exact: the merged
+    /// percentiles are those of one histogram of every sample), timelines add up second by second
+    /// on the wall clock (`TimelineSecond.at`), and each host keeps its own settings, sources and
+    /// port budget in `hosts`. `names` label the records in error messages (file names).
+    public static func merge(_ records: [RunRecord], names: [String]) throws(MergeError) -> RunRecord {
+        guard records.count >= 2 else { throw .tooFew }
+        let label = { (i: Int) in i < names.count ? names[i] : "record \(i + 1)" }
+        let first = records[0]
+        for (i, r) in records.enumerated() {
+            guard r.schema == RunRecord.currentSchema else { throw .schema(name: label(i), schema: r.schema) }
+            guard r.hosts == nil else { throw .alreadyMerged(name: label(i)) }
+            if r.target.host != first.target.host || r.target.port != first.target.port {
+                throw .differentTarget(name: label(i), target: "\(r.target.host):\(r.target.port)",
+                                       first: "\(first.target.host):\(first.target.port) (\(label(0)))")
+            }
+            if r.config.wireProtocol != first.config.wireProtocol { throw .differentLoad(name: label(i), what: "--protocol") }
+            if r.config.close != first.config.close { throw .differentLoad(name: label(i), what: "--close") }
+            if r.latency.connectHistogram.significantDigits != first.latency.connectHistogram.significantDigits {
+                throw .histogramLayout(name: label(i))
+            }
+            for j in 0..<i {
+                let o = records[j]
+                if o.startMs == r.startMs, o.hostName == r.hostName, o.totals == r.totals {
+                    throw .duplicate(name: label(j), other: label(i), why: "are the same run")
+                }
+                if let a = o.config.shard, let b = r.config.shard, a == b {
+                    throw .duplicate(name: label(j), other: label(i), why: "both ran shard \(a)")
+                }
+            }
+        }
+
+        let start = records.map(\.startMs).min()!
+        let startSecond = Int64(floor(Double(start) / 1000))
+        // One run's shards start within a day of each other (and a timeline longer than a day is
+        // not one a run writes): this also bounds the merged timeline's length.
+        for (i, r) in records.enumerated() {
+            let apart = r.unixSecond(0) - startSecond
+            if apart > 86_400 { throw .apart(name: label(i), hours: Int(apart / 3600)) }
+            if r.timeline.count > 86_400 * 7 { throw .tooLarge }
+        }
+        guard countsFit(records) else { throw .tooLarge }
+        let offsets = records.map { Int($0.unixSecond(0) - startSecond) }
+        let end = records.map(\.endedAt).max()!
+
+        var merged = first
+        merged.startedAt = Date(timeIntervalSince1970: Double(start) / 1000)
+        merged.startedAtMs = start
+        merged.endedAt = end
+        merged.elapsedSeconds = ((end.timeIntervalSince1970 - Double(start) / 1000) * 1000).rounded() / 1000
+        merged.stopReason = records.contains { $0.stopReason == .interrupted } ? .interrupted
+            : records.contains { $0.stopReason == .duration } ? .duration : .connections
+        merged.config = mergedConfig(records)
+        merged.target.resolved = union(records.map(\.target.resolved))
+        merged.sources = union(records.map(\.sources))
+        merged.totals = mergedTotals(records.map(\.totals))
+        var histogram = first.latency.connectHistogram
+        for r in records.dropFirst() {
+            guard histogram.sums(r.latency.connectHistogram.buckets.map { ($0[0], $0[1]) }) == .fits else { throw .tooLarge }
+            histogram.merge(r.latency.connectHistogram)
+        }
+        merged.latency = LatencyReport(connectHistogram: histogram)
+        merged.timeline = mergedTimeline(records, offsets: offsets, startSecond: startSecond)
+        merged.process = nil
+        merged.engine = records.allSatisfy({ $0.engine == first.engine }) ? first.engine : nil
+        let unusable = records.compactMap(\.unusableSources).flatMap { $0 }
+        merged.unusableSources = records.contains { $0.unusableSources != nil } ? unusable : nil
+        merged.path = records.lazy.compactMap(\.path).first
+        merged.kernelWitness = mergedWitness(records)
+        if merged.kernelWitness?.startCensus == nil {
+            // heldBefore compares with a start census: without one for every host it says nothing.
+            for i in merged.timeline.indices where merged.timeline[i].kernel?.census != nil {
+                for k in merged.timeline[i].kernel!.census!.tuples.indices { merged.timeline[i].kernel!.census!.tuples[k].heldBefore = nil }
+            }
+        }
+        merged.hostName = nil
+        merged.startLateMs = nil
+        merged.hosts = records.enumerated().map { i, r in hostRun(r, name: r.hostName ?? label(i), offset: offsets[i]) }
+        var notes = ["merged from \(records.count) records of \(records.count) hosts; the system settings above are \(merged.hosts![0].hostName)'s, each host's own are in hosts"]
+        for h in merged.hosts! { notes += h.notes.map { "\(h.hostName): \($0)" } }
+        merged.notes = notes
+        return merged
+    }
+
+    /// Whether the totals add up within 64 bits (records a run wrote always do).
+    private static func countsFit(_ records: [RunRecord]) -> Bool {
+        func fits(_ values: [UInt64]) -> Bool {
+            var sum: UInt64 = 0
+            for v in values {
+                let (s, o) = sum.addingReportingOverflow(v)
+                if o { return false }
+                sum = s
+            }
+            return true
+        }
+        let t = records.map(\.totals)
+        guard fits(t.map(\.attempted)), fits(t.map(\.inFlightAtEnd)), fits(t.map(\.delayed)), fits(t.map(\.missed)) else { return false }
+        for i in 0..<Outcome.codeCount where !fits(t.map { $0.outcomes.counts[i] }) { return false }
+        guard fits(t.map(\.outcomes.total)) else { return false }
+        for code in Set(t.flatMap(\.httpStatuses.keys)) where !fits(t.map { $0.httpStatuses[code] ?? 0 }) { return false }
+        return true
+    }
+
+    private static func union(_ lists: [[String]]) -> [String] {
+        var out: [String] = []
+        for l in lists { for x in l where !out.contains(x) { out.append(x) } }
+        return out
+    }
+
+    private static func mergedConfig(_ records: [RunRecord]) -> RunConfig {
+        var c = records[0].config
+        let rates = records.map(\.config.rate)
+        c.rate = rates.contains(where: { $0 == nil }) ? nil : (rates.reduce(0) { $0 + $1! } * 1000).rounded() / 1000
+        c.concurrency = records.reduce(0) { $0 + $1.config.concurrency }
+        let counts = records.map(\.config.connections)
+        c.connections = counts.contains(where: { $0 == nil }) ? nil : counts.reduce(0) { $0 + $1! }
+        c.threads = records.reduce(0) { $0 + $1.config.threads }
+        c.sources = union(records.map(\.config.sources))
+        c.shard = nil
+        if !records.allSatisfy({ $0.config.startAt == c.startAt }) { c.startAt = nil }
+        return c
+    }
+
+    private static func mergedTotals(_ all: [Totals]) -> Totals {
+        var outcomes = OutcomeCounts()
+        for t in all { outcomes.merge(t.outcomes) }
+        let rates = all.map(\.requestedRate)
+        var t = Totals(attempted: all.reduce(0) { $0 + $1.attempted }, inFlightAtEnd: all.reduce(0) { $0 + $1.inFlightAtEnd },
+                       outcomes: outcomes, delayed: all.reduce(0) { $0 + $1.delayed },
+                       delayThresholdMs: all[0].delayThresholdMs,
+                       requestedRate: rates.contains(where: { $0 == nil }) ? nil : (rates.reduce(0) { $0 + $1! } * 1000).rounded() / 1000,
+                       achievedRate: (all.reduce(0) { $0 + $1.achievedRate } * 10).rounded() / 10,
+                       missed: all.reduce(0) { $0 + $1.missed })
+        for x in all { for m in x.mismatchSamples where !t.mismatchSamples.contains(m) && t.mismatchSamples.count < 5 { t.mismatchSamples.append(m) } }
+        for x in all { for (code, n) in x.httpStatuses { t.httpStatuses[code, default: 0] += n } }
+        return t
+    }
+
+    /// Adds the hosts' seconds that began in the same wall-clock second; seconds no host ran in
+    /// between are kept, empty, so that `t` stays the position on the clock.
+    private static func mergedTimeline(_ records: [RunRecord], offsets: [Int], startSecond: Int64) -> [TimelineSecond] {
+        let length = zip(records, offsets).map { $0.timeline.count + $1 }.max() ?? 0
+        var out = (0..<length).map { t in
+            var s = TimelineSecond(t: t, attempts: 0, ok: 0, failures: [:], inFlight: 0, delayed: 0, connectLatencyUs: nil)
+            s.at = startSecond + Int64(t)
+            return s
+        }
+        var buckets = [LatencyHistogram?](repeating: LatencyHistogram(significantDigits: .two), count: length)
+        var slowest = [UInt64](repeating: 0, count: length)
+        var kernels = [[(KernelSecond, Int)]](repeating: [], count: length)
+        for (r, offset) in zip(records, offsets) {
+            // A census keeps its place within its host's second, in the merged second it falls in.
+            let shiftMs = offset * 1000
+            // By position: `t` of entry i is i in every record a run writes.
+            for (i, s) in r.timeline.enumerated() {
+                let t = i + offset
+                out[t].attempts = out[t].attempts.addingSaturating(s.attempts)
+                out[t].ok = out[t].ok.addingSaturating(s.ok)
+                for (k, n) in s.failures { out[t].failures[k] = (out[t].failures[k] ?? 0).addingSaturating(n) }
+                out[t].inFlight = out[t].inFlight.addingSaturating(s.inFlight)
+                out[t].delayed = out[t].delayed.addingSaturating(s.delayed)
+                if let codes = s.httpStatuses {
+                    var merged = out[t].httpStatuses ?? [:]
+                    for (k, n) in codes { merged[k] = (merged[k] ?? 0).addingSaturating(n) }
+                    out[t].httpStatuses = merged
+                }
+                if let lat = s.connectLatencyUs {
+                    slowest[t] = max(slowest[t], lat.max)
+                    if let pairs = s.connectBuckets {
+                        let valid = pairs.filter { $0.count == 2 }.map { (value: $0[0], count: $0[1]) }
+                        if buckets[t]?.sums(valid) == .fits {
+                            for p in valid { buckets[t]!.record(micros: p.value, count: p.count) }
+                        } else {
+                            buckets[t] = nil  // more than the histogram holds exactly: no percentiles for this second
+                        }
+                    } else {
+                        buckets[t] = nil  // an older record: this second's percentiles cannot be merged
+                    }
+                }
+                if let k = s.kernel { kernels[t].append((k, shiftMs)) }
+            }
+        }
+        for t in 0..<length {
+            if let h = buckets[t], !h.isEmpty {
+                let top = slowest[t]
+                out[t].connectLatencyUs = SecondLatency(p50: min(h.percentile(50), top), p90: min(h.percentile(90), top),
+                                                        p99: min(h.percentile(99), top), max: top)
+                out[t].connectBuckets = h.buckets
+            }
+            if !kernels[t].isEmpty { out[t].kernel = mergedKernel(kernels[t]) }
+        }
+        return out
+    }
+
+    /// One second of several hosts' kernels: their counters and sockstat added (each host is its
+    /// own kernel), their censuses' tuples side by side (each host has its own source addresses).
+    private static func mergedKernel(_ parts: [(KernelSecond, Int)]) -> KernelSecond {
+        var k = KernelSecond()
+        for (p, _) in parts {
+            for (name, n) in p.counters { k.counters[name, default: 0] += n }
+            if let s = p.sockstat {
+                if let m = k.sockstat {
+                    k.sockstat = SockstatSample(inuse: m.inuse + s.inuse, orphan: m.orphan + s.orphan, tw: m.tw + s.tw,
+                                                alloc: m.alloc + s.alloc, mem: m.mem + s.mem)
+                } else {
+                    k.sockstat = s
+                }
+            }
+        }
+        let censuses = parts.compactMap { p in p.0.census.map { (c: $0, shift: p.1) } }
+        if !censuses.isEmpty {
+            k.census = Census(atMs: censuses.map { $0.c.atMs + $0.shift }.max()!,
+                              trigger: censuses.contains { $0.c.trigger == "burst" } ? "burst" : censuses[0].c.trigger,
+                              tookUs: censuses.map(\.c.tookUs).max()!, tuples: sideBySide(censuses.map(\.c.tuples)))
+        }
+        return k
+    }
+
+    /// The hosts' census tuples side by side, by source. The same (source, destination, port) from
+    /// two records means runs in one network namespace, whose censuses each counted every socket
+    /// there: that tuple is kept once (the count nearest to its range's end, as Census.busiest
+    /// chooses), not added.
+    private static func sideBySide(_ lists: [[TupleCensus]]) -> [TupleCensus] {
+        var byKey: [String: TupleCensus] = [:]
+        for t in lists.joined() {
+            let key = "\(t.source)|\(t.destination)|\(t.port)"
+            if let seen = byKey[key], (seen.occupancy, seen.portsInUse) >= (t.occupancy, t.portsInUse) { continue }
+            byKey[key] = t
+        }
+        return byKey.values.sorted { ($0.source, $0.destination, $0.port) < ($1.source, $1.destination, $1.port) }
+    }
+
+    /// The hosts' witnesses added, when every host has one.
+    private static func mergedWitness(_ records: [RunRecord]) -> KernelWitness? {
+        let all = records.compactMap(\.kernelWitness)
+        guard all.count == records.count else { return nil }
+        var counters: [String: Int64] = [:]
+        for w in all { for (k, n) in w.counters { counters[k, default: 0] += n } }
+        for w in all { for k in counters.keys where w.counters[k] == nil { counters[k] = nil } }  // only counters every host has
+        let local = all.allSatisfy { $0.serverIsLocal == all[0].serverIsLocal } ? all[0].serverIsLocal : nil
+        let starts = all.compactMap(\.startCensus)
+        let startCensus = starts.count == all.count
+            ? Census(atMs: 0, trigger: "start", tookUs: starts.map(\.tookUs).max() ?? 0,
+                     tuples: sideBySide(starts.map(\.tuples))) : nil
+        func sum(_ f: (KernelWitness) -> Int64?) -> Int64? {
+            let v = all.map(f)
+            return v.contains(where: { $0 == nil }) ? nil : v.reduce(0) { $0 + $1! }
+        }
+        return KernelWitness(counters: counters, serverIsLocal: local, startCensus: startCensus,
+                             timeWaitAtStart: sum(\.timeWaitAtStart), timeWaitAtEnd: sum(\.timeWaitAtEnd))
+    }
+
+    private static func hostRun(_ r: RunRecord, name: String, offset: Int) -> HostRun {
+        let range = PortBudget.effectiveRange(r.system, perSocket: r.config.localPorts)
+        let loopback = r.target.used.hasPrefix("127.") || r.target.used.hasPrefix("[::1]") || r.target.used.hasPrefix("::1")
+        let budget = HostPortBudget(rangeLow: range.low, rangeHigh: range.high, rangeSize: range.size, tuples: max(1, r.sources.count),
+                                    reuseInEffect: PortBudget.reuseApplies(r.system, targetIsLoopback: loopback))
+        let exhausted = r.timeline.first { ($0.failures["eaddrnotavail"] ?? 0) + ($0.failures["eaddrinuse"] ?? 0) > 0 }
+        let peak = r.timeline.compactMap { $0.kernel?.census?.busiest?.occupancy }.max()
+        return HostRun(hostName: name, shard: r.config.shard, startedAt: r.startedAt, startedAtMs: r.startMs, startLateMs: r.startLateMs,
+                       offsetSeconds: offset, elapsedSeconds: r.elapsedSeconds, stopReason: r.stopReason, rate: r.config.rate,
+                       concurrency: r.config.concurrency, connections: r.config.connections, targetUsed: r.target.used,
+                       sources: r.sources, system: r.system, portBudget: budget, totals: r.totals, latency: r.latency.connect,
+                       firstExhaustionSecond: exhausted.map { $0.t + offset }, peakOccupancy: peak, notes: r.notes,
+                       kernelWitness: r.kernelWitness, process: r.process)
+    }
+}
