@@ -1,7 +1,7 @@
 # portstorm: the two commands of the README, and their set-up.
 SWIFT ?= swift
 
-.PHONY: deps demo test build release clean fuzz
+.PHONY: deps demo test build release clean fuzz install uninstall install-files install-check
 
 # liburing-dev (pkg-config liburing) is the one system package the build needs.
 deps:
@@ -17,6 +17,41 @@ build: deps
 
 release: deps
 	$(SWIFT) build -c release
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: a release binary with the Swift standard library
+# linked in (--static-swift-stdlib: it runs where Swift is not installed; it still needs glibc and
+# liburing), its man page (generated from the command definitions by swift-argument-parser's
+# generate-manual plugin; COLUMNS=70 wraps the help's lists for a page read at 80 columns) and
+# completions for bash, zsh and fish. make uninstall removes them.
+PREFIX ?= /usr/local
+BINDIR = $(DESTDIR)$(PREFIX)/bin
+MANDIR = $(DESTDIR)$(PREFIX)/share/man/man1
+BASHDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSHDIR = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+FISHDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+STATIC_BIN = .build/release/portstorm
+MANPAGE = .build/plugins/GenerateManual/outputs/portstorm/portstorm.1
+
+install: deps
+	$(SWIFT) build -c release --static-swift-stdlib --product portstorm
+	COLUMNS=70 $(SWIFT) package plugin generate-manual --configuration debug
+	$(MAKE) install-files
+
+# The copying alone, from a build made already (the install test calls it with a DESTDIR).
+install-files:
+	install -d $(BINDIR) $(MANDIR) $(BASHDIR) $(ZSHDIR) $(FISHDIR)
+	install -m 755 $(STATIC_BIN) $(BINDIR)/portstorm
+	install -m 644 $(MANPAGE) $(MANDIR)/portstorm.1
+	$(STATIC_BIN) --generate-completion-script bash > $(BASHDIR)/portstorm
+	$(STATIC_BIN) --generate-completion-script zsh > $(ZSHDIR)/_portstorm
+	$(STATIC_BIN) --generate-completion-script fish > $(FISHDIR)/portstorm.fish
+
+# Installs into a scratch DESTDIR and runs the installed binary with the toolchain hidden (root).
+install-check:
+	sh Tests/install-check.sh
+
+uninstall:
+	rm -f $(BINDIR)/portstorm $(MANDIR)/portstorm.1 $(BASHDIR)/portstorm $(ZSHDIR)/_portstorm $(FISHDIR)/portstorm.fish
 
 # A built-in HTTP target on loopback, a 5-second churn against it, the summary, demo-run.json.
 demo: release

@@ -118,13 +118,13 @@ public struct CapacityPlan: Codable, Sendable {
             let tuplesNeeded = String(format: "%.0f", (targetRate / perTuple).rounded(.up))
             let rangeNeeded = (targetRate * PortBudget.timeWaitSeconds).rounded(.up)
             let widest = PortBudget.widestRange(system)
-            var line = "without TIME_WAIT reuse, \(RunAnalysis.rate(targetRate))/s needs \(tuplesNeeded) source address(es) at \(range.size) ports each (about \(RunAnalysis.rate(perTuple))/s per source)"
+            var line = "without TIME_WAIT reuse, \(RunAnalysis.rate(targetRate))/s needs \(tuplesNeeded) source address(es) at \(range.size.grouped) ports each (about \(RunAnalysis.rate(perTuple))/s per source)"
             if rangeNeeded <= Double(widest) {
                 line += String(format: ", or a range of %.0f ports per source", rangeNeeded)
             } else if widest > 0 {
                 // No port range is that wide: only more sources (or no TIME_WAIT here) get there.
                 let atWidest = String(format: "%.0f", (targetRate / PortBudget.sustainableRate(rangeSize: widest)).rounded(.up))
-                line += "; no single source can: the widest range, \(widest) ports (1024-65535 less reserved ports), sustains about \(RunAnalysis.rate(PortBudget.sustainableRate(rangeSize: widest)))/s, so even at that width it takes \(atWidest) source addresses"
+                line += "; no single source can: the widest range, \(widest.grouped) ports (1024-65535 less reserved ports), sustains about \(RunAnalysis.rate(PortBudget.sustainableRate(rangeSize: widest)))/s, so even at that width it takes \(atWidest) source addresses"
             }
             needs.append(line)
             needs.append("or let the server close first / keep connections alive (TIME_WAIT moves to the server), or --close rst (no TIME_WAIT)")
@@ -136,7 +136,7 @@ public struct CapacityPlan: Codable, Sendable {
         var caveats: [String] = []
         if config.close == .client, let d = config.durationSeconds, d < PortBudget.timeWaitSeconds,
            let best = under.last?.rate, best > perTuple * Double(max(1, sources)) {
-            caveats.append("each step lasted \(RunAnalysis.rate(d)) s, less than TIME_WAIT's 60 s: without TIME_WAIT reuse, any rate above about \(RunAnalysis.rate(perTuple * Double(max(1, sources))))/s (\(range.size) ports x \(max(1, sources)) source(s) / 60 s) runs out of ports once it has lasted a minute, whatever a short step shows")
+            caveats.append("each step lasted \(RunAnalysis.rate(d)) s, less than TIME_WAIT's 60 s: without TIME_WAIT reuse, any rate above about \(RunAnalysis.rate(perTuple * Double(max(1, sources))))/s (\(range.size.grouped) ports x \(max(1, sources)) source(s) / 60 s) runs out of ports once it has lasted a minute, whatever a short step shows")
         }
         return CapacityPlan(steps: steps, kneeStep: k?.index, kneeReason: k?.reason, limit: k?.limit,
                             sustainableRate: under.last?.rate, targetRate: targetRate, needs: needs, caveats: caveats, rule: rule)

@@ -61,9 +61,9 @@ public enum Preflight {
         let r = PortBudget.effectiveRange(s, perSocket: load.localPorts)
         let perTuple = PortBudget.sustainableRate(rangeSize: r.size)
         let total = perTuple * Double(load.sources)
-        var evidence = ["ephemeral range \(r.low)-\(r.high): \(r.size) usable ports per (source, destination, port) tuple"]
+        var evidence = ["ephemeral range \(r.low)-\(r.high): \(r.size.grouped) usable ports per (source, destination, port) tuple"]
         if let reserved = s.ipLocalReservedPorts, !reserved.isEmpty { evidence.append("ip_local_reserved_ports: \(reserved)") }
-        evidence.append("without TIME_WAIT reuse one tuple sustains about \(RunAnalysis.rate(perTuple)) new connections/s (\(r.size) ports / 60 s)")
+        evidence.append("without TIME_WAIT reuse one tuple sustains about \(RunAnalysis.rate(perTuple)) new connections/s (\(r.size.grouped) ports / 60 s)")
         if load.sources > 1 { evidence.append("\(load.sources) source addresses: about \(RunAnalysis.rate(total))/s in all") }
         let widen = load.localPorts != nil
             ? "widen --local-ports (the per-socket range)"
@@ -71,7 +71,7 @@ public enum Preflight {
         let more = "add source addresses (--source A.B.C.D-A.B.C.E): each has its own budget toward the same destination"
         if load.concurrency > r.size * load.sources {
             return Finding(.problem, "port-budget",
-                           "\(load.concurrency) attempts in flight but only \(r.size * load.sources) ports toward this destination: the rest will fail with EADDRNOTAVAIL",
+                           "\(load.concurrency.grouped) attempts in flight but only \((r.size * load.sources).grouped) ports toward this destination: the rest will fail with EADDRNOTAVAIL",
                            evidence: evidence, advice: [widen, more, "lower --concurrency"])
         }
         let reuse = load.targetIsLoopback.map { PortBudget.reuseApplies(s, targetIsLoopback: $0) } ?? false
@@ -122,13 +122,13 @@ public enum Preflight {
         let expected = Int(rate * PortBudget.timeWaitSeconds)
         guard expected > buckets else { return nil }
         return Finding(.info, "tw-buckets", "TIME_WAIT would pass net.ipv4.tcp_max_tw_buckets",
-                       evidence: ["about \(expected) TIME_WAIT sockets at \(Int(rate))/s against a cap of \(buckets)",
+                       evidence: ["about \(expected.grouped) TIME_WAIT sockets at \(Int(rate))/s against a cap of \(buckets.grouped)",
                                   "past the cap the kernel drops new TIME_WAIT sockets at once (TCPTimeWaitOverflow in /proc/net/netstat): ports return sooner, without TIME_WAIT's protection against stray old segments"])
     }
 
     static func openFiles(_ s: SystemSnapshot, _ load: PlannedLoad) -> Finding {
         let need = UInt64(load.concurrency) + 64
-        let evidence = ["RLIMIT_NOFILE soft \(s.openFilesSoft), hard \(s.openFilesHard); \(load.concurrency) attempts in flight need about \(need)"]
+        let evidence = ["RLIMIT_NOFILE soft \(s.openFilesSoft), hard \(s.openFilesHard); \(load.concurrency.grouped) attempts in flight need about \(need.grouped)"]
             + (s.nrOpen.map { ["fs.nr_open = \($0)"] } ?? []) + (s.fileMax.map { ["fs.file-max = \($0)"] } ?? [])
         if let fileMax = s.fileMax, UInt64(fileMax) < need {
             return Finding(.warning, "open-files", "fs.file-max is below the descriptors the run needs: expect ENFILE",
@@ -136,7 +136,7 @@ public enum Preflight {
         }
         if s.openFilesSoft >= need { return Finding(.ok, "open-files", "open-file limit is enough", evidence: evidence) }
         if s.openFilesHard >= need {
-            return Finding(.ok, "open-files", "portstorm raises the open-file soft limit to \(need) itself", evidence: evidence)
+            return Finding(.ok, "open-files", "portstorm raises the open-file soft limit to \(need.grouped) itself", evidence: evidence)
         }
         return Finding(.warning, "open-files", "the open-file hard limit caps --concurrency near \(max(1, Int(clamping: s.openFilesHard) - 64))",
                        evidence: evidence,
@@ -152,9 +152,9 @@ public enum Preflight {
                                       "a closed-loop run without --rate or -n has no known bound: at N connections/s it needs about N x 120 entries"])
         }
         var how: [String] = []
-        if let rate = load.rate { how.append("\(load.concurrency) in flight + \(RunAnalysis.rate(rate))/s x \(RunAnalysis.rate(min(120, load.durationSeconds ?? 120))) s of closed connections") }
-        if let n = load.connections { how.append("-n \(n) attempts at most") }
-        let evidence = ["net.netfilter.nf_conntrack_max = \(max); this load may need about \(need) entries (\(how.joined(separator: "; ")))"]
+        if let rate = load.rate { how.append("\(load.concurrency.grouped) in flight + \(RunAnalysis.rate(rate))/s x \(RunAnalysis.rate(min(120, load.durationSeconds ?? 120))) s of closed connections") }
+        if let n = load.connections { how.append("-n \(n.grouped) attempts at most") }
+        let evidence = ["net.netfilter.nf_conntrack_max = \(max); this load may need about \(need.grouped) entries (\(how.joined(separator: "; ")))"]
         if need > max {
             return Finding(.warning, "conntrack", "the connection-tracking table may fill: new SYNs are then dropped and look like timeouts",
                            evidence: evidence + ["the kernel logs \"nf_conntrack: table full, dropping packet\""],

@@ -26,17 +26,17 @@ public enum ReportConsistency {
         var out: [String] = []
         let t = r.totals
         if !t.isBalanced {
-            out.append("totals do not add up: attempted \(t.attempted) but outcomes \(t.outcomes.total) + in flight at end \(t.inFlightAtEnd)")
+            out.append("totals do not add up: attempted \(t.attempted.grouped) but outcomes \(t.outcomes.total.grouped) + in flight at end \(t.inFlightAtEnd.grouped)")
         }
         if !t.achievedRate.isFinite || t.achievedRate < 0 { out.append("impossible achieved rate \(t.achievedRate)/s") }
         if let want = t.requestedRate, !want.isFinite || want <= 0 { out.append("impossible requested rate \(want)/s") }
         if !r.timeline.isEmpty {
             let ok = r.timeline.reduce(UInt64(0)) { $0.addingSaturating($1.ok) }
-            if ok != t.outcomes[.ok] { out.append("the timeline counts \(ok) ok, the totals \(t.outcomes[.ok])") }
+            if ok != t.outcomes[.ok] { out.append("the timeline counts \(ok.grouped) ok, the totals \(t.outcomes[.ok].grouped)") }
             var perSecond: [String: UInt64] = [:]
             for s in r.timeline { for (name, n) in s.failures { perSecond[name] = perSecond[name, default: 0].addingSaturating(n) } }
             for (o, n) in t.outcomes.nonZero where !o.isOK && (perSecond[o.name] ?? 0) != n {
-                out.append("the timeline counts \(perSecond[o.name] ?? 0) \(o.name), the totals \(n)")
+                out.append("the timeline counts \((perSecond[o.name] ?? 0).grouped) \(o.name), the totals \(n.grouped)")
             }
         }
         return out
@@ -60,18 +60,21 @@ public enum ReportConsistency {
 
     // MARK: findings against the record
 
+    /// A count as findings print it, with or without thousands separators ("28,232").
+    static func count(_ text: Substring) -> UInt64? { UInt64(text.filter { $0 != "," }) }
+
     /// Counts quoted in findings ("N attempts (x%) ended NAME", "N ok of M attempted") equal the totals.
     static func numbersAgree(_ r: RunRecord, _ findings: [Finding]) -> [String] {
         var out: [String] = []
         for f in findings {
             for line in [f.title] + f.evidence {
-                if let m = line.firstMatch(of: #/^(\d+) attempts \([0-9.]+%\) ended ([a-z_0-9]+)/#),
-                   let n = UInt64(m.1), let o = Outcome(name: String(m.2)), r.totals.outcomes[o] != n {
-                    out.append("finding \"\(f.title)\" says \(n) attempts ended \(m.2); the totals say \(r.totals.outcomes[o])")
+                if let m = line.firstMatch(of: #/^(\d[\d,]*) attempts \([0-9.]+%\) ended ([a-z_0-9]+)/#),
+                   let n = count(m.1), let o = Outcome(name: String(m.2)), r.totals.outcomes[o] != n {
+                    out.append("finding \"\(f.title)\" says \(n.grouped) attempts ended \(m.2); the totals say \(r.totals.outcomes[o].grouped)")
                 }
-                if let m = line.firstMatch(of: #/^(\d+) ok of (\d+) attempted/#), let ok = UInt64(m.1), let all = UInt64(m.2),
+                if let m = line.firstMatch(of: #/^(\d[\d,]*) ok of (\d[\d,]*) attempted/#), let ok = count(m.1), let all = count(m.2),
                    ok != r.totals.outcomes[.ok] || all != r.totals.attempted {
-                    out.append("finding \"\(f.title)\" says \(ok) ok of \(all) attempted; the totals say \(r.totals.outcomes[.ok]) of \(r.totals.attempted)")
+                    out.append("finding \"\(f.title)\" says \(ok.grouped) ok of \(all.grouped) attempted; the totals say \((r.totals.outcomes[.ok]).grouped) of \(r.totals.attempted.grouped)")
                 }
             }
         }
@@ -84,14 +87,14 @@ public enum ReportConsistency {
         let widest = PortBudget.widestRange(r.system)
         for f in findings {
             for line in [f.title] + f.evidence + f.advice {
-                if line.contains(#/(^|[^0-9.])-[0-9.]+/s/#) { out.append("a negative rate in \"\(line)\"") }
+                if line.contains(#/(^|[^0-9.,])-[0-9.,]+/s/#) { out.append("a negative rate in \"\(line)\"") }
                 if line.contains(#/\b(nan|inf)\b/#) { out.append("a figure that is not a number in \"\(line)\"") }
                 if line.contains(#/(the|about) 0(\.0+)?(/s| new connections/s)/#) {
                     out.append("a modelled rate of 0/s in \"\(line)\"")
                 }
-                for m in line.matches(of: #/range of (\d+) ports/#) {
-                    if let n = Int(m.1), n > widest {
-                        out.append("advice for a range of \(n) ports, wider than the \(widest) a port range can hold: \"\(line)\"")
+                for m in line.matches(of: #/range of (\d[\d,]*) ports/#) {
+                    if let n = count(m.1), n > widest {
+                        out.append("advice for a range of \(n.grouped) ports, wider than the \(widest.grouped) a port range can hold: \"\(line)\"")
                     }
                 }
             }
@@ -114,7 +117,7 @@ public enum ReportConsistency {
                 for (name, n) in quoted where known.contains(name) || name == "TWRecycled" {
                     let fromTimeline = timeline[name] ?? 0
                     if n != fromTimeline && witness[name].map({ $0 != n }) ?? true {
-                        out.append("\"\(line)\" quotes \(name) +\(n); the record has +\(fromTimeline) in the timeline" + (witness[name].map { " and +\($0) over the run" } ?? ""))
+                        out.append("\"\(line)\" quotes \(name) +\(n.grouped); the record has +\(fromTimeline) in the timeline" + (witness[name].map { " and +\($0) over the run" } ?? ""))
                     }
                 }
             }
@@ -172,7 +175,7 @@ public enum ReportConsistency {
                 let ports = Int64(PortBudget.effectiveRange(r.system, perSocket: r.config.localPorts).size * max(1, r.sources.count))
                 let over = Int64(clamping: RunAnalysis.okWithinTimeWait(r)) - ports
                 if recycled == 0 || recycled < over {
-                    out.append("finding \"\(f.title)\" credits TIME_WAIT reuse with \(max(0, over)) connections beyond the ports, but TWRecycled grew by \(recycled)")
+                    out.append("finding \"\(f.title)\" credits TIME_WAIT reuse with \(max(0, over)) connections beyond the ports, but TWRecycled grew by \(recycled.grouped)")
                 }
             }
             if f.topic == "capacity", f.title.contains("needed no reuse") || f.title.contains("ended before the range filled"),
@@ -182,17 +185,17 @@ public enum ReportConsistency {
             if let w = RunAnalysis.witnessCheck(r) {
                 let overflowed = (w.listenOverflows ?? 0) > 0 && (w.passiveOpens.map { $0 < Int64(clamping: w.connected) } ?? false)
                 if overflowed, f.title.contains("accepted but did not answer") {
-                    out.append("finding \"\(f.title)\" while the local server's kernel completed \(w.passiveOpens!) handshakes for \(w.connected) connections and ListenOverflows grew: the server never accepted some")
+                    out.append("finding \"\(f.title)\" while the local server's kernel completed \((w.passiveOpens!).grouped) handshakes for \(w.connected.grouped) connections and ListenOverflows grew: the server never accepted some")
                 }
                 if w.closedWithoutTimeWait, f.topic == "capacity",
                    ["sustainable rate without TIME_WAIT reuse", "ports filled", "ports fill in", "reuse made up"].contains(where: f.title.contains) {
                     out.append("finding \"\(f.title)\" applies the TIME_WAIT model to a run whose closes made no TIME_WAIT")
                 }
                 if f.topic == "kernel-witness", f.severity == .ok, let opens = w.activeOpens, opens < Int64(clamping: w.sentSYN) {
-                    out.append("finding \"\(f.title)\" while ActiveOpens +\(opens) is below the \(w.sentSYN) SYNs portstorm counted")
+                    out.append("finding \"\(f.title)\" while ActiveOpens +\(opens.grouped) is below the \(w.sentSYN.grouped) SYNs portstorm counted")
                 }
-                if let m = text.firstMatch(of: #/portstorm counted (\d+) connected/#), let n = UInt64(m.1), n != w.connected {
-                    out.append("finding \"\(f.title)\" says portstorm counted \(n) connected; the totals give \(w.connected)")
+                if let m = text.firstMatch(of: #/portstorm counted (\d[\d,]*) connected/#), let n = count(m.1), n != w.connected {
+                    out.append("finding \"\(f.title)\" says portstorm counted \(n.grouped) connected; the totals give \(w.connected.grouped)")
                 }
             }
             if f.title.contains("ran out of ephemeral ports"),

@@ -4,7 +4,9 @@ import PortstormRecord
 extension RunAnalysis {
     /// A rate in words: whole numbers from 10/s up, else with the decimals that keep it non-zero.
     static func rate(_ x: Double) -> String {
-        x >= 10 ? String(format: "%.0f", x) : x >= 1 ? String(format: "%.1f", x) : String(format: "%.2f", x)
+        // Whole rates grouped as every count is (1,075); past 10^15, or not finite, as printf has them.
+        if x >= 10 { return x.isFinite && x < 1e15 ? Int64(x.rounded()).grouped : String(format: "%.0f", x) }
+        return x >= 1 ? String(format: "%.1f", x) : String(format: "%.2f", x)
     }
 
     /// The most successful connections in any 60 consecutive seconds of the timeline: what had to
@@ -30,7 +32,7 @@ extension RunAnalysis {
     static func capacityFinding(_ r: RunRecord, _ c: CapacityModel, _ tuples: [TupleSeries], _ witness: WitnessCheck?) -> Finding {
         var ev = [String(format: "achieved %@ successful connections/s", rate(c.achievedOkRate))]
         if let want = c.requestedRate { ev.append("requested \(rate(want))/s") }
-        ev.append(c.hosts == nil ? "\(c.rangeSize) ports per tuple, \(c.tuples) tuple(s)" : "\(c.budgetText) toward the target")
+        ev.append(c.hosts == nil ? "\(c.rangeSize.grouped) ports per tuple, \(c.tuples) tuple(s)" : "\(c.budgetText) toward the target")
         if let busiest = tuples.max(by: { $0.peakOccupancy < $1.peakOccupancy }) {
             var line = "peak occupancy of a tuple: \(pct(busiest.peakOccupancy))"
             if let atStart = busiest.portsInUseAtStart, atStart > 0, busiest.rangeSize > 0 {
@@ -56,11 +58,11 @@ extension RunAnalysis {
             ev.append("model without TIME_WAIT reuse: \(c.budgetText) / 60 s = about \(rate(model)) new connections/s")
             if let want = c.requestedRate, let need = scaleNeed(want, c) { ev.append(need) }
         } else {
-            ev.append("model without TIME_WAIT reuse: \(c.rangeSize) ports / 60 s = about \(rate(c.modelRatePerTuple ?? 0)) new connections/s per tuple, \(rate(model))/s in all")
+            ev.append("model without TIME_WAIT reuse: \(c.rangeSize.grouped) ports / 60 s = about \(rate(c.modelRatePerTuple ?? 0)) new connections/s per tuple, \(rate(model))/s in all")
         }
         let within = okWithinTimeWait(r)
         let needed = within > UInt64(ports)
-        ev.append("\(within) successful connections within 60 s (TIME_WAIT's length) against \(ports) ports")
+        ev.append("\(within.grouped) successful connections within 60 s (TIME_WAIT's length) against \(ports.grouped) ports")
         let recycled = counterTotals(r)["TWRecycled"] ?? 0
         // Ran out of ports: local failures, with the ports full when a census saw them.
         let peak = tuples.map(\.peakOccupancy).max()
@@ -68,7 +70,7 @@ extension RunAnalysis {
         let title: String
         if c.reuseInEffect {
             ev.append("tcp_tw_reuse was in effect for this target (\(r.system.tcpTwReuse.map(String.init) ?? "2")): a TIME_WAIT tuple may be reused once it is \(r.system.tcpTwReuseDelayMs.map(String.init) ?? "1000") ms old")
-            ev.append("TWRecycled grew by \(recycled) during the run")
+            ev.append("TWRecycled grew by \(recycled.grouped) during the run")
         }
         let over = needed ? within - UInt64(ports) : 0
         let shortHosts = (r.hosts ?? []).filter { $0.firstExhaustionSecond != nil }
@@ -83,21 +85,21 @@ extension RunAnalysis {
             let before = r.timeline.prefix(at ?? 0).map(\.ok)
             let okRate = before.isEmpty ? c.achievedOkRate : before.reduce(0.0) { $0 + Double($1) } / Double(before.count)
             let when = onset == 0 ? "within the first second" : "after about \(onset) s"
-            title = "at \(rate(okRate))/s the \(ports) ports filled \(when); after that only about \(rate(model))/s is sustainable without TIME_WAIT reuse"
+            title = "at \(rate(okRate))/s the \(ports.grouped) ports filled \(when); after that only about \(rate(model))/s is sustainable without TIME_WAIT reuse"
                 + (c.reuseInEffect ? " (reuse frees a tuple only once it is \(r.system.tcpTwReuseDelayMs.map(String.init) ?? "1000") ms old)" : "")
         } else if needed && c.reuseInEffect && recycled >= over {
-            title = "the run made \(within) connections within 60 s, more than its \(ports) ports hold in TIME_WAIT: TIME_WAIT reuse made up the difference (TWRecycled +\(recycled) in this namespace)"
+            title = "the run made \(within.grouped) connections within 60 s, more than its \(ports.grouped) ports hold in TIME_WAIT: TIME_WAIT reuse made up the difference (TWRecycled +\(recycled.grouped) in this namespace)"
         } else if needed && recycled > 0 {
-            title = "the run made \(within) connections within 60 s, \(over) more than its \(ports) ports hold in TIME_WAIT: TIME_WAIT reuse covered \(recycled) (TWRecycled), the rest left no TIME_WAIT on this side (the server closed first, resets, or tcp_max_tw_buckets)"
+            title = "the run made \(within.grouped) connections within 60 s, \(over.grouped) more than its \(ports.grouped) ports hold in TIME_WAIT: TIME_WAIT reuse covered \(recycled.grouped) (TWRecycled), the rest left no TIME_WAIT on this side (the server closed first, resets, or tcp_max_tw_buckets)"
         } else if needed {
-            title = "the run made \(within) connections within 60 s, more than its \(ports) ports hold in TIME_WAIT, with no reuse counted: not every connection left a TIME_WAIT socket on this side"
+            title = "the run made \(within.grouped) connections within 60 s, more than its \(ports.grouped) ports hold in TIME_WAIT, with no reuse counted: not every connection left a TIME_WAIT socket on this side"
         } else if c.reuseInEffect {
             title = "sustainable rate without TIME_WAIT reuse: about \(rate(model)) new connections/s from \(sourcesText(c)); this run stayed within its ports and needed no reuse"
         } else if c.achievedOkRate <= model * 1.05 {
             title = "sustainable rate without TIME_WAIT reuse: about \(rate(model)) new connections/s from \(sourcesText(c))"
         } else {
             let fill = c.achievedOkRate > 0 ? Double(ports) / c.achievedOkRate : 0
-            title = "the run ended before the range filled: at \(rate(c.achievedOkRate))/s the \(ports) ports fill in about \(rate(fill)) s, then about \(rate(model))/s is sustainable"
+            title = "the run ended before the range filled: at \(rate(c.achievedOkRate))/s the \(ports.grouped) ports fill in about \(rate(fill)) s, then about \(rate(model))/s is sustainable"
         }
         return Finding(.info, "capacity", title, evidence: ev,
                        advice: c.achievedOkRate > model * 0.8 && !c.reuseInEffect ? Array(portAdvice(r).prefix(3)) : [])

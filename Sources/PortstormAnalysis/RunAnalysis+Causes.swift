@@ -45,7 +45,7 @@ extension RunAnalysis {
     static func cause(_ o: Onset, _ r: RunRecord, _ cap: CapacityModel, _ witness: WitnessCheck?) -> Finding {
         if let f = pathCause(o, r) { return f }  // RunAnalysis+Path.swift: source, route and neighbour evidence
         let name = o.outcome
-        var ev = ["\(o.count) attempts (\(share(o.count, r))) ended \(name), \(when(o))"]
+        var ev = ["\(o.count.grouped) attempts (\(share(o.count, r))) ended \(name), \(when(o))"]
         let counters = r.timeline.compactMap { $0.kernel?.counters }
         func total(_ counter: String) -> Int64 { counters.reduce(0) { $0 + ($1[counter] ?? 0) } }
         let target = "\(r.target.used)"
@@ -64,7 +64,7 @@ extension RunAnalysis {
             let range = PortBudget.effectiveRange(r.system, perSocket: r.config.localPorts)
             let short = (r.hosts ?? []).filter { $0.firstExhaustionSecond != nil }
             if r.hosts == nil {
-                ev.append("effective port range \(range.low)-\(range.high): \(range.size) ports per (source, destination, port) tuple, \(cap.tuples) tuple(s)")
+                ev.append("effective port range \(range.low)-\(range.high): \(range.size.grouped) ports per (source, destination, port) tuple, \(cap.tuples) tuple(s)")
             } else {
                 ev += short.map { "on \($0.hostName): effective port range \($0.portBudget.rangeLow)-\($0.portBudget.rangeHigh), \($0.portBudget.rangeSize) ports per tuple, \($0.portBudget.tuples) tuple(s)" }
             }
@@ -76,7 +76,7 @@ extension RunAnalysis {
                 }
                 if let c = correlationSentence(o) { ev.append(c) }
                 let tw = r.timeline.compactMap { $0.kernel?.census?.busiest?.states["TIME_WAIT"] }.max() ?? 0
-                if tw > 0 { ev.append("up to \(tw) of that tuple's sockets were in TIME_WAIT") }
+                if tw > 0 { ev.append("up to \(tw.grouped) of that tuple's sockets were in TIME_WAIT") }
                 if occ >= 0.9 {
                     if cap.reuseInEffect {
                         ev.append("tcp_tw_reuse = \(r.system.tcpTwReuse.map(String.init) ?? "2") already applied to this target: a TIME_WAIT tuple is reused only once it is \(r.system.tcpTwReuseDelayMs.map(String.init) ?? "1000") ms old (tcp_tw_reuse_delay), so a faster churn still fills the range")
@@ -96,7 +96,7 @@ extension RunAnalysis {
             }
             ev.append("no census in the record (run with observation on to see the ports)")
             if r.config.concurrency > cap.ports {
-                ev.append("\(r.config.concurrency) attempts in flight exceed the \(cap.ports) ports available")
+                ev.append("\(r.config.concurrency.grouped) attempts in flight exceed the \(cap.ports.grouped) ports available")
             }
             return Finding(.problem, "port-exhaustion", "local addresses could not be assigned (most often: ephemeral ports used up)",
                            evidence: ev, advice: portAdvice(r))
@@ -115,9 +115,9 @@ extension RunAnalysis {
             ev.append(name == "etimedout" ? "the kernel gave up after its SYN retries (tcp_syn_retries = \(r.system.tcpSynRetries.map(String.init) ?? "?"))"
                                           : "no SYN-ACK within --connect-timeout \(r.config.connectTimeoutMs) ms")
             let overflows = total("ListenOverflows"), retrans = total("TCPSynRetrans")
-            if retrans > 0 { ev.append("TCPSynRetrans grew by \(retrans): SYNs were sent again") }
+            if retrans > 0 { ev.append("TCPSynRetrans grew by \(retrans.grouped): SYNs were sent again") }
             if overflows > 0 {
-                ev.append("ListenOverflows grew by \(overflows) on this machine: a local listener's accept queue was full and dropped SYNs")
+                ev.append("ListenOverflows grew by \(overflows.grouped) on this machine: a local listener's accept queue was full and dropped SYNs")
             }
             if let rel = portRelation(o) { ev.append(rel) }
             var advice = ["a firewall or cloud security group dropping SYNs: check the rules for \(target)",
@@ -185,12 +185,12 @@ extension RunAnalysis {
             let overflows = witness?.listenOverflows ?? total("ListenOverflows")
             if let w = witness, let accepted = w.passiveOpens, accepted < Int64(clamping: w.connected), overflows > 0 {
                 // The kernel says which: the server never accepted some of what the client counted.
-                ev.append("the local server's kernel completed \(accepted) handshakes (PassiveOpens) for \(w.connected) connections the client counted; ListenOverflows +\(overflows)")
+                ev.append("the local server's kernel completed \(accepted.grouped) handshakes (PassiveOpens) for \(w.connected.grouped) connections the client counted; ListenOverflows +\(overflows.grouped)")
                 return Finding(.problem, "no-answer", "no answer in time: the server's accept queue overflowed and dropped the final ACKs of at least \(saturating(Int64(clamping: w.connected), -max(0, accepted))) connections, which the server never accepted",
                                evidence: ev, advice: ["the server must accept faster: a larger listen backlog (and net.core.somaxconn), more accept threads"])
             }
             if overflows > 0 {
-                ev.append("ListenOverflows grew by \(overflows) on this machine: a listener with a full accept queue drops the final ACK, so a client can count a connection its server never accepted")
+                ev.append("ListenOverflows grew by \(overflows.grouped) on this machine: a listener with a full accept queue drops the final ACK, so a client can count a connection its server never accepted")
                 return Finding(.warning, "no-answer", "connected as the client saw it, but no answer in time (a local accept queue overflowed)", evidence: ev, advice: [
                     "if the server runs here: it must accept faster (a larger listen backlog, net.core.somaxconn, more accept threads)",
                     "an overloaded server: compare with a lower rate",

@@ -13,7 +13,7 @@ extension RunAnalysis {
         var total: UInt64 = 0
         for (label, w) in windows {
             let n = h.hdr.count(within: w)
-            if n > 0 { ev.append("\(n) connects took about \(label) (\(w.lowerBound / 1000)-\(w.upperBound / 1000) ms)") }
+            if n > 0 { ev.append("\(n.grouped) connects took about \(label) (\(w.lowerBound / 1000)-\(w.upperBound / 1000) ms)") }
             total += n
         }
         guard total > 0, Double(total) / Double(h.count) >= 0.001 else { return nil }
@@ -30,7 +30,7 @@ extension RunAnalysis {
             return Finding(.ok, "generator", "the generator kept the requested rate", evidence: ev)
         }
         if r.totals.inFlightAtEnd > 0 || Double(r.config.concurrency) <= want {
-            ev.append("--concurrency \(r.config.concurrency) caps attempts in flight: when they all wait, new ones cannot start")
+            ev.append("--concurrency \(r.config.concurrency.grouped) caps attempts in flight: when they all wait, new ones cannot start")
         }
         return Finding(.warning, "generator", "the generator did not keep the requested rate: the results understate the load asked for",
                        evidence: ev, advice: ["raise --concurrency (slow connects hold slots)", "add --threads on a machine with spare cores"])

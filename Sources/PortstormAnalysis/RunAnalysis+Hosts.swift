@@ -19,7 +19,7 @@ extension CapacityModel {
     /// The budget in words: "4 hosts x 1 source x 28,232 ports" (hosts with the same budget grouped,
     /// "+" between groups), or "2 sources x 28,232 ports" for one host.
     public var budgetText: String {
-        func sources(_ n: Int) -> String { "\(n) source\(n == 1 ? "" : "s")" }
+        func sources(_ n: Int) -> String { "\(n.grouped) source\(n == 1 ? "" : "s")" }
         guard let hosts else { return "\(sources(tuples)) x \(RunAnalysis.count(rangeSize)) ports" }
         var groups: [(tuples: Int, range: Int, n: Int)] = []
         for h in hosts {

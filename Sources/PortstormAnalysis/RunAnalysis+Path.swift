@@ -6,7 +6,7 @@ import PortstormRecord
 extension RunAnalysis {
     /// The finding for onset `o` when the record's path evidence explains it; nil otherwise.
     static func pathCause(_ o: Onset, _ r: RunRecord) -> Finding? {
-        var ev = ["\(o.count) attempts (\(share(o.count, r))) ended \(o.outcome), \(when(o))"]
+        var ev = ["\(o.count.grouped) attempts (\(share(o.count, r))) ended \(o.outcome), \(when(o))"]
         let target = r.target.used
         switch o.outcome {
         case "eaddrnotavail", "eaddrinuse":

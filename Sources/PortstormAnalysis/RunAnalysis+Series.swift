@@ -22,7 +22,7 @@ public enum RunAnalysis {
         findings += hostsFindings(r)
         if onsets.isEmpty && r.totals.attempted > 0 {
             findings.insert(Finding(.ok, "all-ok", "every attempt that finished succeeded",
-                                    evidence: ["\(r.totals.outcomes[.ok]) ok of \(r.totals.attempted) attempted, \(r.totals.inFlightAtEnd) in flight at the end"]), at: 0)
+                                    evidence: ["\((r.totals.outcomes[.ok]).grouped) ok of \(r.totals.attempted.grouped) attempted, \(r.totals.inFlightAtEnd.grouped) in flight at the end"]), at: 0)
         }
         findings.sort { $0.severity > $1.severity }
         return Analysis(findings: findings, onsets: onsets, tuples: tuples, capacity: capacity, health: health, witness: witness)

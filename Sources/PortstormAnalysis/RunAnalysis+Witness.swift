@@ -84,20 +84,20 @@ extension RunAnalysis {
     static func witnessFindings(_ r: RunRecord, _ k: WitnessCheck) -> [Finding] {
         guard let w = r.kernelWitness else { return [] }
         var out: [Finding] = []
-        let own = "portstorm counted \(k.connected) connected and \(k.sentSYN) attempts that sent a SYN"
+        let own = "portstorm counted \(k.connected.grouped) connected and \(k.sentSYN.grouped) attempts that sent a SYN"
         let shared = "these counters include every program in the namespace: they can exceed this run's share, never fall short of it"
         var agree = true
         if let opens = k.activeOpens, opens < Int64(clamping: k.sentSYN) {
             agree = false
             out.append(Finding(.problem, "kernel-witness", "portstorm counted more connects than this machine's kernel opened",
-                               evidence: ["\(own); the kernel opened \(opens) (ActiveOpens +\(opens))", kernelLine(w, hosts: r.hosts?.count), shared],
+                               evidence: ["\(own); the kernel opened \(opens.grouped) (ActiveOpens +\(opens.grouped))", kernelLine(w, hosts: r.hosts?.count), shared],
                                advice: ["this contradicts portstorm's own counts: please report it with the record"]))
         }
         let failedConnects = count(["econnrefused", "etimedout"], r)
         if let fails = w.counters["AttemptFails"], fails < Int64(clamping: failedConnects) {
             agree = false
             out.append(Finding(.problem, "kernel-witness", "portstorm counted more failed connects than this machine's kernel saw fail",
-                               evidence: ["portstorm counted \(failedConnects) connects refused or timed out by the kernel (econnrefused, etimedout); AttemptFails grew by \(fails)",
+                               evidence: ["portstorm counted \(failedConnects.grouped) connects refused or timed out by the kernel (econnrefused, etimedout); AttemptFails grew by \(fails.grouped)",
                                           "the kernel counts an attempt in AttemptFails when a connecting socket is reset or gives up (a refusal, an ICMP error, its SYN retries)",
                                           kernelLine(w), shared],
                                advice: ["this contradicts portstorm's own counts: please report it with the record"]))
@@ -105,36 +105,36 @@ extension RunAnalysis {
         if r.config.close == .rst, k.ok >= 10 {
             if let rsts = k.outRsts, rsts < Int64(clamping: k.ok) {
                 agree = false
-                out.append(Finding(.warning, "close-mode", "--close rst, yet this machine's kernel sent \(rsts) RSTs for \(k.ok) connections",
+                out.append(Finding(.warning, "close-mode", "--close rst, yet this machine's kernel sent \(rsts.grouped) RSTs for \(k.ok.grouped) connections",
                                    evidence: ["an abortive close (SO_LINGER 0) sends one RST per connection; OutRsts counts every RST the namespace sent", kernelLine(w)]))
             }
             if let t = k.timeWaitTowardTarget, t >= max(10, Int(clamping: k.ok / 2)) {
                 agree = false
-                out.append(Finding(.warning, "close-mode", "--close rst, yet \(t) sockets toward the target entered TIME_WAIT on this side",
-                                   evidence: ["an abortive close leaves no TIME_WAIT; TIME_WAIT toward \(r.target.used) grew by \(t) from the start census to the last one"]))
+                out.append(Finding(.warning, "close-mode", "--close rst, yet \(t.grouped) sockets toward the target entered TIME_WAIT on this side",
+                                   evidence: ["an abortive close leaves no TIME_WAIT; TIME_WAIT toward \(r.target.used) grew by \(t.grouped) from the start census to the last one"]))
             }
         }
         if let accepted = k.passiveOpens, accepted < Int64(clamping: k.connected) {
             agree = false
             let missing = saturating(Int64(clamping: k.connected), -max(0, accepted))
-            var ev = ["portstorm counted \(k.connected) connected; this machine's kernel opened \(k.activeOpens.map(String.init) ?? "?") (ActiveOpens) and the local server's kernel completed \(accepted) handshakes (PassiveOpens)"]
+            var ev = ["portstorm counted \(k.connected.grouped) connected; this machine's kernel opened \(k.activeOpens.map(String.init) ?? "?") (ActiveOpens) and the local server's kernel completed \(accepted.grouped) handshakes (PassiveOpens)"]
             if let overflows = k.listenOverflows, overflows > 0 {
-                ev[0] += ": at least \(missing) final ACKs were dropped by a full accept queue (ListenOverflows +\(overflows))"
-                ev.append("the client counts a connection once its SYN-ACK arrives; a listener whose accept queue is full drops the final ACK, so the server never accepted at least \(missing) of them")
-                out.append(Finding(.problem, "accept-queue", "the server's accept queue overflowed: at least \(missing) connections the client counted were never accepted",
+                ev[0] += ": at least \(missing.grouped) final ACKs were dropped by a full accept queue (ListenOverflows +\(overflows.grouped))"
+                ev.append("the client counts a connection once its SYN-ACK arrives; a listener whose accept queue is full drops the final ACK, so the server never accepted at least \(missing.grouped) of them")
+                out.append(Finding(.problem, "accept-queue", "the server's accept queue overflowed: at least \(missing.grouped) connections the client counted were never accepted",
                                    evidence: ev + [kernelLine(w, hosts: r.hosts?.count), shared], advice: [
                                        "the server must accept faster: a larger listen backlog (and net.core.somaxconn\(r.system.somaxconn.map { ", now \($0)" } ?? "")), more accept threads",
                                        "compare with a lower rate or concurrency: below the server's accept rate the two counts agree",
                                    ]))
             } else {
-                ev[0] += ": at least \(missing) connections portstorm counted were never established on the server's side, and no accept queue overflowed (ListenOverflows +\(k.listenOverflows.map(String.init) ?? "?"))"
-                out.append(Finding(.problem, "kernel-witness", "at least \(missing) connections counted as established never reached the local server",
+                ev[0] += ": at least \(missing.grouped) connections portstorm counted were never established on the server's side, and no accept queue overflowed (ListenOverflows +\(k.listenOverflows.map(String.init) ?? "?"))"
+                out.append(Finding(.problem, "kernel-witness", "at least \(missing.grouped) connections counted as established never reached the local server",
                                    evidence: ev + [kernelLine(w, hosts: r.hosts?.count), shared],
                                    advice: ["a connect that completed without a handshake (e.g. an ICMP answer read as success) is not a connection: please report it with the record"]))
             }
         }
         if k.closedWithoutTimeWait {
-            var ev = ["\(k.ok) connections ended ok with --close client, which means the client closes first and keeps TIME_WAIT on this side"]
+            var ev = ["\(k.ok.grouped) connections ended ok with --close client, which means the client closes first and keeps TIME_WAIT on this side"]
             if let e = k.timeWaitEntered { ev.append("TIME_WAIT sockets entered in this namespace: \(e) (TW + TWKilled)") }
             if let t = k.timeWaitTowardTarget { ev.append("TIME_WAIT toward \(r.target.used) grew by \(max(0, t)) from the start census to the last one") }
             let aborts = k.abortOnClose ?? 0
@@ -160,9 +160,9 @@ extension RunAnalysis {
             }
         }
         if r.config.close == .server, let t = k.timeWaitTowardTarget, t >= max(10, Int(clamping: k.connected / 2)) {
-            out.append(Finding(.warning, "close-mode", "--close server, yet \(t) sockets toward the target entered TIME_WAIT on this side",
+            out.append(Finding(.warning, "close-mode", "--close server, yet \(t.grouped) sockets toward the target entered TIME_WAIT on this side",
                                evidence: ["a socket enters TIME_WAIT on the side that closes first: for those the client closed first (or both at once)",
-                                          "\(k.connected) connections; TIME_WAIT toward \(r.target.used) grew by \(t) from the start census to the last one"]))
+                                          "\(k.connected.grouped) connections; TIME_WAIT toward \(r.target.used) grew by \(t.grouped) from the start census to the last one"]))
         }
         if agree {
             var ev = [own, kernelLine(w, hosts: r.hosts?.count), shared]

@@ -25,6 +25,10 @@ struct WorkerStats: Sendable {
     var missed: UInt64 = 0
     var outcomes = OutcomeCounts()
     var connectLatency = LatencyHistogram()
+    /// Connects per live bucket (`LiveStatus.connectBoundsUs`, then one above them), not
+    /// cumulative, and the exact sum of their latencies: what --metrics-listen publishes.
+    private var liveBuckets = [UInt64](repeating: 0, count: LiveStatus.connectBoundsUs.count + 1)
+    private var connectSumUs: UInt64 = 0
     var timeline: [WorkerSecond] = []
     /// The first bytes of the first few answers judged a protocol mismatch (printable, escaped).
     var mismatchSamples: [String] = []
@@ -64,6 +68,10 @@ struct WorkerStats: Sendable {
         let us = latencyNanos / 1000
         connectLatency.record(micros: us)
         secLatency.record(micros: us)
+        var b = 0
+        while b < LiveStatus.connectBoundsUs.count && us > LiveStatus.connectBoundsUs[b] { b += 1 }
+        liveBuckets[b] &+= 1
+        connectSumUs &+= us
         if us > secLatencyMax { secLatencyMax = us }
     }
 
@@ -122,7 +130,14 @@ struct WorkerStats: Sendable {
         if mismatchSamples.count < 3 && !mismatchSamples.contains(text) { mismatchSamples.append(text) }
     }
 
+    /// What the worker publishes (every 200 ms): counts and the live latency buckets, made
+    /// cumulative in a new array (so the next `connected` does not copy the one it counts in).
     var live: LiveStatus {
-        LiveStatus(attempted: attempted, inFlight: inFlight, outcomes: outcomes, delayed: delayed)
+        var s = LiveStatus(attempted: attempted, inFlight: inFlight, outcomes: outcomes, delayed: delayed)
+        var running: UInt64 = 0
+        s.connectBuckets = liveBuckets.dropLast().map { running &+= $0; return running }
+        s.connectCount = connectLatency.count
+        s.connectSumUs = Double(connectSumUs)
+        return s
     }
 }

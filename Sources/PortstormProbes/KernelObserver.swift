@@ -115,6 +115,7 @@ public final class KernelObserver: RunObserver {
             live.portsInUse = b.portsInUse
             live.portRange = b.rangeSize
         }
+        live.tuples = latestCensus?.tuples
     }
 
     /// Ends with a census of what the run left behind (TIME_WAIT stays 60 s), unless one was just taken.

@@ -10,6 +10,18 @@ public struct LiveStatus: Sendable {
     /// The busiest tuple's ports in use and effective range size, from the last census.
     public var portsInUse: Int?
     public var portRange: Int?
+    /// Every tuple of the last census (sock_diag), when the run is observed.
+    public var tuples: [TupleCensus]?
+    /// Connects completed so far at or below each of `connectBoundsUs` (cumulative), their count
+    /// and the exact sum of their latencies in microseconds.
+    public var connectBuckets: [UInt64] = []
+    public var connectCount: UInt64 = 0
+    public var connectSumUs: Double = 0
+
+    /// Bounds of the connect latency buckets published while a run goes on, in microseconds:
+    /// 100 us to 10 s, as Prometheus' default buckets but starting lower (loopback connects take tens of us).
+    public static let connectBoundsUs: [UInt64] = [50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000,
+                                                   250_000, 500_000, 1_000_000, 2_500_000, 5_000_000, 10_000_000]
 
     public init(elapsedSeconds: Double = 0, attempted: UInt64 = 0, inFlight: UInt64 = 0,
                 outcomes: OutcomeCounts = OutcomeCounts(), delayed: UInt64 = 0) {
@@ -26,5 +38,11 @@ public struct LiveStatus: Sendable {
         inFlight += other.inFlight
         outcomes.merge(other.outcomes)
         delayed += other.delayed
+        if connectBuckets.isEmpty { connectBuckets = other.connectBuckets }
+        else if other.connectBuckets.count == connectBuckets.count {
+            for i in connectBuckets.indices { connectBuckets[i] &+= other.connectBuckets[i] }
+        }
+        connectCount &+= other.connectCount
+        connectSumUs += other.connectSumUs
     }
 }

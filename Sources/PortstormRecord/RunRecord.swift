@@ -35,6 +35,8 @@ public struct RunRecord: Codable, Sendable {
     /// The kernel's counts over the whole run and the sockets toward the target before it
     /// (observed runs only; absent from older records and with --no-observe).
     public var kernelWitness: KernelWitness?
+    /// The `--threshold` expressions and how the run measured against them; absent without any.
+    public var thresholds: [ThresholdResult]?
     /// The host or pod that ran it: `--name`, else PORTSTORM_HOST_NAME, else gethostname(2).
     /// Absent from merged records (each host is in `hosts`) and from older records.
     public var hostName: String?

@@ -3,15 +3,7 @@ import Foundation
 /// Number formatting shared by the renderers (fixed, locale-independent: golden files depend on it).
 public enum Format {
     /// 1234567 -> "1,234,567".
-    public static func count<T: BinaryInteger>(_ n: T) -> String {
-        let s = String(n.magnitude)
-        var out = ""
-        for (i, c) in s.enumerated() {
-            if i > 0 && (s.count - i) % 3 == 0 { out.append(",") }
-            out.append(c)
-        }
-        return n < 0 ? "-" + out : out
-    }
+    public static func count<T: BinaryInteger>(_ n: T) -> String { n.grouped }
 
     /// A rate with no decimals past 100, one below.
     public static func rate(_ r: Double) -> String {

@@ -7,8 +7,8 @@ struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Churn against a built-in HTTP target on loopback for a few seconds and report.",
         discussion: """
-        Starts `serve --mode http` on 127.0.0.1 (a free port), runs HTTP churn against it
-        (GET with Connection: close, a new connection each time), prints the summary and what it
+        Starts `serve --mode http` on 127.0.0.1 (a free port), runs HTTP churn against it \
+        (GET with Connection: close, a new connection each time), prints the summary and what it \
         means, and writes the record and an HTML report (demo-report.html). Nothing leaves this machine.
 
         Example:

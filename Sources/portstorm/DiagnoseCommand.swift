@@ -11,17 +11,17 @@ struct Diagnose: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Find out why a client cannot connect to HOST:PORT, with a handful of connections.",
         discussion: """
-        Resolves the name (every address, both families), tries each address a few times with a
-        short deadline, and, when the target is on this machine, compares with its listening
-        sockets. When connects fail it looks at this machine's route and neighbour (ARP/ND) entry
-        toward the target and at the local firewall rules for the port; when they work it sends
-        one HTTP GET (its status and any proxy or CDN headers are shown) and, with --protocol ws,
-        a WebSocket handshake. It also names proxy variables set in the environment. Then it ranks
-        the likely causes, with the evidence and the next thing to check. Sends at most a dozen
+        Resolves the name (every address, both families), tries each address a few times with a \
+        short deadline, and, when the target is on this machine, compares with its listening \
+        sockets. When connects fail it looks at this machine's route and neighbour (ARP/ND) entry \
+        toward the target and at the local firewall rules for the port; when they work it sends \
+        one HTTP GET (its status and any proxy or CDN headers are shown) and, with --protocol ws, \
+        a WebSocket handshake. It also names proxy variables set in the environment. Then it ranks \
+        the likely causes, with the evidence and the next thing to check. Sends at most a dozen \
         connections.
 
-        Exit status: 0 the target accepts connections and nothing looks wrong; 1 the target
-        fails, or something is wrong (a problem or warning was found); 64 bad input; 69 io_uring
+        Exit status: 0 the target accepts connections and nothing looks wrong; 1 the target \
+        fails, or something is wrong (a problem or warning was found); 64 bad input; 69 io_uring \
         is unavailable.
 
         Examples:
@@ -31,7 +31,7 @@ struct Diagnose: ParsableCommand {
         """
     )
 
-    @Argument(help: "The target, HOST:PORT.")
+    @Argument(help: "The target: HOST:PORT or a URL (tcp://, http://, ws://; the scheme sets --protocol, the path --path).")
     var target: String
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Connects tried per address (1-10).", valueName: "n"))
@@ -40,8 +40,8 @@ struct Diagnose: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Deadline of each connect and answer.", valueName: "time"))
     var timeout: String = "1s"
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Path for the HTTP and WebSocket probes.", valueName: "path"))
-    var path: String = "/"
+    @Option(parsing: .unconditional, help: ArgumentHelp("Path for the HTTP and WebSocket probes. (default: the URL's path, else /)", valueName: "path"))
+    var path: String?
 
     @Option(name: .customLong("protocol"),
             help: ArgumentHelp("The protocol your client speaks: tcp (no HTTP probe), http, ws (also a WebSocket handshake). Without it, one HTTP GET is tried as a hint.",
@@ -57,7 +57,14 @@ struct Diagnose: ParsableCommand {
     func run() throws {
         let hp: HostPort
         let deadlineMs: Int
-        hp = try HostPort.parse(target).get()
+        let parsed = try ParsedTarget(target)
+        hp = parsed.hostPort
+        if let given = wireProtocol, let fromURL = parsed.wireProtocol, given != fromURL {
+            throw InputError("the target \(target) says \(fromURL.rawValue) but --protocol says \(given.rawValue): give one of them")
+        }
+        if let given = path, let fromURL = parsed.path, given != fromURL {
+            throw InputError("the target \(target) has the path \(fromURL) but --path says \(given): give one of them")
+        }
         guard (1...10).contains(attempts) else { throw InputError("--attempts must be between 1 and 10, got \(attempts)") }
         let t = try InputParsing.duration(timeout, option: "--timeout")
         guard t <= 10 else { throw InputError("--timeout is at most 10s") }
@@ -67,8 +74,8 @@ struct Diagnose: ParsableCommand {
         }
         if let unavailable = Ring.probe() { throw unavailable }
 
-        let probe = DiagnoseProbe(host: hp.host, port: hp.port, attempts: attempts, deadlineMs: deadlineMs, path: path,
-                                  protocolAsked: wireProtocol, source: source, connects: Diagnose.quietRun)
+        let probe = DiagnoseProbe(host: hp.host, port: hp.port, attempts: attempts, deadlineMs: deadlineMs, path: path ?? parsed.path ?? "/",
+                                  protocolAsked: wireProtocol ?? parsed.wireProtocol, source: source, connects: Diagnose.quietRun)
         let obs = probe.observe()
         let findings = Diagnosis.rank(obs)
         if json {

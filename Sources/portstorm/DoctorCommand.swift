@@ -11,9 +11,10 @@ struct Doctor: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check this machine's limits for connection churn before a big test.",
         discussion: """
-        Reads the settings of the current network namespace (port range, TIME_WAIT reuse, open-file
-        and conntrack limits, io_uring) and says what will limit a run, with what to change.
-        Describe the planned load to get verdicts for it.
+        Reads the settings of the current network namespace (port range, TIME_WAIT reuse, open-file \
+        and conntrack limits, io_uring) and says what will limit a run, with what to change. \
+        Describe the planned load to get verdicts for it: -c, --close, --protocol, --source and \
+        --local-ports mean what they mean for run, with the same defaults.
 
         Examples:
           portstorm doctor
@@ -25,19 +26,11 @@ struct Doctor: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Planned new connections per second.", valueName: "n"))
     var rate: String?
 
-    @Option(name: [.short, .customLong("concurrency")], parsing: .unconditional, help: ArgumentHelp("Planned attempts in flight.", valueName: "n"))
-    var concurrency: String = "100"
+    @OptionGroup var shape: ShapeOptions
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Planned source addresses (as for run).", valueName: "ips"))
-    var source: [String] = []
+    @OptionGroup var ports: PortOptions
 
-    @Option(name: .customLong("local-ports"), parsing: .unconditional, help: ArgumentHelp("Planned per-socket port range.", valueName: "lo-hi"))
-    var localPorts: String?
-
-    @Option(parsing: .unconditional, help: "Planned close mode.")
-    var close: CloseMode = .client
-
-    @Option(parsing: .unconditional, help: ArgumentHelp("The target, to tell whether loopback-only settings apply.", valueName: "host:port"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The target (HOST:PORT or a URL), to tell whether loopback-only settings apply.", valueName: "host:port"))
     var target: String?
 
     @Flag(help: "Print the snapshot and findings as JSON.")
@@ -47,14 +40,14 @@ struct Doctor: ParsableCommand {
         var load = PlannedLoad()
         do {
             load.rate = try rate.map { (t) throws(InputError) in try InputParsing.amount(t, option: "--rate") }
-            load.concurrency = try InputParsing.count(concurrency, option: "--concurrency", max: 4e6)
+            load.concurrency = try shape.concurrency(openLoop: load.rate != nil)
             var sources = 0
-            for spec in source { sources += try SourceList.parse(spec).count }
+            for spec in ports.source { sources += try SourceList.parse(spec).count }
             load.sources = max(1, sources)
-            load.localPorts = try localPorts.map { (t) throws(InputError) in try InputParsing.portRange(t) }
-            load.close = close
-            if let target {
-                let hp = try HostPort.parse(target).get()
+            load.localPorts = try ports.portRange()
+            let parsed = try target.map { (t) throws(InputError) in try ParsedTarget(t) }
+            load.close = shape.close(for: try shape.wireProtocol(for: parsed))
+            if let hp = parsed?.hostPort {
                 load.targetIsLoopback = try Resolver.resolve(hp.host, port: hp.port).get().first?.isLoopback
             }
         }

@@ -15,6 +15,8 @@ enum ExitStatus {
     static let cannotWrite: Int32 = 73
     /// Standard output was closed early (as in `| head`): the summary was cut short.
     static let outputClosed: Int32 = 74
+    /// A `--threshold` failed (k6's code for the same thing).
+    static let thresholdFailed: Int32 = 99
     static let interrupted: Int32 = 130
 
     /// Status and meaning, in the order the help prints them.
@@ -25,11 +27,12 @@ enum ExitStatus {
         (unavailable, "cannot start: io_uring unavailable, the open-file limit too low, or a server port taken"),
         (cannotWrite, "an output file (-o, --report) cannot be written; checked before the run starts"),
         (outputClosed, "standard output was closed early (| head): output cut short, files still written"),
+        (thresholdFailed, "run: a --threshold failed (each is printed with its measured value and kept in the record)"),
         (interrupted, "stopped by Ctrl-C, SIGTERM or SIGHUP: the summary and the record are still written"),
     ]
 
     static var helpText: String {
-        "Exit status:\n" + table.map { "  \(String($0.0).padding(toLength: 4, withPad: " ", startingAt: 0))\($0.1)" }.joined(separator: "\n")
+        "Exit status:\n" + HelpText.list(table.map { (String($0.0), $0.1) })
     }
 
     /// The one mapping from a typed error to a status.

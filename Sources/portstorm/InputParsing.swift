@@ -3,20 +3,30 @@ import PortstormSystem
 
 /// Parsers for the values the command line takes; each failure is one sentence for the user.
 enum InputParsing {
-    /// `500ms`, `10s`, `2m`, `1h`, `1.5s`; a bare number is seconds. Returns seconds.
+    /// `500ms`, `10s`, `2m`, `1h`, `1.5s`, and compounds as Go and k6 write them (`1m30s`,
+    /// `1h5m`, `2s500ms`); a bare number is seconds. Returns seconds.
     static func duration(_ text: String, option: String) throws(InputError) -> Double {
-        let s = text.lowercased()
-        let units: [(String, Double)] = [("ms", 0.001), ("us", 0.000_001), ("s", 1), ("m", 60), ("h", 3600)]
-        var number = Substring(s), scale = 1.0
-        for (suffix, factor) in units where s.hasSuffix(suffix) {
-            number = s.dropLast(suffix.count)
-            scale = factor
-            break
+        let bad = InputError("\(option) '\(text)' is not a positive duration: write 500ms, 10s, 2m, 1m30s or 1h")
+        let units: [String: Double] = ["us": 0.000_001, "µs": 0.000_001, "ms": 0.001, "s": 1, "m": 60, "h": 3600]
+        let chars = Array(text.lowercased())
+        var i = 0, total = 0.0, parts = 0, seen: Set<String> = []
+        while i < chars.count {
+            var number = ""
+            while i < chars.count, chars[i].isASCII, chars[i].isNumber || chars[i] == "." { number.append(chars[i]); i += 1 }
+            var unit = ""
+            while i < chars.count, chars[i].isLetter { unit.append(chars[i]); i += 1 }
+            guard let v = Double(number), v.isFinite else { throw bad }
+            if unit.isEmpty {
+                // A bare number is seconds, and only on its own ("1m30" is refused).
+                guard parts == 0, i == chars.count else { throw bad }
+                unit = "s"
+            }
+            guard let scale = units[unit], seen.insert(unit == "µs" ? "us" : unit).inserted else { throw bad }
+            total += v * scale
+            parts += 1
         }
-        guard let v = Double(number), v.isFinite, v > 0 else {
-            throw InputError("\(option) '\(text)' is not a positive duration: write 500ms, 10s, 2m or 1h")
-        }
-        return v * scale
+        guard parts > 0, total.isFinite, total > 0 else { throw bad }
+        return total
     }
 
     /// `20000`, `20k`, `1.5m` (k = 1,000, m = 1,000,000). Returns the number.
@@ -56,17 +66,17 @@ enum InputParsing {
     }
 
     /// `ADDR:PORT` for a listener: a numeric IPv4 or bracketed IPv6 address; port 0 picks one.
-    static func listenAddress(_ text: String) throws(InputError) -> SocketAddress {
+    static func listenAddress(_ text: String, option: String = "--listen") throws(InputError) -> SocketAddress {
         if let colon = text.lastIndex(of: ":"), text[text.index(after: colon)...] == "0" {
             var host = String(text[..<colon]).trimmingCharacters(in: ["[", "]"])
             if host == "localhost" { host = "127.0.0.1" }
             if let a = SocketAddress(ip: host, port: 0) { return a }
-            throw InputError("--listen '\(text)' must be a numeric address, as in 127.0.0.1:0 or [::1]:0")
+            throw InputError("\(option) '\(text)' must be a numeric address, as in 127.0.0.1:0 or [::1]:0")
         }
         let hp = try HostPort.parse(text).get()
         let host = hp.host == "localhost" ? "127.0.0.1" : hp.host
         guard let a = SocketAddress(ip: host, port: hp.port) else {
-            throw InputError("--listen '\(text)' must be a numeric address, as in 127.0.0.1:8080 or [::1]:8080")
+            throw InputError("\(option) '\(text)' must be a numeric address, as in 127.0.0.1:8080 or [::1]:8080")
         }
         return a
     }

@@ -12,13 +12,13 @@ struct LabCmd: ParsableCommand {
         commandName: "lab",
         abstract: "Reproduce a failure class on purpose in a network namespace, explain it, and show the fix.",
         discussion: """
-        Each lab creates a network namespace of its own, sets that namespace's sysctls, starts
-        built-in servers and bounded runs inside it, prints what happened with the reporter's
-        explanation, runs the fixed variants, and removes everything, also on failure or Ctrl-C.
+        Each lab creates a network namespace of its own, sets that namespace's sysctls, starts \
+        built-in servers and bounded runs inside it, prints what happened with the reporter's \
+        explanation, runs the fixed variants, and removes everything, also on failure or Ctrl-C. \
         The host's settings are never touched. Needs root (and iproute2).
 
         Labs:
-        \(LabCatalog.all.map { "  \($0.name.padding(toLength: 18, withPad: " ", startingAt: 0))\($0.summary)" }.joined(separator: "\n"))
+        \(HelpText.list(LabCatalog.all.map { ($0.name, $0.summary) }))
 
         Without root, "Cannot assign requested address" still reproduces with a per-socket range:
           portstorm serve --mode hold --listen 127.0.0.1:9000 &
@@ -38,7 +38,7 @@ struct LabCmd: ParsableCommand {
 
     func run() throws {
         guard let name else {
-            for lab in LabCatalog.all { Terminal.out("\(lab.name.padding(toLength: 18, withPad: " ", startingAt: 0))\(lab.summary)\n") }
+            Terminal.out(HelpText.list(LabCatalog.all.map { ($0.name, $0.summary) }) + "\n")
             return
         }
         guard let lab = LabCatalog.named(name) else {

@@ -11,10 +11,10 @@ struct Plan: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Raise the new-connection rate step by step until the knee, and write a capacity report.",
         discussion: """
-        Runs one bounded step per rate, from --from up to the ceiling --to, and stops at the first
-        step past the knee: failures above --max-failures, connect p99 above --latency-factor times
-        the first step's, or the generator falling behind. Then it says the highest sustainable
-        rate for this source and destination, which limit came first (ports, TIME_WAIT, the
+        Runs one bounded step per rate, from --from up to the ceiling --to, and stops at the first \
+        step past the knee: failures above --max-failures, connect p99 above --latency-factor times \
+        the first step's, or the generator falling behind. Then it says the highest sustainable \
+        rate for this source and destination, which limit came first (ports, TIME_WAIT, the \
         server's accept queue, the generator), and what --target-rate would need.
 
         Examples:
@@ -23,7 +23,7 @@ struct Plan: ParsableCommand {
         """
     )
 
-    @Argument(help: "The target, HOST:PORT.")
+    @Argument(help: "The target: HOST:PORT or a URL (tcp://, http://, ws://), as for run.")
     var target: String
 
     @Option(parsing: .unconditional, help: ArgumentHelp("First rate, new connections per second.", valueName: "n"))
@@ -50,32 +50,13 @@ struct Plan: ParsableCommand {
     @Option(name: .customLong("target-rate"), parsing: .unconditional, help: ArgumentHelp("The rate to plan for (default: the ceiling).", valueName: "n"))
     var targetRate: String?
 
-    @Option(name: [.short, .customLong("concurrency")], parsing: .unconditional, help: ArgumentHelp("Cap on attempts in flight.", valueName: "n"))
-    var concurrency: String = "1000"
+    @OptionGroup var shape: ShapeOptions
 
-    @Option(parsing: .unconditional, help: "Who closes first.")
-    var close: CloseMode = .client
+    @OptionGroup var request: RequestOptions
 
-    @Option(name: .customLong("protocol"), parsing: .unconditional, help: "What to speak once connected.")
-    var wireProtocol: WireProtocol = .tcp
+    @OptionGroup var ports: PortOptions
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Request path (http).", valueName: "path"))
-    var path: String = "/"
-
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Source addresses, as for run.", valueName: "ips"))
-    var source: [String] = []
-
-    @Option(name: .customLong("local-ports"), parsing: .unconditional, help: ArgumentHelp("Per-socket port range, as for run.", valueName: "lo-hi"))
-    var localPorts: String?
-
-    @Option(name: .customLong("connect-timeout"), parsing: .unconditional, help: ArgumentHelp("The run's own connect deadline.", valueName: "time"))
-    var connectTimeout: String = "2s"
-
-    @Option(name: [.short, .customLong("output")], parsing: .unconditional, help: ArgumentHelp("Write the plan (JSON) here.", valueName: "file"))
-    var output: String?
-
-    @Option(parsing: .unconditional, help: ArgumentHelp("Write the capacity report here (Markdown if .md, else text).", valueName: "file"))
-    var report: String?
+    @OptionGroup var outputs: OutputOptions
 
     static let maxSteps = 40
 
@@ -99,15 +80,19 @@ struct Plan: ParsableCommand {
             guard latencyFactor > 1 else { throw InputError("--latency-factor must be above 1") }
             rule = KneeRule(maxFailureShare: share / 100, latencyFactor: latencyFactor)
             target = try targetRate.map { (t) throws(InputError) in try InputParsing.amount(t, option: "--target-rate") } ?? hi
-            let ct = try InputParsing.duration(connectTimeout, option: "--connect-timeout")
-            base = RunConfig(target: self.target, rate: lo,
-                             concurrency: try InputParsing.count(concurrency, option: "--concurrency", max: 4e6),
-                             durationSeconds: seconds, connectTimeoutMs: max(1, Int(ct * 1000)), close: close,
-                             wireProtocol: wireProtocol, path: path, sources: source,
-                             localPorts: try localPorts.map { (t) throws(InputError) in try InputParsing.portRange(t) })
+            let parsed = try ParsedTarget(self.target)
+            let wireProtocol = try shape.wireProtocol(for: parsed)
+            base = RunConfig(target: parsed.engineTarget, rate: lo,
+                             concurrency: try shape.concurrency(openLoop: true),
+                             durationSeconds: seconds, connectTimeoutMs: try request.connectTimeoutMs(), close: shape.close(for: wireProtocol),
+                             wireProtocol: wireProtocol, path: try request.path(for: parsed), sources: ports.source,
+                             localPorts: try ports.portRange())
+            if let report = outputs.report, ![.markdown, .text].contains(ReportFormat.forPath(report)) {
+                throw InputError("--report \(report): plan writes its report as Markdown (.md) or text (any other extension but .html, .csv, .json)")
+            }
         }
         let firstPlan = try RunPlan.make(base).get()
-        let (planFile, reportFile) = try RunExecution.checkOutputs(record: output, report: report, recordName: "the plan")
+        let (planFile, reportFile) = try RunExecution.checkOutputs(record: outputs.output, report: outputs.report, recordName: "the plan")
         Terminal.out("portstorm plan: \(self.target) -> \(firstPlan.target), \(rates.count) steps of \(Format.seconds(seconds)) "
                      + "(\(Format.rate(rates.first!))/s to \(Format.rate(rates.last!))/s), at most \(Format.seconds(Double(rates.count) * seconds)) plus drains\n")
 

@@ -10,8 +10,8 @@ struct Portstorm: ParsableCommand {
         commandName: "portstorm",
         abstract: "Open waves of short-lived TCP connections and tell exactly why they fail.",
         discussion: """
-        portstorm drives io_uring to churn through connections (a new one per attempt) and counts
-        every attempt under its real cause: eaddrnotavail, econnrefused, connect_timeout, ...,
+        portstorm drives io_uring to churn through connections (a new one per attempt) and counts \
+        every attempt under its real cause: eaddrnotavail, econnrefused, connect_timeout, ..., \
         each marked local (this machine) or remote (the path or the server).
 
         Start with `portstorm demo`, or point `portstorm run` at a server you are allowed to load.
@@ -26,6 +26,11 @@ struct Portstorm: ParsableCommand {
     /// status: the one place the process exits.
     static func main() {
         Terminal.prepare()
+        // -V as well as --version (the parser knows only the long spelling).
+        if Array(CommandLine.arguments.dropFirst()) == ["-V"] {
+            Terminal.out(PortstormVersion.current + "\n")
+            Glibc.exit(Terminal.stdoutIsGone ? ExitStatus.outputClosed : ExitStatus.success)
+        }
         var status: Int32
         do {
             var command = try parseAsRoot()
@@ -61,3 +66,4 @@ func oneLine(_ message: String) -> String {
 extension CloseMode: ExpressibleByArgument {}
 extension WireProtocol: ExpressibleByArgument {}
 extension ServerMode: ExpressibleByArgument {}
+extension RunExecution.ProgressMode: ExpressibleByArgument {}

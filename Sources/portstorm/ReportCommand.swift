@@ -7,10 +7,10 @@ struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Explain a run record: what failed, when, why, and what to change.",
         discussion: """
-        Reads a record written by `portstorm run -o FILE` and renders the analysis: failure onsets,
+        Reads a record written by `portstorm run -o FILE` and renders the analysis: failure onsets, \
         their relation to the local port budget, the sustainable-rate model, and advice.
 
-        Formats: text (terminal), markdown (a capacity-planning report for a ticket), html (one
+        Formats: text (terminal), markdown (a capacity-planning report for a ticket), html (one \
         self-contained file with charts), csv (the per-second timeline), json (the findings).
 
         Examples:

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PortstormAnalysis
 import Foundation
 import PortstormRecord
 import PortstormSystem
@@ -7,8 +8,8 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Open connections to a target and count every outcome.",
         discussion: """
-        Each attempt opens a new TCP connection (socket, options, connect with a deadline),
-        optionally sends a payload and checks the answer, then closes. A run is always bounded:
+        Each attempt opens a new TCP connection (socket, options, connect with a deadline), \
+        optionally sends a payload and checks the answer, then closes. A run is always bounded: \
         by --duration (10s when neither bound is given), by --connections, or by both.
 
         Examples:
@@ -21,7 +22,7 @@ struct Run: ParsableCommand {
         """
     )
 
-    @Argument(help: "The target, HOST:PORT (IPv6 in brackets, as in [::1]:8080).")
+    @Argument(help: "The target: HOST:PORT (IPv6 in brackets, as in [::1]:8080), or a URL: tcp://HOST:PORT, http://HOST[:PORT]/PATH, ws://HOST[:PORT]/PATH (the scheme sets --protocol, the path --path).")
     var target: String?
 
     @Option(help: ArgumentHelp("Run a scenario file (YAML, see docs/scenarios.md); flags given beside it override the file's.", valueName: "file"))
@@ -34,30 +35,20 @@ struct Run: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("New connections per second, open loop (500, 20k).", valueName: "n"))
     var rate: String?
 
-    @Option(name: [.short, .customLong("concurrency")], parsing: .unconditional,
-            help: ArgumentHelp("Cap on attempts in flight. (default: 100)", valueName: "n"))
-    var concurrency: String?
+    @OptionGroup var shape: ShapeOptions
 
-    @Option(name: [.short, .customLong("duration")], parsing: .unconditional, help: ArgumentHelp("Time bound (500ms, 10s, 2m).", valueName: "time"))
+    @Option(name: [.short, .customLong("duration")], parsing: .unconditional, help: ArgumentHelp("Time bound (500ms, 10s, 2m, 1m30s).", valueName: "time"))
     var duration: String?
 
     @Option(name: [.customShort("n"), .customLong("connections")], parsing: .unconditional,
             help: ArgumentHelp("Attempt count bound (20000, 20k).", valueName: "n"))
     var connections: String?
 
-    @Option(name: .customLong("connect-timeout"), parsing: .unconditional,
-            help: ArgumentHelp("The run's own connect deadline. (default: 2s)", valueName: "time"))
-    var connectTimeout: String?
+    @OptionGroup var request: RequestOptions
 
     @Option(name: .customLong("response-timeout"), parsing: .unconditional,
             help: ArgumentHelp("Deadline for each send, answer and server close. (default: 5s)", valueName: "time"))
     var responseTimeout: String?
-
-    @Option(help: "Who closes first: client (TIME_WAIT here), rst (SO_LINGER 0), server (wait for its FIN). Default: client for tcp, server for http.")
-    var close: CloseMode?
-
-    @Option(name: .customLong("protocol"), help: "What to speak once connected. Default: tcp.")
-    var wireProtocol: WireProtocol?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Text to send after connecting (tcp; \\r \\n \\t escapes).", valueName: "text"))
     var send: String?
@@ -69,18 +60,10 @@ struct Run: ParsableCommand {
             help: ArgumentHelp("HTTP statuses that count as ok, e.g. 200,204,300-399 (http; default 200-399); others end as http_status.", valueName: "list"))
     var expectStatus: String?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Request path (http, ws). (default: /)", valueName: "path"))
-    var path: String?
-
     @Option(parsing: .unconditional, help: ArgumentHelp("Host header (http, ws); default: the target as given.", valueName: "name"))
     var host: String?
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Source addresses: IP,IP,... or A.B.C.D-A.B.C.E (repeatable).", valueName: "ips"))
-    var source: [String] = []
-
-    @Option(name: .customLong("local-ports"), parsing: .unconditional,
-            help: ArgumentHelp("Ephemeral ports for every socket (IP_LOCAL_PORT_RANGE, Linux 6.3+).", valueName: "lo-hi"))
-    var localPorts: String?
+    @OptionGroup var ports: PortOptions
 
     @Flag(name: .customLong("bind-before-connect"), help: "Bind --source addresses without IP_BIND_ADDRESS_NO_PORT (reproduces EADDRINUSE).")
     var bindBeforeConnect = false
@@ -98,15 +81,30 @@ struct Run: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Worker threads, one io_uring each. (default: 1)", valueName: "n"))
     var threads: String?
 
-    @Option(name: [.short, .customLong("output")], parsing: .unconditional,
-            help: ArgumentHelp("Write the run record (JSON) here; - for standard output (the summary then goes to stderr).", valueName: "file"))
-    var output: String?
+    @OptionGroup var outputs: OutputOptions
+
+    @Option(parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("Pass/fail over the run's results, repeatable: failures<1%, eaddrnotavail==0, connect_p99<50ms, rate>=5000, http_status_5xx<0.1% (see docs/thresholds.md). Any failure exits 99.", valueName: "expr"))
+    var threshold: [String] = []
+
+    @Flag(help: "Print the summary as JSON on standard output (human text goes to stderr).")
+    var json = false
+
+    @Option(help: "Progress while running: auto (a live line on a terminal, else plain), plain (a line every 5 seconds on stderr, for CI logs), none.")
+    var progress: RunExecution.ProgressMode = .auto
 
     @Option(parsing: .unconditional,
-            help: ArgumentHelp("Also write a report (format from the extension: .html, .md, .csv, .json, else text).", valueName: "file"))
-    var report: String?
+            help: ArgumentHelp("Write one JSON line per second (attempts, ok, failures, in flight, TIME_WAIT, ports in use) here, - for standard output.", valueName: "file"))
+    var stream: String?
 
-    @Flag(help: "Print only the summary (no live line).")
+    @Option(name: .customLong("metrics-listen"), parsing: .unconditional,
+            help: ArgumentHelp("Serve Prometheus metrics (text format) on this address while the run lasts, as in 127.0.0.1:9464.", valueName: "addr:port"))
+    var metricsListen: String?
+
+    @Flag(name: .customLong("no-color"), help: "Print without colours (also when NO_COLOR is set).")
+    var noColor = false
+
+    @Flag(help: "Print only the summary (no live line; the same as --progress none).")
     var quiet = false
 
     @Flag(name: .customLong("no-observe"), help: "Skip watching the kernel (TIME_WAIT, counters, port census) during the run.")
@@ -116,18 +114,25 @@ struct Run: ParsableCommand {
     var sharding: ShardOptions
 
     func run() throws {
+        if json { Terminal.reserveStdoutForData() }
         if let scenario {
             if sharding.given { throw CLIError.usage("--shard, --start-at and --name go with a target, not with --scenario") }
             try ScenarioRunner(output: output, report: report, quiet: quiet, target: target, overrides: overrides).run(scenario)
             return
         }
-        guard target != nil else { throw CLIError.usage("give a target (HOST:PORT) or --scenario FILE") }
+        guard target != nil else { throw CLIError.usage("give a target (HOST:PORT or a URL) or --scenario FILE") }
         let config = try makeConfig()
+        var execution = RunExecution(output: output, report: report, quiet: quiet, observe: !noObserve)
+        execution.hostName = sharding.hostName()
+        execution.thresholds = try thresholds()
+        execution.json = json
+        execution.progress = progress
+        execution.noColor = noColor
+        execution.stream = stream
+        execution.metricsListen = metricsListen
         if let at = config.startAt, at > Date().timeIntervalSince1970, !quiet {
             Terminal.err(String(format: "waiting %.1f s for --start-at\n", at - Date().timeIntervalSince1970))
         }
-        var execution = RunExecution(output: output, report: report, quiet: quiet, observe: !noObserve)
-        execution.hostName = sharding.hostName()
         let status = try execution.execute(config)
         if status != 0 { throw ExitCode(status) }
     }
@@ -136,34 +141,52 @@ struct Run: ParsableCommand {
     /// spelling of `Scenario.runFlags`); flags without a value carry none.
     var overrides: [(flag: String, values: [String])] {
         let valued: [(String, String?)] = [
-            ("--rate", rate), ("-c", concurrency), ("-d", duration), ("-n", connections), ("--connect-timeout", connectTimeout),
-            ("--response-timeout", responseTimeout), ("--close", close?.rawValue), ("--protocol", wireProtocol?.rawValue),
-            ("--send", send), ("--expect", expect), ("--expect-status", expectStatus), ("--path", path), ("--host", host), ("--local-ports", localPorts),
-            ("--open-files", openFiles), ("--hold", hold), ("--threads", threads),
+            ("--rate", rate), ("-c", shape.concurrency), ("-d", duration), ("-n", connections), ("--connect-timeout", request.connectTimeout),
+            ("--response-timeout", responseTimeout), ("--close", shape.close?.rawValue), ("--protocol", shape.wireProtocol?.rawValue),
+            ("--send", send), ("--expect", expect), ("--expect-status", expectStatus), ("--path", request.path), ("--host", host),
+            ("--local-ports", ports.localPorts), ("--open-files", openFiles), ("--hold", hold), ("--threads", threads),
+            ("--progress", progress == .auto ? nil : progress.rawValue), ("--stream", stream), ("--metrics-listen", metricsListen),
         ]
         var list = valued.compactMap { flag, value in value.map { (flag: flag, values: [$0]) } }
-        if !source.isEmpty { list.append((flag: "--source", values: source)) }
-        for (flag, on) in [("--bind-before-connect", bindBeforeConnect), ("--kernel-port-search", kernelPortSearch), ("--no-observe", noObserve)] where on {
+        if !ports.source.isEmpty { list.append((flag: "--source", values: ports.source)) }
+        if !threshold.isEmpty { list.append((flag: "--threshold", values: threshold)) }
+        for (flag, on) in [("--bind-before-connect", bindBeforeConnect), ("--kernel-port-search", kernelPortSearch), ("--no-observe", noObserve),
+                           ("--json", json), ("--no-color", noColor)] where on {
             list.append((flag: flag, values: []))
         }
         return list
     }
 
+    /// The `--threshold` expressions, each checked before the run starts.
+    func thresholds() throws(InputError) -> [Threshold] {
+        try threshold.map { (text) throws(InputError) in
+            switch Threshold.parse(text) {
+            case .success(let t): return t
+            case .failure(let e): throw InputError(e.message)
+            }
+        }
+    }
+
+    /// `-o` and `--report`, by the names the run has always used.
+    var output: String? { outputs.output }
+    var report: String? { outputs.report }
+
     func makeConfig() throws(InputError) -> RunConfig {
         let d = try duration.map { (t) throws(InputError) in try InputParsing.duration(t, option: "--duration") }
         let n = try connections.map { (t) throws(InputError) in try InputParsing.count(t, option: "--connections") }
         let r = try rate.map { (t) throws(InputError) in try InputParsing.amount(t, option: "--rate") }
-        let ct = try InputParsing.duration(connectTimeout ?? "2s", option: "--connect-timeout")
         let rt = try InputParsing.duration(responseTimeout ?? "5s", option: "--response-timeout")
-        let wireProtocol = self.wireProtocol ?? .tcp
+        // A URL target sets the protocol and the path; the engine takes HOST:PORT.
+        let parsed = try target.map { (t) throws(InputError) in try ParsedTarget(t) }
+        let wireProtocol = try shape.wireProtocol(for: parsed)
         var config = RunConfig(
-            target: target ?? "", rate: r,
-            concurrency: try InputParsing.count(concurrency ?? "100", option: "--concurrency", max: 4e6),
+            target: parsed?.engineTarget ?? "", rate: r,
+            concurrency: try shape.concurrency(openLoop: r != nil),
             durationSeconds: d ?? (n == nil ? 10 : nil), connections: n,
-            connectTimeoutMs: max(1, Int((ct * 1000).rounded())), responseTimeoutMs: max(1, Int((rt * 1000).rounded())),
-            close: close ?? (wireProtocol == .http ? .server : .client), wireProtocol: wireProtocol,
-            send: send, expect: expect, path: path ?? "/", sources: source,
-            localPorts: try localPorts.map { (t) throws(InputError) in try InputParsing.portRange(t) },
+            connectTimeoutMs: try request.connectTimeoutMs(), responseTimeoutMs: max(1, Int((rt * 1000).rounded())),
+            close: shape.close(for: wireProtocol), wireProtocol: wireProtocol,
+            send: send, expect: expect, path: try request.path(for: parsed), sources: ports.source,
+            localPorts: try ports.portRange(),
             threads: try InputParsing.count(threads ?? "1", option: "--threads", max: 1024))
         config.bindBeforeConnect = bindBeforeConnect
         config.hostHeader = host

@@ -33,8 +33,9 @@ struct ScenarioRunner {
             let merged = try merge(arguments, allowed: nil, path: path)
             try withServer(serve, path) { target in
                 let args = substitute(merged.arguments, target)
-                if !quiet { Terminal.out(settingsLine("run", args, merged.overridden)) }
                 let cmd = try parse(Run.self, args + passedOn(quiet: true), path)
+                // The settings in force: the file's, the command line's, and the defaults.
+                if !quiet { Terminal.out(settingsLine("run", Self.flags(of: try cmd.makeConfig()), merged.overridden)) }
                 try cmd.run()
             }
         case .ramp(let arguments, let serve):
@@ -72,6 +73,32 @@ struct ScenarioRunner {
             for v in o.values { args += [o.flag, v] }
         }
         return (args, (target == nil ? [] : ["target"]) + overrides.map(\.flag))
+    }
+
+    /// A run's configuration as the flags that give it, defaults included:
+    /// `127.0.0.1:9000 -c 100 -d 10s --connect-timeout 2s ... --close client --protocol tcp`.
+    static func flags(of c: RunConfig) -> [String] {
+        func time(ms: Int) -> String { ms % 1000 == 0 ? "\(ms / 1000)s" : "\(ms)ms" }
+        var a = [c.target]
+        if let r = c.rate { a += ["--rate", r == r.rounded() ? String(Int(r)) : String(r)] }
+        a += ["-c", String(c.concurrency)]
+        if let d = c.durationSeconds { a += ["-d", time(ms: Int((d * 1000).rounded()))] }
+        if let n = c.connections { a += ["-n", String(n)] }
+        a += ["--connect-timeout", time(ms: c.connectTimeoutMs), "--response-timeout", time(ms: c.responseTimeoutMs),
+              "--close", c.close.rawValue, "--protocol", c.wireProtocol.rawValue]
+        if c.wireProtocol != .tcp { a += ["--path", c.path] }
+        if let h = c.hostHeader { a += ["--host", h] }
+        if let s = c.send { a += ["--send", s] }
+        if let e = c.expect { a += ["--expect", e] }
+        if let e = c.expectStatus { a += ["--expect-status", e] }
+        for s in c.sources { a += ["--source", s] }
+        if let p = c.localPorts { a += ["--local-ports", p.description] }
+        if c.threads != 1 { a += ["--threads", String(c.threads)] }
+        if let h = c.holdMs { a += ["--hold", time(ms: h)] }
+        if let o = c.openFiles { a += ["--open-files", String(o)] }
+        if c.bindBeforeConnect { a.append("--bind-before-connect") }
+        if c.kernelPortSearch { a.append("--kernel-port-search") }
+        return a
     }
 
     /// "settings: run 127.0.0.1:9000 -c 5 -n 300 (from the command line: -c)".

@@ -14,6 +14,26 @@ enum Terminal {
 
     static var stderrIsTTY: Bool { isatty(2) == 1 }
 
+    /// Whether the descriptor human-readable text goes to is a terminal.
+    static var humanIsTTY: Bool { isatty(humanFD.load(ordering: .relaxed)) == 1 }
+
+    /// The width of the terminal on stderr, from TIOCGWINSZ, read afresh on every call so that a
+    /// resize (SIGWINCH) applies from the next line; else $COLUMNS, else 80.
+    static func columns() -> Int {
+        var ws = winsize()
+        if withUnsafeMutablePointer(to: &ws, { ioctl(2, UInt(TIOCGWINSZ), $0) }) == 0, ws.ws_col > 0 { return Int(ws.ws_col) }
+        if let text = getenv("COLUMNS").map({ String(cString: $0) }), let n = Int(text), n > 0 { return n }
+        return 80
+    }
+
+    /// Colours are used on a terminal unless NO_COLOR is set to anything non-empty (no-color.org)
+    /// or --no-color is given.
+    static func colorWanted(tty: Bool, noColorFlag: Bool) -> Bool {
+        guard tty, !noColorFlag else { return false }
+        if let v = getenv("NO_COLOR"), v.pointee != 0 { return false }
+        return true
+    }
+
     /// True once a write to standard output failed (its reader closed it, or it was never open).
     static var stdoutIsGone: Bool { stdoutGone.load(ordering: .relaxed) }
 

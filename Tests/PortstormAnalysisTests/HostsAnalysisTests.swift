@@ -24,7 +24,7 @@ import Testing
         #expect(a.capacity.ports == 4 * 28_232)
         #expect(a.capacity.modelRate == 4 * 28_232 / 60.0)
         let cap = try #require(a.findings.first { $0.topic == "capacity" })
-        #expect(cap.evidence.contains("model without TIME_WAIT reuse: 4 hosts x 1 source x 28,232 ports / 60 s = about 1882 new connections/s"))
+        #expect(cap.evidence.contains("model without TIME_WAIT reuse: 4 hosts x 1 source x 28,232 ports / 60 s = about 1,882 new connections/s"))
         let hosts = try #require(a.findings.first { $0.topic == "hosts" })
         #expect(hosts.title == "4 hosts, none ran out of local ports")
         #expect(!a.findings.contains { $0.topic == "late-start" })
@@ -47,7 +47,7 @@ import Testing
         let a = RunAnalysis.analyze(try Self.fourHosts(narrowed: false, rate: 1000))
         // 4 x 1,000/s asked; each host holds 28,232 / 60 = 470.5/s.
         let cap = try #require(a.findings.first { $0.topic == "capacity" })
-        #expect(cap.evidence.contains("4000/s without TIME_WAIT reuse needs 9 hosts like pod-2 (471/s each), or 9 source addresses of 28,232 ports in all (3 per host on 4 hosts)"))
+        #expect(cap.evidence.contains("4,000/s without TIME_WAIT reuse needs 9 hosts like pod-2 (471/s each), or 9 source addresses of 28,232 ports in all (3 per host on 4 hosts)"))
     }
 
     @Test func aLateHostIsReported() throws {

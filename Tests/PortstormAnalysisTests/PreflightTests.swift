@@ -51,7 +51,7 @@ func finding(_ topic: String, _ s: SystemSnapshot, _ load: PlannedLoad, ioUring:
         var s = defaults()
         s.ipLocalReservedPorts = "40000-40999"
         let f = try #require(finding("port-budget", s, PlannedLoad()))
-        #expect(f.evidence.first?.contains("27232 usable ports") == true)
+        #expect(f.evidence.first?.contains("27,232 usable ports") == true)
     }
 
     @Test func reuseIsExplainedForTheTarget() throws {
@@ -90,6 +90,6 @@ func finding(_ topic: String, _ s: SystemSnapshot, _ load: PlannedLoad, ioUring:
         #expect(finding("io_uring", defaults(), PlannedLoad(), ioUring: "blocked")?.severity == .problem)
         s = defaults()
         s.tcpMaxTwBuckets = 10_000
-        #expect(finding("tw-buckets", s, PlannedLoad(rate: 1000))?.evidence.first?.contains("60000 TIME_WAIT") == true)
+        #expect(finding("tw-buckets", s, PlannedLoad(rate: 1000))?.evidence.first?.contains("60,000 TIME_WAIT") == true)
     }
 }

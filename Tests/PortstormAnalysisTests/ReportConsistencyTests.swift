@@ -80,6 +80,21 @@ import Testing
         #expect(ReportConsistency.problems(record: r, findings: [fine]).isEmpty)
         let negative = Finding(.info, "capacity", "achieved -12/s")
         #expect(ReportConsistency.problems(record: r, findings: [negative]).count == 1)
+        // Figures as findings print them, with thousands separators.
+        let wideGrouped = Finding(.info, "plan", "x", advice: ["or a range of 300,000 ports per source"])
+        #expect(ReportConsistency.problems(record: r, findings: [wideGrouped]).contains { $0.contains("300,000 ports") })
+        let negativeGrouped = Finding(.info, "capacity", "achieved -1,200/s")
+        #expect(ReportConsistency.problems(record: r, findings: [negativeGrouped]).count == 1)
+    }
+
+    @Test func groupedCountsAreCheckedAgainstTheTotals() {
+        let r = literalRecord([LiteralSecond(ok: 9_000, failures: ["econnrefused": 1_000])])
+        let wrong = Finding(.problem, "refused", "connections refused", evidence: ["1,200 attempts (12.00%) ended econnrefused, in second 0"])
+        #expect(ReportConsistency.problems(record: r, findings: [wrong]).count == 1)
+        let right = Finding(.problem, "refused", "connections refused", evidence: ["1,000 attempts (10.00%) ended econnrefused, in second 0"])
+        #expect(ReportConsistency.problems(record: r, findings: [right]).isEmpty)
+        let allOK = Finding(.ok, "all-ok", "every attempt that finished succeeded", evidence: ["9,000 ok of 10,000 attempted, 0 in flight at the end"])
+        #expect(ReportConsistency.problems(record: r, findings: [allOK]).count == 1, "all-ok while 1,000 failed")
     }
 
     @Test func creditingReuseWithoutTWRecycledIsFound() {

@@ -114,7 +114,7 @@ import Testing
                                   config: RunConfig(target: "x:1", durationSeconds: 2), sources: 1)
         let need = try #require(p.needs.first)
         #expect(!need.contains("a range of 300000 ports"), "\(need)")
-        #expect(need.contains("no single source can: the widest range, 64512 ports"))
+        #expect(need.contains("no single source can: the widest range, 64,512 ports"))
         #expect(need.contains("it takes 5 source addresses"))
         let fits = CapacityPlan.make(steps: steps, rule: KneeRule(), targetRate: 1000, system: literalRecord([]).system,
                                      config: RunConfig(target: "x:1", durationSeconds: 2), sources: 1)
@@ -130,15 +130,15 @@ import Testing
         let small = try #require(Preflight.check(s, load: PlannedLoad(rate: 1000, concurrency: 100, connections: 2000), ioUringProblem: nil)
             .first { $0.topic == "conntrack" })
         #expect(small.severity == .ok, "\(small)")
-        #expect(small.evidence.first?.contains("about 2000 entries") == true)
+        #expect(small.evidence.first?.contains("about 2,000 entries") == true)
         // A 10 s run at 1000/s makes at most about 10,100.
         let short = try #require(Preflight.check(s, load: PlannedLoad(rate: 1000, concurrency: 100, durationSeconds: 10), ioUringProblem: nil)
             .first { $0.topic == "conntrack" })
-        #expect(short.severity == .ok && short.evidence.first?.contains("about 10100 entries") == true, "\(short)")
+        #expect(short.severity == .ok && short.evidence.first?.contains("about 10,100 entries") == true, "\(short)")
         // A long one at that rate does fill the table.
         let long = try #require(Preflight.check(s, load: PlannedLoad(rate: 1000, concurrency: 100, durationSeconds: 600), ioUringProblem: nil)
             .first { $0.topic == "conntrack" })
-        #expect(long.severity == .warning && long.evidence.first?.contains("about 120100 entries") == true)
+        #expect(long.severity == .warning && long.evidence.first?.contains("about 120,100 entries") == true)
     }
 
     /// The same 10 ports under tcp_tw_reuse=2, run out within a second (reuse waits 1 s): the

@@ -91,8 +91,10 @@ import Testing
     }
 
     @Test func versionIsPrinted() throws {
-        let r = try CLIProcess.run(["--version"])
-        #expect(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == PortstormVersion.current)
+        for flag in ["--version", "-V"] {
+            let r = try CLIProcess.run([flag])
+            #expect(r.status == 0 && r.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == PortstormVersion.current, "\(flag)")
+        }
     }
 }
 

@@ -57,6 +57,18 @@ struct RecordSchemaTests {
         #expect(r.totals.outcomes[.ok] > 0, "\(r.totals.outcomes)")
     }
 
+    @Test func aRunWithThresholdsIsValid() throws {
+        let server = try TargetServer.start(mode: .http, listen: SocketAddress(ip: "127.0.0.1", port: 0)!)
+        defer { server.stop() }
+        let file = try record("thresholds", ["http://\(server.address)/", "-n", "50", "-c", "5", "--threshold", "failures<1%",
+                                             "--threshold", "connect_p99<5s", "--threshold", "http_status_5xx==0"])
+        defer { try? FileManager.default.removeItem(at: file) }
+        try expectValid(file)
+        let r = try RunRecord.load(from: Data(contentsOf: file))
+        #expect(r.thresholds?.map(\.expression) == ["failures<1%", "connect_p99<5s", "http_status_5xx==0"])
+        #expect(r.thresholds?.allSatisfy { $0.passed && $0.measured != nil } == true, "\(String(describing: r.thresholds))")
+    }
+
     @Test func aRunWithoutObservationIsValidAndHasNoKernelFields() throws {
         let server = try TargetServer.start(mode: .acceptClose, listen: SocketAddress(ip: "127.0.0.1", port: 0)!)
         defer { server.stop() }

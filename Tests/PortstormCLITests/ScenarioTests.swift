@@ -66,7 +66,9 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: record) }
         let r = try CLIProcess.run(["run", "--scenario", path, "-c", "5", "--protocol", "http", "-o", record])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains(" -n 120 -c 5 --protocol http (from the command line: -c, --protocol)"), "\(r.stdout)")
+        // The settings in force, defaults included (-n from the file, -c and --protocol from the command line).
+        #expect(r.stdout.contains(" -c 5 -n 120 --connect-timeout 2s --response-timeout 5s --close server --protocol http --path / "
+                                  + "(from the command line: -c, --protocol)"), "\(r.stdout)")
         let object = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: record))) as? [String: Any])
         let config = try #require(object["config"] as? [String: Any])
         #expect(config["concurrency"] as? Int == 5)

@@ -106,3 +106,20 @@ import Testing
         #expect(plan.target.family == .ipv4)
     }
 }
+
+@Suite struct LiveLatencyBucketTests {
+    @Test func eachConnectIsCountedUnderTheFirstBoundItFitsAndTheSumIsExact() {
+        var stats = WorkerStats(expectedSeconds: 1)
+        for us: UInt64 in [40, 50, 51, 100, 2_000, 9_000_000, 20_000_000] { stats.connected(latencyNanos: us * 1000) }
+        let live = stats.live
+        let bounds = LiveStatus.connectBoundsUs
+        #expect(live.connectBuckets.count == bounds.count)
+        func atOrBelow(_ us: UInt64) -> UInt64 { live.connectBuckets[bounds.firstIndex(of: us)!] }
+        #expect(atOrBelow(50) == 2 && atOrBelow(100) == 4 && atOrBelow(1_000) == 4 && atOrBelow(2_500) == 5 && atOrBelow(10_000_000) == 6)
+        #expect(live.connectCount == 7, "the 20 s connect is only in +Inf (the count)")
+        #expect(live.connectSumUs == 29_002_241)
+        // Publishing again after more connects does not disturb what was published.
+        stats.connected(latencyNanos: 10_000)
+        #expect(atOrBelow(50) == 2 && stats.live.connectBuckets[bounds.firstIndex(of: 50)!] == 3)
+    }
+}

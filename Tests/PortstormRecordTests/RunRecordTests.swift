@@ -27,3 +27,15 @@ import Testing
         #expect(!r.totals.isBalanced)
     }
 }
+
+@Suite struct LiveBucketTests {
+    @Test func mergingLiveStatusesAddsTheirBuckets() {
+        var a = LiveStatus(), b = LiveStatus()
+        a.connectBuckets = [1, 2, 3]; a.connectCount = 3; a.connectSumUs = 30
+        b.connectBuckets = [0, 5, 5]; b.connectCount = 5; b.connectSumUs = 50
+        var empty = LiveStatus()
+        empty.merge(a)
+        empty.merge(b)
+        #expect(empty.connectBuckets == [1, 7, 8] && empty.connectCount == 8 && empty.connectSumUs == 80)
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Glibc
+import PortstormLab
+import PortstormRecord
+import PortstormSystem
+import Testing
+
+/// `run --metrics-listen`: scraped with curl while the run goes on, checked by promtool (when
+/// installed) and always by a strict reading of the text format here.
+@Suite(.serialized) struct MetricsEndpointTests {
+    static let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let curlMissing = !FileManager.default.isExecutableFile(atPath: "/usr/bin/curl")
+
+    /// A loopback port free right now (bound, read, closed).
+    func freePort() throws -> UInt16 {
+        let fd = try Socket.listener(SocketAddress(ip: "127.0.0.1", port: 0)!, backlog: 1, nonBlocking: false)
+        defer { close(fd) }
+        return try #require(Socket.localAddress(fd)?.port)
+    }
+
+    func tool(_ path: String, _ args: [String], input: String? = nil) throws -> (Int32, String, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        let out = Pipe(), err = Pipe(), inp = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = input == nil ? FileHandle.nullDevice : inp
+        try p.run()
+        if let input { inp.fileHandleForWriting.write(Data(input.utf8)); try inp.fileHandleForWriting.close() }
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    /// The text format read strictly: HELP and TYPE before each family's samples, names with the
+    /// portstorm_ prefix, counters ending in _total, cumulative histogram buckets whose +Inf
+    /// equals _count. Returns the samples by name with their labels.
+    func parse(_ text: String) throws -> [(name: String, labels: String, value: Double)] {
+        var typed: [String: String] = [:], samples: [(String, String, Double)] = []
+        let sample = try Regex(#"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (\S+)$"#)
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+            if line.hasPrefix("# HELP ") { continue }
+            if line.hasPrefix("# TYPE ") {
+                let parts = line.split(separator: " ")
+                #expect(parts.count == 4 && ["counter", "gauge", "histogram"].contains(String(parts[3])), "\(line)")
+                typed[String(parts[2])] = String(parts[3])
+                continue
+            }
+            let m = try #require(try sample.wholeMatch(in: String(line)), "not a sample line: \(line)")
+            let name = String(m.output[1].substring ?? ""), labels = String(m.output[2].substring ?? "")
+            let value = try #require(Double(String(m.output[3].substring ?? "")) ?? (m.output[3].substring == "+Inf" ? .infinity : nil), "\(line)")
+            let family = ["_bucket", "_sum", "_count"].reduce(name) { $0.hasSuffix($1) && typed[String($0.dropLast($1.count))] == "histogram" ? String($0.dropLast($1.count)) : $0 }
+            let type = try #require(typed[family], "\(name) has no TYPE line before it")
+            #expect(name.hasPrefix("portstorm_"))
+            if type == "counter" { #expect(name.hasSuffix("_total"), "\(name)") }
+            samples.append((name, labels, value))
+        }
+        let buckets = samples.filter { $0.0 == "portstorm_connect_duration_seconds_bucket" }.map(\.2)
+        #expect(buckets.count == 18 && zip(buckets, buckets.dropFirst()).allSatisfy { $0 <= $1 }, "cumulative: \(buckets)")
+        #expect(buckets.last == samples.first { $0.0 == "portstorm_connect_duration_seconds_count" }?.2)
+        return samples
+    }
+
+    @Test(.enabled(if: !curlMissing, "needs curl to scrape the endpoint"))
+    func theEndpointServesPrometheusTextWhileTheRunLasts() throws {
+        let server = try TargetServer.start(mode: .acceptClose, listen: SocketAddress(ip: "127.0.0.1", port: 0)!)
+        defer { server.stop() }
+        let port = try freePort()
+        let record = FileManager.default.temporaryDirectory.appendingPathComponent("portstorm-metrics-\(getpid()).json").path
+        defer { unlink(record) }
+        let (p, out, err) = try CLIProcess.start(["run", server.address.description, "--rate", "400", "-d", "3s", "--close", "client",
+                                                  "--metrics-listen", "127.0.0.1:\(port)", "-o", record])
+        usleep(2_200_000)
+        let (status, headers, _) = try tool("/usr/bin/curl", ["-s", "-D", "-", "-o", "/dev/null", "http://127.0.0.1:\(port)/metrics"])
+        let (_, body, _) = try tool("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/metrics"])
+        _ = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(stderr)")
+        #expect(stderr.contains("metrics: http://127.0.0.1:\(port)/metrics"), "\(stderr)")
+        #expect(status == 0 && headers.hasPrefix("HTTP/1.1 200 OK") && headers.contains("text/plain; version=0.0.4"), "\(headers)")
+
+        let samples = try parse(body)
+        func value(_ name: String, _ label: String = "") -> Double? { samples.first { $0.name == name && (label.isEmpty || $0.labels.contains(label)) }?.value }
+        let attempts = try #require(value("portstorm_attempts_total"), "\(samples.prefix(3))")
+        let ok = try #require(value("portstorm_outcomes_total", "outcome=\"ok\",cause=\"none\""), "\(body)")
+        let r = try RunRecord.load(from: Data(contentsOf: URL(fileURLWithPath: record)))
+        // Scraped about 2 s into a 3 s run at 400/s: part of what the record counts in the end.
+        #expect(attempts >= 400 && attempts < Double(r.totals.attempted), "\(attempts) of \(r.totals.attempted)")
+        #expect(ok <= attempts && value("portstorm_in_flight") != nil)
+        #expect(value("portstorm_connect_duration_seconds_count") == ok, "every ok connect is in the histogram")
+        #expect(value("portstorm_port_range_size", "port=\"\(server.address.port)\"") ?? 0 > 0, "\(body)")
+        #expect(value("portstorm_ports_in_use", "destination=\"127.0.0.1\"") != nil, "\(body)")
+        #expect(value("portstorm_time_wait_sockets") != nil)
+        if let promtool = Self.promtool {
+            let (rc, o, e) = try tool(promtool, ["check", "metrics"], input: body)
+            #expect(rc == 0, "promtool: \(o)\(e)")
+        }
+        // Gone with the run.
+        let (after, _, _) = try tool("/usr/bin/curl", ["-s", "-o", "/dev/null", "http://127.0.0.1:\(port)/metrics"])
+        #expect(after != 0, "the endpoint stops with the run")
+    }
+
+    @Test func aBadOrTakenAddressStopsTheRunBeforeItStarts() throws {
+        let bad = try CLIProcess.run(["run", "127.0.0.1:9", "-n", "1", "--metrics-listen", "example.com:9464"])
+        #expect(bad.status == 64 && bad.stderr.contains("--metrics-listen 'example.com:9464' must be a numeric address"), "\(bad.stderr)")
+        let fd = try Socket.listener(SocketAddress(ip: "127.0.0.1", port: 0)!, backlog: 1, nonBlocking: false)
+        defer { close(fd) }
+        let port = try #require(Socket.localAddress(fd)?.port)
+        let taken = try CLIProcess.run(["run", "127.0.0.1:9", "-n", "1", "--metrics-listen", "127.0.0.1:\(port)"])
+        #expect(taken.status == 69 && taken.stderr.contains("cannot listen there"), "\(taken.stderr)")
+        #expect(!taken.stdout.contains("attempted"), "no attempt was made")
+    }
+}
