@@ -33,15 +33,6 @@ extension RunAnalysis {
         return "invalid HTTP response (not HTTP: a raw TCP, TLS or other service?)"
     }
 
-    /// Whether `code` is in an --expect-status list such as "200,204,300-399".
-    static func statusAccepted(_ code: String, _ list: String) -> Bool {
-        guard let c = Int(code) else { return false }
-        return list.split(separator: ",").contains { item in
-            let parts = item.split(separator: "-").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-            return parts.count == 1 ? parts[0] == c : parts.count == 2 && (parts[0]...max(parts[0], parts[1])).contains(c)
-        }
-    }
-
     static func cause(_ o: Onset, _ r: RunRecord, _ cap: CapacityModel, _ witness: WitnessCheck?) -> Finding {
         if let f = pathCause(o, r) { return f }  // RunAnalysis+Path.swift: source, route and neighbour evidence
         let name = o.outcome
@@ -166,7 +157,8 @@ extension RunAnalysis {
         case "http_status":
             // Every code the server sent that is outside the accepted set, largest count first.
             let accepted = r.config.expectStatus ?? "200-399"
-            let codes = r.totals.httpStatuses.filter { code, _ in !statusAccepted(code, accepted) }
+            let set = HTTPStatusSet.parse(accepted) ?? .standard
+            let codes = r.totals.httpStatuses.filter { code, _ in !(UInt16(code).map(set.contains) ?? false) }
                 .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
             ev.append("the server answered, with " + codes.map { "\($0.value) x \($0.key)" }.joined(separator: ", ")
                       + " (accepted: \(accepted))")

@@ -190,11 +190,10 @@ public enum Engine {
     /// The ring's getsockopt where the kernel has it, else a system call; PORTSTORM_CONNECT_CHECK
     /// (ring, getsockopt, off) overrides it, for benchmarks that measure the check's cost.
     static func connectCheck() -> ConnectCheck {
-        let ringWorks = Ring.supportsSocketGetsockopt()
         switch getenv("PORTSTORM_CONNECT_CHECK").map({ String(cString: $0) }) {
         case "off": return .off
         case "getsockopt": return .syscall
-        default: return ringWorks ? .ring : .syscall
+        default: return Ring.supportsSocketGetsockopt() ? .ring : .syscall
         }
     }
 

@@ -112,7 +112,14 @@ public struct RunPlan: Sendable {
             payload = Payload.httpGet(path: config.path, host: hp.host, port: hp.port, hostHeader: config.hostHeader,
                                       connectionClose: config.close == .server)
             check = nil
-            statuses = try config.expectStatus.map { s throws(InputError) in try HTTPStatusSet.parse(s) } ?? .standard
+            statuses = .standard
+            if let text = config.expectStatus {
+                let (set, bad) = HTTPStatusSet.parseOrBadItem(text)
+                guard let set else {
+                    throw InputError("--expect-status takes HTTP status codes (100-599) and ranges separated by commas, as in 200,204,300-399; '\(bad ?? text)' is not one")
+                }
+                statuses = set
+            }
         case .ws:
             let key = WebSocketHandshake.makeKey()
             payload = WebSocketHandshake.request(path: config.path, host: hp.host, port: hp.port, key: key, hostHeader: config.hostHeader)

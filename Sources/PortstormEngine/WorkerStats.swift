@@ -120,13 +120,17 @@ struct WorkerStats: Sendable {
             default: return String(format: "\\x%02x", b)
             }
         }.joined()
-        if !mismatchSamples.contains(text) { mismatchSamples.append(text.isEmpty ? "(nothing before the close)" : text) }
+        keepSample(text.isEmpty ? "(nothing before the close)" : text)
     }
 
     /// A status line that marks a protocol mismatch although well formed (426, 101, Upgrade: websocket).
     mutating func noteMismatch(status: UInt16) {
         // Written as the status line it came from, so readers tell it from a non-HTTP answer.
-        let text = "HTTP/1.1 \(status) (the server asks for a WebSocket upgrade)"
+        keepSample("HTTP/1.1 \(status) (the server asks for a WebSocket upgrade)")
+    }
+
+    /// The first three distinct samples are kept.
+    private mutating func keepSample(_ text: String) {
         if mismatchSamples.count < 3 && !mismatchSamples.contains(text) { mismatchSamples.append(text) }
     }
 
