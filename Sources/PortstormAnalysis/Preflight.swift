@@ -47,8 +47,9 @@ public struct PlannedLoad: Sendable {
 /// to change. Pure: everything comes from the snapshot and the planned load.
 public enum Preflight {
     /// `ioUringProblem` is the sentence explaining why io_uring cannot be used (nil when it can).
-    public static func check(_ s: SystemSnapshot, load: PlannedLoad, ioUringProblem: String?) -> [Finding] {
-        [ioUring(ioUringProblem), portBudget(s, load), twReuse(s, load), timeWaitLength(s), twBuckets(s, load),
+    /// `capacity`, when given, adds the one sentence on which limit stops the load first (`hold-capacity`).
+    public static func check(_ s: SystemSnapshot, load: PlannedLoad, ioUringProblem: String?, capacity: HoldCapacity? = nil) -> [Finding] {
+        [ioUring(ioUringProblem), capacity?.finding, portBudget(s, load), twReuse(s, load), timeWaitLength(s), twBuckets(s, load),
          openFiles(s, load), conntrack(s, load), listenQueue(s)].compactMap { $0 }
     }
 

@@ -11,11 +11,12 @@ public final class TargetServer: Sendable {
     private let state: ServerState
     private let thread: OSThread
 
-    /// Binds, listens and starts serving. Port 0 picks a free port (see `address`).
-    public static func start(mode: ServerMode, listen: SocketAddress) throws(SystemError) -> TargetServer {
+    /// Binds, listens and starts serving. Port 0 picks a free port (see `address`). With
+    /// `reusePort`, other servers may listen on the same address (SO_REUSEPORT) and share its load.
+    public static func start(mode: ServerMode, listen: SocketAddress, reusePort: Bool = false) throws(SystemError) -> TargetServer {
         ResourceLimits.raiseOpenFiles(to: 1 << 20)
         let backlog: Int32 = mode == .blackhole ? 0 : mode == .slowAccept ? 4 : 65_535
-        let fd = try Socket.listener(listen, backlog: backlog, nonBlocking: true)
+        let fd = try Socket.listener(listen, backlog: backlog, nonBlocking: true, reusePort: reusePort)
         guard let bound = Socket.localAddress(fd) else {
             Socket.close(fd)
             throw SystemError("getsockname", errno: EBADF)

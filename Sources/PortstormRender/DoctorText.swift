@@ -28,6 +28,11 @@ public enum DoctorText {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The line `run --hold` prints before it starts when no limit stops it (a limit that does is a warning).
+    public static func capacityLine(_ c: HoldCapacity) -> String {
+        "portstorm: capacity: " + c.sentence
+    }
+
     /// The warnings `run` prints before it starts: one line each, only warnings and problems.
     public static func warnings(_ findings: [Finding]) -> [String] {
         findings.filter { $0.severity >= .warning }.map { f in

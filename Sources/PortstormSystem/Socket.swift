@@ -81,10 +81,14 @@ public enum Socket {
     }
 
     /// A listening TCP socket on `address` (SO_REUSEADDR, non-blocking when asked).
-    public static func listener(_ address: SocketAddress, backlog: Int32, nonBlocking: Bool) throws(SystemError) -> Int32 {
+    public static func listener(_ address: SocketAddress, backlog: Int32, nonBlocking: Bool,
+                                reusePort: Bool = false) throws(SystemError) -> Int32 {
         let fd = tcp(domain: address.domain, nonBlocking: nonBlocking)
         guard fd >= 0 else { throw SystemError("socket", errno: -fd) }
         _ = setOption(fd, SOL_SOCKET, SO_REUSEADDR, Int32(1))
+        // SO_REUSEPORT: several listeners (of one user) share the address; the kernel spreads
+        // incoming connections over them by a hash of the 4-tuple.
+        if reusePort { _ = setOption(fd, SOL_SOCKET, SO_REUSEPORT, Int32(1)) }
         if address.family == .ipv6 { _ = setOption(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, Int32(1)) }
         let b = bind(fd, address)
         if b != 0 { close(fd); throw SystemError("bind \(address)", errno: -b) }

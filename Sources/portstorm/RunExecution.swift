@@ -70,7 +70,11 @@ struct RunExecution {
             let load = PlannedLoad(rate: config.rate, concurrency: config.concurrency, sources: plan.sources.count,
                                    localPorts: config.localPorts, close: config.close, targetIsLoopback: plan.target.isLoopback,
                                    connections: config.connections, durationSeconds: config.durationSeconds)
-            for line in DoctorText.warnings(Preflight.check(SystemProbe.snapshot(), load: load, ioUringProblem: nil)) {
+            let snapshot = SystemProbe.snapshot()
+            let capacity = HoldCapacity.forRun(config, plan: plan, snapshot: snapshot)
+            // Which limit stops the load first: said when one will, and for every --hold run.
+            if config.holdMs != nil && capacity.stopping == nil { Terminal.err(DoctorText.capacityLine(capacity) + "\n") }
+            for line in DoctorText.warnings(Preflight.check(snapshot, load: load, ioUringProblem: nil, capacity: capacity)) {
                 Terminal.err(line + "\n")
             }
         }

@@ -27,6 +27,10 @@ struct Serve: ParsableCommand {
     @Option(name: [.short, .customLong("duration")], parsing: .unconditional, help: ArgumentHelp("Stop by itself after this long.", valueName: "time"))
     var duration: String?
 
+    @Flag(name: .customLong("reuse-port"),
+          help: "Share the address with other servers started with --reuse-port (SO_REUSEPORT): each holds up to its own open-file limit.")
+    var reusePort = false
+
     func run() throws {
         let address: SocketAddress
         let seconds: Double?
@@ -34,7 +38,7 @@ struct Serve: ParsableCommand {
         seconds = try duration.map { (t) throws(InputError) in try InputParsing.duration(t, option: "--duration") }
         let server: TargetServer
         do {
-            server = try TargetServer.start(mode: mode, listen: address)
+            server = try TargetServer.start(mode: mode, listen: address, reusePort: reusePort)
         } catch {
             throw CLIError.unavailable("cannot serve on \(address): \(error)")
         }
