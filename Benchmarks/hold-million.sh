@@ -49,12 +49,12 @@ for _ in $(seq 1 100); do
 done
 
 slab() {  # bytes held by the socket caches, from /proc/slabinfo (num_slabs x pages per slab x 4096)
-  awk -v want="$1" '$1 ~ want { for (i = 1; i <= NF; i++) if ($i == "slabdata") s += $(i+2) * $6 * 4096 } END { print s + 0 }' /proc/slabinfo
+  awk -v want="$1" '$1 ~ want { for (i = 1; i <= NF; i++) if ($i == "slabdata") s += $(i+2) * $6 * 4096 } END { printf "%.0f\n", s }' /proc/slabinfo
 }
-sock_mem() { in_ns awk '$1 == "TCP:" { for (i = 2; i < NF; i++) if ($i == "mem") print $(i+1) * 4096 }' /proc/net/sockstat; }
+sock_mem() { in_ns awk '$1 == "TCP:" { for (i = 2; i < NF; i++) if ($i == "mem") printf "%.0f\n", $(i+1) * 4096 }' /proc/net/sockstat; }
 estab() { in_ns awk '$1 == "Tcp:" && $10 ~ /^[0-9]+$/ { print $10 }' /proc/net/snmp; }  # CurrEstab, both sides
 tcp_slab0=$(slab '^TCP$'); sock_slab0=$(slab '^(TCP|sock_inode_cache|filp|dentry|eventpoll_epi|eventpoll_pwq)$'); mem0=$(sock_mem)
-avail0=$(awk '$1 == "MemAvailable:" { print $2 * 1024 }' /proc/meminfo)
+avail0=$(awk '$1 == "MemAvailable:" { printf "%.0f\n", $2 * 1024 }' /proc/meminfo)
 
 echo "N=$N threads=$THREADS sources=127.0.0.2-127.0.0.$last servers=$SERVERS hold=${HOLD}s budget=${BUDGET}s $EXTRA"
 start=$(date +%s.%N)
@@ -67,28 +67,28 @@ wrapper=$!
 pid=""  # the portstorm process itself (under ip netns exec and timeout)
 for _ in $(seq 1 200); do
   for c in $(pgrep -x portstorm || true); do
-    tr '\0' ' ' < "/proc/$c/cmdline" 2>/dev/null | grep -qF -- "-o $OUT/run.json" && pid=$c
+    tr '\0' ' ' 2>/dev/null < "/proc/$c/cmdline" | grep -qF -- "-o $OUT/run.json" && pid=$c
   done
   [ -n "$pid" ] && break; sleep 0.05
 done
-rss() { awk '$1 == "VmRSS:" { print $2 * 1024 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+rss() { awk '$1 == "VmRSS:" { printf "%.0f\n", $2 * 1024 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 # The hold: established (CurrEstab counts client and server sides) no longer grows for 3 s, or
-# every connection is up on both sides. Samples every 0.5 s into $OUT/samples.tsv.
+# every connection is up on both sides. Samples every 0.2 s into $OUT/samples.tsv.
 best=0; best_at=$start; still=0; peak_rss=0
 printf 't\testab_both_sides\tvmrss_bytes\n' > "$OUT/samples.tsv"
 while kill -0 "$wrapper" 2>/dev/null; do
-  sleep 0.5
+  sleep 0.2
   now=$(date +%s.%N); e=$(estab); r=$(rss "$pid")
   printf '%.1f\t%s\t%s\n' "$(echo "$now - $start" | bc)" "$e" "$r" >> "$OUT/samples.tsv"
   if [ "$e" -gt "$best" ]; then best=$e; best_at=$now; still=0; else still=$(( still + 1 )); fi
   [ "$r" -gt "$peak_rss" ] && peak_rss=$r
   [ "$best" -ge $(( 2 * N )) ] && break
-  [ "$best" -gt 0 ] && [ "$still" -ge 6 ] && break
+  [ "$best" -gt 0 ] && [ "$still" -ge 15 ] && break
 done
 hold_rss=$(rss "$pid")
 tcp_slab1=$(slab '^TCP$'); sock_slab1=$(slab '^(TCP|sock_inode_cache|filp|dentry|eventpoll_epi|eventpoll_pwq)$'); mem1=$(sock_mem)
-avail1=$(awk '$1 == "MemAvailable:" { print $2 * 1024 }' /proc/meminfo)
+avail1=$(awk '$1 == "MemAvailable:" { printf "%.0f\n", $2 * 1024 }' /proc/meminfo)
 client=$(in_ns ss -Htn state established "dst 127.0.0.1:$PORT" | wc -l)
 server=$(in_ns ss -Htn state established "src 127.0.0.1:$PORT" | wc -l)
 queued=$(in_ns ss -Hltn "sport = :$PORT" | awk '{ s += $2 } END { print s + 0 }')

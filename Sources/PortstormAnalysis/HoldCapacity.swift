@@ -89,10 +89,12 @@ public struct HoldCapacity: Sendable, Equatable {
         let limit = Int(clamping: i.openFiles)
         if i.socketsInRing {
             // Worker k's table holds its share of -c, and the kernel refuses a table larger than
-            // RLIMIT_NOFILE (io_uring_register_files: EMFILE).
-            let tables = (0..<i.threads).reduce(0) { sum, k in
+            // RLIMIT_NOFILE (io_uring_register_files: EMFILE). When every share fits, the bound is
+            // what the rings' tables could hold at most.
+            let fit = (0..<i.threads).reduce(0) { sum, k in
                 sum + min(i.wanted / i.threads + (k < i.wanted % i.threads ? 1 : 0), limit)
             }
+            let tables = fit < i.wanted ? fit : i.threads * limit
             b.append(Bound(limit: .fileTables, connections: tables,
                            why: "\(i.threads) ring\(i.threads == 1 ? "" : "s") with a registered file table of at most \(limit.grouped) slots each (RLIMIT_NOFILE)"))
         } else {

@@ -74,7 +74,10 @@ struct RunExecution {
             let capacity = HoldCapacity.forRun(config, plan: plan, snapshot: snapshot)
             // Which limit stops the load first: said when one will, and for every --hold run.
             if config.holdMs != nil && capacity.stopping == nil { Terminal.err(DoctorText.capacityLine(capacity) + "\n") }
-            for line in DoctorText.warnings(Preflight.check(snapshot, load: load, ioUringProblem: nil, capacity: capacity)) {
+            // The capacity sentence already names the descriptor limit when it is the one that stops the run.
+            let findings = Preflight.check(snapshot, load: load, ioUringProblem: nil, capacity: capacity)
+                .filter { !($0.topic == "open-files" && capacity.stopping?.limit == .fileTables) }
+            for line in DoctorText.warnings(findings) {
                 Terminal.err(line + "\n")
             }
         }
