@@ -34,6 +34,8 @@ public struct HoldCapacity: Sendable, Equatable {
         /// worker ring, sized to the worker's share of -c and at most RLIMIT_NOFILE); false: one
         /// descriptor of the process's table per connection.
         public var socketsInRing: Bool
+        /// The most rings the engine runs (it adds rings when a share of -c exceeds RLIMIT_NOFILE).
+        public var maxRings: Int
         /// MemAvailable from /proc/meminfo, in bytes (nil when unreadable).
         public var memAvailableBytes: UInt64?
         /// The memory one held connection costs, in bytes (see `estimatedBytes`).
@@ -47,13 +49,14 @@ public struct HoldCapacity: Sendable, Equatable {
         public var server: LocalServerRoom?
 
         public init(wanted: Int, threads: Int = 1, openFiles: UInt64, openFilesGiven: Bool = false, socketsInRing: Bool = false,
-                    memAvailableBytes: UInt64? = nil, bytesPerConnection: Int, portsPerSource: Int, sources: Int = 1,
+                    maxRings: Int = 1024, memAvailableBytes: UInt64? = nil, bytesPerConnection: Int, portsPerSource: Int, sources: Int = 1,
                     destination: String, server: LocalServerRoom? = nil) {
             self.wanted = wanted
             self.threads = max(1, threads)
             self.openFiles = openFiles
             self.openFilesGiven = openFilesGiven
             self.socketsInRing = socketsInRing
+            self.maxRings = max(1, maxRings)
             self.memAvailableBytes = memAvailableBytes
             self.bytesPerConnection = max(1, bytesPerConnection)
             self.portsPerSource = portsPerSource
@@ -88,15 +91,13 @@ public struct HoldCapacity: Sendable, Equatable {
         var b: [Bound] = []
         let limit = Int(clamping: i.openFiles)
         if i.socketsInRing {
-            // Worker k's table holds its share of -c, and the kernel refuses a table larger than
-            // RLIMIT_NOFILE (io_uring_register_files: EMFILE). When every share fits, the bound is
-            // what the rings' tables could hold at most.
-            let fit = (0..<i.threads).reduce(0) { sum, k in
-                sum + min(i.wanted / i.threads + (k < i.wanted % i.threads ? 1 : 0), limit)
-            }
-            let tables = fit < i.wanted ? fit : i.threads * limit
-            b.append(Bound(limit: .fileTables, connections: tables,
-                           why: "\(i.threads) ring\(i.threads == 1 ? "" : "s") with a registered file table of at most \(limit.grouped) slots each (RLIMIT_NOFILE)"))
+            // Each ring's fixed-file table holds its share of -c, and the kernel refuses a table
+            // larger than RLIMIT_NOFILE (io_uring_register_files: EMFILE); the engine then runs
+            // more rings (one per RLIMIT_NOFILE sockets), up to `maxRings`.
+            let table = max(1, limit)
+            let rings = Self.rings(i)
+            b.append(Bound(limit: .fileTables, connections: i.maxRings * table,
+                           why: "\(i.maxRings.grouped) rings at most, each with a fixed-file table of at most \(table.grouped) sockets (RLIMIT_NOFILE); this run takes \(rings) ring\(rings == 1 ? "" : "s")"))
         } else {
             let room = max(0, limit - Self.descriptorHeadroom)
             let past = i.openFilesGiven ? "attempts past it fail with EMFILE" : "the run caps -c to fit"
@@ -119,6 +120,13 @@ public struct HoldCapacity: Sendable, Equatable {
         bounds = b.enumerated().sorted { ($0.element.connections, $0.offset) < ($1.element.connections, $1.offset) }.map(\.element)
     }
 
+    /// Rings on the ring path: --threads, or one per RLIMIT_NOFILE sockets when a share would not fit a table.
+    static func rings(_ i: Inputs) -> Int {
+        let table = max(1, Int(clamping: i.openFiles))
+        let perRing = (i.wanted + i.threads - 1) / i.threads
+        return perRing <= table ? i.threads : min(i.maxRings, (i.wanted + table - 1) / table)
+    }
+
     /// The limit that stops the run before it holds `wanted` connections at once; nil when none does.
     public var stopping: Bound? {
         bounds.first.flatMap { $0.connections < inputs.wanted ? $0 : nil }
@@ -139,8 +147,8 @@ public struct HoldCapacity: Sendable, Equatable {
         let i = inputs
         switch s.limit {
         case .fileTables where i.socketsInRing:
-            let limit = max(1, Int(clamping: i.openFiles))
-            return ["use --threads \((i.wanted + limit - 1) / limit) or more (one ring and one file table per thread)"]
+            return ["raise the open-file limit (ulimit -n; the hard limit needs root): it sizes each ring's table",
+                    "split the load over processes (--shard)"]
         case .fileTables:
             return ["raise the open-file hard limit (ulimit -Hn, LimitNOFILE=), or split the load over processes (--shard)"]
         case .memory:

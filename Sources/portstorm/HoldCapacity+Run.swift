@@ -5,9 +5,10 @@ import PortstormRecord
 import PortstormSystem
 
 extension HoldCapacity {
-    /// The limits of a run about to start, read now: RLIMIT_NOFILE (getrlimit, after raising the
-    /// soft limit as the engine will), MemAvailable (/proc/meminfo), the effective port range of
-    /// `snapshot`, and portstorm's own servers when they listen on a loopback target.
+    /// The limits of a run about to start, read now: the socket path the engine will take (its
+    /// probe), RLIMIT_NOFILE (getrlimit, after raising the soft limit as the engine will),
+    /// MemAvailable (/proc/meminfo), the effective port range of `snapshot`, and portstorm's own
+    /// servers when they listen on a loopback target.
     static func forRun(_ config: RunConfig, plan: RunPlan, snapshot: SystemSnapshot) -> HoldCapacity {
         let wanted = min(config.concurrency, config.connections ?? Int.max)
         let limit: UInt64
@@ -19,7 +20,7 @@ extension HoldCapacity {
         let server = plan.target.isLoopback ? HostResources.localServers(target: plan.target) : nil
         return HoldCapacity(Inputs(
             wanted: wanted, threads: config.threads, openFiles: limit, openFilesGiven: config.openFiles != nil,
-            socketsInRing: false,  // today's engine: one descriptor of the process's table per connection
+            socketsInRing: Engine.plannedSocketPath(plan) == .ring, maxRings: Engine.maxRings,
             memAvailableBytes: HostResources.memAvailableBytes(),
             bytesPerConnection: HoldCapacity.estimatedBytes(serverOnThisMachine: plan.target.isLoopback),
             portsPerSource: PortBudget.effectiveRange(snapshot, perSocket: config.localPorts).size,

@@ -18,24 +18,30 @@ private func roomy(wanted: Int = 1_000_000) -> HoldCapacity.Inputs {
         #expect(c.sentence == "no limit stops 1,000,000 connections at once; the nearest is ports per tuple, at 1,290,220 (20 source addresses x 64,511 ports toward 127.0.0.1:9000; the rest fail with EADDRNOTAVAIL)")
     }
 
-    @Test func fileTablesOfTooFewRingsStopTheRun() throws {
+    @Test func fileTablesStopTheRingPathOnlyPastTheMostRings() throws {
+        // 1,024 rings x 500 sockets = 512,000 < 1,000,000.
         var i = roomy()
-        i.threads = 4
+        i.openFiles = 500
         let c = HoldCapacity(i)
         let s = try #require(c.stopping)
         #expect(s.limit == .fileTables)
-        #expect(s.connections == 80_000)
-        #expect(c.sentence.hasPrefix("file tables will stop this run near 80,000 of the 1,000,000 connections"))
+        #expect(s.connections == 512_000)
+        #expect(c.sentence.hasPrefix("file tables will stop this run near 512,000 of the 1,000,000 connections"))
+        #expect(s.why.contains("this run takes 1024 rings"))
         #expect(c.finding.severity == .warning)
-        #expect(c.finding.advice.first == "use --threads 50 or more (one ring and one file table per thread)")
+        #expect(c.finding.advice.first?.hasPrefix("raise the open-file limit") == true)
     }
 
-    @Test func unevenSharesAreCountedPerTable() throws {
-        // 5 over 2 rings with tables of at most 2: min(3, 2) + min(2, 2) = 4.
-        var i = roomy(wanted: 5)
-        i.threads = 2
-        i.openFiles = 2
-        #expect(HoldCapacity(i).stopping?.connections == 4)
+    @Test func theEngineAddsRingsWhenAShareExceedsATable() throws {
+        // 4 threads asked, 250,000 each > 20,000: the engine runs 50 rings of 20,000, and nothing stops it.
+        var i = roomy()
+        i.threads = 4
+        let c = HoldCapacity(i)
+        #expect(c.stopping == nil)
+        #expect(c.bounds.first { $0.limit == .fileTables }?.why.contains("this run takes 50 rings") == true)
+        // Shares that fit keep the threads asked.
+        i.wanted = 80_000
+        #expect(HoldCapacity(i).bounds.first { $0.limit == .fileTables }?.why.contains("this run takes 4 rings") == true)
     }
 
     @Test func theProcessTableStopsTodaysEngineAndSaysWhatHappensPastIt() throws {
@@ -85,16 +91,17 @@ private func roomy(wanted: Int = 1_000_000) -> HoldCapacity.Inputs {
         i.memAvailableBytes = nil
         i.server = nil
         let limits = HoldCapacity(i).bounds.map(\.limit)
-        #expect(limits == [.fileTables, .portsPerTuple])
+        #expect(limits == [.portsPerTuple, .fileTables])
     }
 
     @Test func theSmallestOfSeveralStoppingLimitsIsNamed() throws {
-        // Ports 64,511 < tables 80,000 < memory: ports are named.
+        // Ports 64,511 < memory 536,870 < server 600,000: ports are named.
         var i = roomy()
-        i.threads = 4
         i.sources = 1
+        i.memAvailableBytes = 4 << 30
+        i.server = LocalServerRoom(processes: 30, room: 600_000)
         #expect(HoldCapacity(i).stopping?.limit == .portsPerTuple)
-        #expect(HoldCapacity(i).bounds.map(\.limit).prefix(2) == [.portsPerTuple, .fileTables])
+        #expect(HoldCapacity(i).bounds.map(\.limit).prefix(3) == [.portsPerTuple, .memory, .server])
     }
 
     @Test func aLoadAtTheBoundIsNotStopped() throws {
@@ -107,7 +114,7 @@ private func roomy(wanted: Int = 1_000_000) -> HoldCapacity.Inputs {
 
     @Test func thePreflightCarriesTheSentenceFirstAfterIOUring() throws {
         var i = roomy()
-        i.threads = 4
+        i.sources = 2
         let findings = Preflight.check(defaults(), load: PlannedLoad(concurrency: 1_000_000), ioUringProblem: nil, capacity: HoldCapacity(i))
         #expect(findings.map(\.topic).prefix(2) == ["io_uring", "hold-capacity"])
         #expect(findings[1].severity == .warning)
