@@ -66,13 +66,15 @@ public struct HoldCapacity: Sendable, Equatable {
         }
     }
 
-    /// Memory per held connection on the client side: kernel objects of one idle TCP socket (the
-    /// TCP slab object, socket inode, file, dentry) plus the engine's user space. Measured with
-    /// Benchmarks/hold-million.sh on Linux 6.18 (see Benchmarks/RESULTS.md, "A million held").
-    public static let clientBytesPerConnection = 3_900
-    /// The same for the server side of a loopback connection held by a server on this machine
-    /// (its socket, file and epoll entry, plus the server's user space per connection).
-    public static let serverBytesPerConnection = 4_100
+    /// Memory per held connection on the client side: half the socket caches one loopback
+    /// connection adds (TCP, sock_inode_cache, filp, dentry in /proc/slabinfo: 7,812 bytes for both
+    /// sockets) plus the engine's 144 bytes of user space. Measured by Benchmarks/hold-million.sh
+    /// holding 1,000,000 on Linux 6.18 (Benchmarks/RESULTS.md, "A million held in one process").
+    public static let clientBytesPerConnection = 4_100
+    /// The server's side of a loopback connection held by a server on this machine: its socket,
+    /// file and epoll entry and its user space, so that both sides add up to the 8,462 bytes of
+    /// MemAvailable that the same run took per connection.
+    public static let serverBytesPerConnection = 4_400
     /// Descriptors the process keeps beyond its connections (rings, stdio, output files); the
     /// engine keeps the same headroom.
     public static let descriptorHeadroom = 64
@@ -166,7 +168,7 @@ public struct HoldCapacity: Sendable, Equatable {
     public var finding: Finding {
         Finding(stopping == nil ? .ok : .warning, "hold-capacity", sentence,
                 evidence: bounds.map { "\($0.limit.rawValue): \($0.connections.grouped) (\($0.why))" }
-                    + ["memory estimate: \(inputs.bytesPerConnection.grouped) bytes per connection, measured on Linux 6.18 (client \(Self.clientBytesPerConnection.grouped), server on this machine \(Self.serverBytesPerConnection.grouped))"],
+                    + ["memory estimate: \(inputs.bytesPerConnection.grouped) bytes per connection (client side \(Self.clientBytesPerConnection.grouped), server side on this machine \(Self.serverBytesPerConnection.grouped)), measured holding 1,000,000 on loopback with Linux 6.18"],
                 advice: advice)
     }
 

@@ -75,7 +75,8 @@ public enum Engine {
         } else {
             limit = ResourceLimits.raiseOpenFiles(to: UInt64(config.concurrency) + descriptorHeadroom)
         }
-        if config.openFiles == nil, limit.soft < UInt64(config.concurrency) + descriptorHeadroom {
+        // On the ring path sockets do not take descriptors of the process: the tables were sized above.
+        if config.openFiles == nil, path != .ring, limit.soft < UInt64(config.concurrency) + descriptorHeadroom {
             let capped = max(1, Int(limit.soft) - Int(descriptorHeadroom))
             notes.append("concurrency capped at \(capped) (asked \(config.concurrency)): the open-file limit (RLIMIT_NOFILE) is \(limit.soft) and could not be raised; raise it with ulimit -n, or run as root")
             config.concurrency = capped

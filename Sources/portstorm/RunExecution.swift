@@ -74,9 +74,11 @@ struct RunExecution {
             let capacity = HoldCapacity.forRun(config, plan: plan, snapshot: snapshot)
             // Which limit stops the load first: said when one will, and for every --hold run.
             if config.holdMs != nil && capacity.stopping == nil { Terminal.err(DoctorText.capacityLine(capacity) + "\n") }
-            // The capacity sentence already names the descriptor limit when it is the one that stops the run.
+            // The capacity sentence already names the descriptor limit when it stops the run, and
+            // sockets in the ring take no descriptor of the process.
+            let descriptorsSaid = capacity.inputs.socketsInRing || capacity.stopping?.limit == .fileTables
             let findings = Preflight.check(snapshot, load: load, ioUringProblem: nil, capacity: capacity)
-                .filter { !($0.topic == "open-files" && capacity.stopping?.limit == .fileTables) }
+                .filter { !($0.topic == "open-files" && descriptorsSaid) }
             for line in DoctorText.warnings(findings) {
                 Terminal.err(line + "\n")
             }

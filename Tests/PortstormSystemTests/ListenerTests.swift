@@ -31,4 +31,15 @@ import Testing
         let again = try Socket.listener(address, backlog: 4, nonBlocking: true)
         Socket.close(again)
     }
+
+    /// `serve --reuse-port`: listeners that all set SO_REUSEPORT share one address (the kernel
+    /// spreads connections over them); one without it is still refused (the port is taken).
+    @Test func reusePortListenersShareAnAddressAndOthersAreRefused() throws {
+        let first = try Socket.listener(SocketAddress(ip: "127.0.0.1", port: 0)!, backlog: 4, nonBlocking: true, reusePort: true)
+        defer { Socket.close(first) }
+        let address = try #require(Socket.localAddress(first))
+        let second = try Socket.listener(address, backlog: 4, nonBlocking: true, reusePort: true)
+        Socket.close(second)
+        #expect(throws: SystemError.self) { Socket.close(try Socket.listener(address, backlog: 4, nonBlocking: true)) }
+    }
 }
