@@ -122,7 +122,7 @@ enum ReportTables {
             return [step, Format.rate(s.rate), Format.rate(s.achievedRate), Format.rate(s.achievedRate * (1 - s.failureShare)),
                     String(format: "%.2f%%", s.failureShare * 100), s.dominantFailure ?? "-", Format.micros(s.connectP99Us), occupancy, tw]
         }
-        return Table(header: ["step", "rate asked/s", "achieved/s", "ok/s", "failed", "mostly", "connect p99", "peak port occupancy", "TIME_WAIT at end"],
+        return Table(header: ["step", "rate asked/s", "attempts/s", "ok/s", "failed", "mostly", "connect p99", "peak port occupancy", "TIME_WAIT at end"],
                      numeric: [true, true, true, true, true, false, true, true, true], rows: rows, marked: p.kneeStep)
     }
 
