@@ -176,6 +176,6 @@ public enum ReportHTML {
     table.data{border-collapse:collapse;font-size:13px}table.data td,table.data th{border:1px solid #e3e5e8;padding:3px 8px;text-align:left;vertical-align:top}
     table.data th{background:#f6f7f9;font-weight:600}table.data .n{text-align:right}table.data td.n{white-space:nowrap}table.data tr.knee td{background:#fdecea}
     .todo{margin:6px 0 0;font-weight:600;font-size:13px}.advice li{color:#1d4e7a}.foot{color:#888;font-size:12px;margin-top:28px}
-    @media (max-width:640px){body{margin:12px auto;padding:0 10px}.tick,.label,.mark{font-size:22px}pre.summary{font-size:11px}}
+    @media (max-width:640px){body{margin:12px auto;padding:0 10px}.tick,.label,.mark{font-size:20px}pre.summary{font-size:11px}}
     """
 }

@@ -4,8 +4,11 @@ import Foundation
 /// Everything is inline text: the HTML report needs no network and no script. The chart scales
 /// with its viewBox; the report's style sheet enlarges its text on narrow screens.
 struct SVGChart {
-    let width = 860.0, height = 240.0
-    let left = 72.0, right = 24.0, top = 30.0, bottom = 42.0
+    // Margins hold the tick labels and titles at the narrow-screen text size too (see ReportHTML.css).
+    let width = 860.0, height = 250.0
+    let left = 80.0, right = 24.0, top = 30.0, bottom = 56.0
+    /// Baseline of the x-axis tick labels, below the plot.
+    var xTickBaseline: Double { height - bottom + 18 }
     var xMin: Double, xMax: Double, yMin: Double, yMax: Double
     var logX = false, logY = false
     /// Whole-number ticks only (an axis of counts: a tick at 0.2 connections means nothing).
@@ -45,7 +48,10 @@ struct SVGChart {
     }
 
     mutating func rect(x0: Double, x1: Double, y0: Double, y1: Double, fill: String, opacity: Double = 1, title: String? = nil) {
-        let a = px(x0), b = px(x1), c = py(y1), d = py(y0)
+        // Edges rounded before the size is taken: neighbouring cells then share an edge exactly,
+        // without a hairline gap between them.
+        func r(_ v: Double) -> Double { (v * 10).rounded() / 10 }
+        let a = r(px(x0)), b = r(px(x1)), c = r(py(y1)), d = r(py(y0))
         let t = title.map { "<title>\(HTML.escape($0))</title>" } ?? ""
         body.append("<rect x=\"\(f(a))\" y=\"\(f(c))\" width=\"\(f(max(0.5, b - a)))\" height=\"\(f(max(0, d - c)))\" fill=\"\(fill)\" shape-rendering=\"crispEdges\""
                     + (opacity < 1 ? " fill-opacity=\"\(String(format: "%.3f", opacity))\"" : "") + ">\(t)</rect>")
@@ -89,7 +95,7 @@ struct SVGChart {
             // rightmost ran past the frame and the leftmost into the y-axis' labels.
             let anchor = px(v) > width - right - 30 ? "end" : px(v) < left + 30 ? "start" : "middle"
             s.append("<line x1=\"\(f(px(v)))\" x2=\"\(f(px(v)))\" y1=\"\(f(top))\" y2=\"\(f(height - bottom))\" class=\"grid\"/>")
-            s.append("<text x=\"\(f(px(v)))\" y=\"\(f(height - bottom + 16))\" text-anchor=\"\(anchor)\" class=\"tick\">\(HTML.escape(xFormat(v, xs.step)))</text>")
+            s.append("<text x=\"\(f(px(v)))\" y=\"\(f(xTickBaseline))\" text-anchor=\"\(anchor)\" class=\"tick\">\(HTML.escape(xFormat(v, xs.step)))</text>")
         }
         let ys = ticks(yMin, yMax, log: logY, whole: wholeY)
         for v in ys.values {
@@ -99,7 +105,7 @@ struct SVGChart {
         s.append("<line x1=\"\(f(left))\" x2=\"\(f(left))\" y1=\"\(f(top))\" y2=\"\(f(height - bottom))\" class=\"axis\"/>")
         s.append("<line x1=\"\(f(left))\" x2=\"\(f(width - right))\" y1=\"\(f(height - bottom))\" y2=\"\(f(height - bottom))\" class=\"axis\"/>")
         s += body
-        s.append("<text x=\"\(f(width - right))\" y=\"\(f(height - 3))\" text-anchor=\"end\" class=\"label\">\(HTML.escape(xLabel))</text>")
+        s.append("<text x=\"\(f(width - right))\" y=\"\(f(height - 8))\" text-anchor=\"end\" class=\"label\">\(HTML.escape(xLabel))</text>")
         // The y-axis' title sits level above the plot: turned on its side it collided with long tick labels.
         s.append("<text x=\"\(f(left))\" y=\"\(f(top - 10))\" class=\"label\">\(HTML.escape(yLabel))</text>")
         s.append("</svg>")

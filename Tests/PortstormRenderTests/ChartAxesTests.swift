@@ -11,7 +11,7 @@ func tickLabels(_ svg: String) -> (x: [String], y: [String]) {
     for part in svg.components(separatedBy: "<text ").dropFirst() where part.contains("class=\"tick\"") {
         guard let open = part.firstIndex(of: ">"), let close = part.range(of: "</text>") else { continue }
         let label = String(part[part.index(after: open)..<close.lowerBound])
-        if part.contains("text-anchor=\"end\" class=\"tick\"") && !part.contains("y=\"214.0\"") { y.append(label) } else { x.append(label) }
+        if part.contains("text-anchor=\"end\" class=\"tick\"") && !part.contains("y=\"\(String(format: "%.1f", SVGChart(x: 0...1, y: 0...1).xTickBaseline))\"") { y.append(label) } else { x.append(label) }
     }
     return (x, y)
 }
