@@ -92,7 +92,7 @@ struct Diagnose: ParsableCommand {
             }
             Terminal.out("\n" + FindingsText.render(findings).joined(separator: "\n") + "\n")
         }
-        if Diagnosis.fails(findings) { throw ExitCode(ExitStatus.targetFails) }
+        if Diagnosis.fails(findings) { throw CommandEnd.targetFails }
     }
 
     /// A handful of attempts through the engine, without output.

@@ -133,8 +133,7 @@ struct Run: ParsableCommand {
         if let at = config.startAt, at > Date().timeIntervalSince1970, !quiet {
             Terminal.err(String(format: "waiting %.1f s for --start-at\n", at - Date().timeIntervalSince1970))
         }
-        let status = try execution.execute(config)
-        if status != 0 { throw ExitCode(status) }
+        try execution.execute(config)
     }
 
     /// The load flags given on the command line, as the scenario runner hands them on (in the
