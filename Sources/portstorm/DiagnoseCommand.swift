@@ -83,14 +83,7 @@ struct Diagnose: ParsableCommand {
             e.outputFormatting = [.prettyPrinted, .sortedKeys]
             Terminal.out(String(decoding: try e.encode(DiagnoseReport(observations: obs, findings: findings)), as: UTF8.self) + "\n")
         } else {
-            Terminal.out("portstorm diagnose \(hp): " + (obs.resolved.isEmpty ? (obs.resolveError != nil ? "not resolved" : "not tried") : "resolved to \(obs.resolved.joined(separator: ", "))") + "\n")
-            for p in obs.probes {
-                Terminal.out("  \(p.address)\(p.isLocal ? " (this machine)" : ""): "
-                             + p.outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-                             + (p.http.map { "; http \($0)" } ?? "") + (p.httpStatus.map { " \($0)" } ?? "")
-                             + (p.ws.map { "; websocket \($0)" } ?? "") + "\n")
-            }
-            Terminal.out("\n" + FindingsText.render(findings).joined(separator: "\n") + "\n")
+            Terminal.out(DiagnoseText.render(obs, findings: findings, target: hp.description))
         }
         if Diagnosis.fails(findings) { throw CommandEnd.targetFails }
     }
