@@ -27,7 +27,7 @@ struct Diagnose: ParsableCommand {
         Examples:
           portstorm diagnose localhost:8080
           portstorm diagnose 127.0.0.2:5432 --json
-          portstorm diagnose chat.example:443 --protocol ws --path /socket
+          portstorm diagnose ws://chat.example/socket
         """
     )
 

@@ -22,7 +22,8 @@ struct LabCmd: ParsableCommand {
 
         Without root, "Cannot assign requested address" still reproduces with a per-socket range:
           portstorm serve --mode hold --listen 127.0.0.1:9000 &
-          portstorm run 127.0.0.1:9000 --local-ports 40000-40009 -c 20 -n 20
+          portstorm run 127.0.0.1:9000 --local-ports 40000-40009 \\
+              -c 20 -n 20
 
         Examples:
           portstorm lab exhaustion

@@ -19,7 +19,8 @@ struct Plan: ParsableCommand {
 
         Examples:
           portstorm plan 127.0.0.1:8080 --from 200 --to 5k
-          portstorm plan 127.0.0.1:8080 --from 100 --to 2k --step 100 --step-duration 3s --report plan.md
+          portstorm plan 127.0.0.1:8080 --from 100 --to 2k --step 100 \\
+              --step-duration 3s --report plan.md
         """
     )
 
