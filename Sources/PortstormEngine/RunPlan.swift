@@ -25,6 +25,7 @@ public struct RunPlan: Sendable {
 
     static let maxConcurrency = 4_000_000
     static let maxTimeoutMs = 3_600_000
+    static let maxThreads = 1024
     /// The most memory the answer buffers of one run may take (1 GiB).
     static let maxAnswerBufferBytes = 1 << 30
 
@@ -51,8 +52,8 @@ public struct RunPlan: Sendable {
         guard (1...maxTimeoutMs).contains(config.responseTimeoutMs) else {
             throw InputError("--response-timeout must be between 1ms and 1h")
         }
-        guard (1...1024).contains(config.threads) else {
-            throw InputError("--threads must be between 1 and 1024, not \(config.threads)")
+        guard (1...maxThreads).contains(config.threads) else {
+            throw InputError("--threads must be between 1 and \(maxThreads), not \(config.threads)")
         }
         if let r = config.localPorts, !(r.low >= 1 && r.low <= r.high) {
             throw InputError("--local-ports \(r) is not a range LO-HI with 1 <= LO <= HI <= 65535")
@@ -129,7 +130,7 @@ public struct RunPlan: Sendable {
             check = config.expect.map { .contains(Payload.unescaped($0)) }
         }
         // Answer buffers are allocated up front, one per attempt in flight.
-        let perSlot = statuses != nil ? Worker.httpBufferBytes : check?.headCapacity ?? 0
+        let perSlot = statuses != nil ? WorkerBuffers.httpBytes : check?.headCapacity ?? 0
         if perSlot * config.concurrency > maxAnswerBufferBytes {
             let gib = Double(perSlot * config.concurrency) / Double(1 << 30)
             throw InputError("--protocol \(config.wireProtocol.rawValue) with --concurrency \(config.concurrency) needs \(String(format: "%.1f", gib)) GiB of answer buffers (\(perSlot) bytes per attempt in flight); at most \(maxAnswerBufferBytes / perSlot) attempts can be in flight with answers")
