@@ -141,23 +141,7 @@ final class Worker<R: AttemptRing> {
     /// Runs until the plan's bound or a stop request, then drains; returns when no attempt is left
     /// in the ring (or, after a forced cancel, when the ring stops answering).
     func run() {
-        while true {
-            let now = monotonicNanos()
-            stats.advance(toSecond: second(of: now))
-            updateStopping(now)
-            if stopping && busySlots == 0 { break }
-            if cancelIssued && now >= giveUpAt { break }
-            expireDeadlines(now)
-            if !stopping {
-                startDue()
-                // A count bound is reached as the last attempt starts: note the time now, not a wait later.
-                if let limit = plan.connections, started >= limit { updateStopping(monotonicNanos()) }
-            }
-            let wait = waitNanos(now)
-            if wait == 0 { ring.submitAndGetEvents() } else { ring.submitAndWait(timeoutNanos: wait) }
-            _ = ring.drainCompletions(handle)
-            if now &- lastPublish >= 200_000_000 { publish(now); lastPublish = now }
-        }
+        while turn() {}
         // The closes of the last attempts are still queued in the SQ: send them, and close directly
         // whatever a forced give-up left open, so no descriptor outlives the run.
         ring.submitAndGetEvents()
@@ -171,13 +155,36 @@ final class Worker<R: AttemptRing> {
         publish(end)
     }
 
+    /// One turn of the loop: expire deadlines, start what is due, submit, wait for completions (at
+    /// most until the next deadline or due attempt) and handle them. False once the worker is done.
+    @discardableResult
+    func turn() -> Bool {
+        let now = monotonicNanos()
+        stats.advance(toSecond: second(of: now))
+        updateStopping(now)
+        if stopping && busySlots == 0 { return false }
+        if cancelIssued && now >= giveUpAt { return false }
+        expireDeadlines(now)
+        if !stopping {
+            startDue()
+            // A count bound is reached as the last attempt starts: note the time now, not a wait later.
+            if let limit = plan.connections, started >= limit { updateStopping(monotonicNanos()) }
+        }
+        let wait = waitNanos(now)
+        if wait == 0 { ring.submitAndGetEvents() } else { ring.submitAndWait(timeoutNanos: wait) }
+        _ = ring.drainCompletions(handle)
+        if now &- lastPublish >= 200_000_000 { publish(now); lastPublish = now }
+        return true
+    }
+
     @inline(__always)
     private func second(of now: UInt64) -> Int { now > plan.startNs ? Int((now - plan.startNs) / 1_000_000_000) : 0 }
 
     private func publish(_ now: UInt64) {
-        var live = stats.live
-        live.elapsedSeconds = Double(now &- plan.startNs) / 1e9
-        shared.publish(live)
+        shared.publish { live in
+            stats.fill(&live)
+            live.elapsedSeconds = Double(now &- plan.startNs) / 1e9
+        }
     }
 
     private func updateStopping(_ now: UInt64) {
