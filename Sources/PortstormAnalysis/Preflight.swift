@@ -50,7 +50,16 @@ public enum Preflight {
     /// `capacity`, when given, adds the one sentence on which limit stops the load first (`hold-capacity`).
     public static func check(_ s: SystemSnapshot, load: PlannedLoad, ioUringProblem: String?, capacity: HoldCapacity? = nil) -> [Finding] {
         [ioUring(ioUringProblem), capacity?.finding, portBudget(s, load), twReuse(s, load), timeWaitLength(s), twBuckets(s, load),
-         openFiles(s, load), conntrack(s, load), listenQueue(s)].compactMap { $0 }
+         capacity?.inputs.socketsInRing == true ? openFilesInRings(s, load) : openFiles(s, load), conntrack(s, load), listenQueue(s)].compactMap { $0 }
+    }
+
+    /// On the ring path sockets take no descriptor of the process: RLIMIT_NOFILE only sizes each
+    /// ring's fixed-file table (the capacity finding counts the tables).
+    static func openFilesInRings(_ s: SystemSnapshot, _ load: PlannedLoad) -> Finding {
+        let table = max(1, Int(clamping: s.openFilesHard))
+        let rings = (load.concurrency + table - 1) / table
+        return Finding(.ok, "open-files", "sockets live in the rings' file tables: the open-file limit sizes each table, and the run takes more rings when one is not enough",
+                       evidence: ["RLIMIT_NOFILE soft \(s.openFilesSoft), hard \(s.openFilesHard); \(load.concurrency.grouped) attempts in flight need about \(rings) ring\(rings == 1 ? "" : "s") of at most \(table.grouped) sockets"])
     }
 
     static func ioUring(_ problem: String?) -> Finding {

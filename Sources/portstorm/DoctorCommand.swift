@@ -38,6 +38,7 @@ struct Doctor: ParsableCommand {
 
     func run() throws {
         var load = PlannedLoad()
+        var address: SocketAddress?
         do {
             load.rate = try rate.map { (t) throws(InputError) in try InputParsing.amount(t, option: "--rate") }
             load.concurrency = try shape.concurrency(openLoop: load.rate != nil)
@@ -48,12 +49,24 @@ struct Doctor: ParsableCommand {
             let parsed = try target.map { (t) throws(InputError) in try ParsedTarget(t) }
             load.close = shape.close(for: try shape.wireProtocol(for: parsed))
             if let hp = parsed?.hostPort {
-                load.targetIsLoopback = try Resolver.resolve(hp.host, port: hp.port).get().first?.isLoopback
+                address = try Resolver.resolve(hp.host, port: hp.port).get().first
+                load.targetIsLoopback = address?.isLoopback
             }
         }
-        ResourceLimits.raiseOpenFiles(to: UInt64(load.concurrency) + 64)
+        let limit = ResourceLimits.raiseOpenFiles(to: UInt64(load.concurrency) + 64)
         let snapshot = SystemProbe.snapshot()
-        let findings = Preflight.check(snapshot, load: load, ioUringProblem: Ring.probe()?.description)
+        // Which limit stops -c connections at once, as run would say it (one thread asked; the
+        // ring path adds rings itself).
+        let server = address.flatMap { $0.isLoopback ? HostResources.localServers(target: $0) : nil }
+        let capacity = HoldCapacity(.init(
+            wanted: load.concurrency, openFiles: limit.soft,
+            socketsInRing: Ring.probe() == nil && Ring.directSocketsUnsupported(bind: load.sources > 1 || !ports.source.isEmpty) == nil,
+            maxRings: Engine.maxRings, memAvailableBytes: HostResources.memAvailableBytes(),
+            bytesPerConnection: HoldCapacity.estimatedBytes(serverOnThisMachine: address?.isLoopback ?? false),
+            portsPerSource: PortBudget.effectiveRange(snapshot, perSocket: load.localPorts).size, sources: load.sources,
+            destination: address?.description ?? "one destination",
+            server: server.map { LocalServerRoom(processes: $0.processes, room: $0.room) }))
+        let findings = Preflight.check(snapshot, load: load, ioUringProblem: Ring.probe()?.description, capacity: capacity)
         if json {
             let e = JSONEncoder()
             e.outputFormatting = [.prettyPrinted, .sortedKeys]

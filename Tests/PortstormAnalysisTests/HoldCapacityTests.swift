@@ -120,4 +120,17 @@ private func roomy(wanted: Int = 1_000_000) -> HoldCapacity.Inputs {
         #expect(findings[1].severity == .warning)
         #expect(Preflight.check(defaults(), load: PlannedLoad(), ioUringProblem: nil).contains { $0.topic == "hold-capacity" } == false)
     }
+
+    @Test func onTheRingPathTheOpenFileLimitDoesNotCapTheRun() throws {
+        var s = defaults()
+        s.openFilesSoft = 20_000
+        s.openFilesHard = 20_000
+        let load = PlannedLoad(concurrency: 1_000_000)
+        let ring = Preflight.check(s, load: load, ioUringProblem: nil, capacity: HoldCapacity(roomy())).first { $0.topic == "open-files" }
+        #expect(ring?.severity == .ok)
+        var i = roomy()
+        i.socketsInRing = false
+        let process = Preflight.check(s, load: load, ioUringProblem: nil, capacity: HoldCapacity(i)).first { $0.topic == "open-files" }
+        #expect(process?.severity == .warning)
+    }
 }
