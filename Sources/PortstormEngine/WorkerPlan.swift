@@ -34,6 +34,8 @@ struct WorkerPlan: Sendable {
     var expectedSeconds: Int
     /// How a connect that completed with 0 is confirmed (see ConnectCheck).
     var connectCheck: ConnectCheck
+    /// Sockets made in the ring (a fixed-file table of `concurrency` entries) or by system calls.
+    var socketPath: SocketPath
 
     /// Attempts starting later than this after their due time count as delayed.
     static let delayThresholdNs: UInt64 = 10_000_000
