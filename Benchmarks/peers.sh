@@ -36,8 +36,16 @@
 # Environment (defaults in brackets):
 #   REPS [5]  DURATION [5] (seconds per run, at most 5 for the recorded figures)
 #   RAW_C [500]  HTTP_C [50]   connections in flight (every tool of a workload the same)
-#   PARTS [raw http strace perf]   TOOLS [portstorm churn-floor wrk tcpkali]
-#   GEN_CPU [0]  SERVER_CPU [1]    NICE [0]: nice value for generators and servers (e.g. -5)
+#   PARTS [raw http strace perf]   TOOLS [portstorm portstorm-no-observe churn-floor wrk tcpkali]
+#     portstorm runs as users run it, watching the kernel while it runs (a thread that samples
+#     /proc and counts sockets through sock_diag every 100 ms); portstorm-no-observe is the same
+#     run with --no-observe, the engine alone (the peers watch nothing).
+#   GEN_CPU [0]  SERVER_CPU [1]
+#   NICE [0]   a priority for the whole run, e.g. -10: the script re-runs itself in a session of its
+#              own (setsid) and gives that session's scheduler autogroup this nice value
+#              (/proc/self/autogroup); generators and servers also run under `nice -n NICE`. With
+#              autogroups on (kernel.sched_autogroup_enabled=1), plain nice only ranks processes of
+#              the same session, so on a machine busy with other sessions' builds it changes nothing.
 #   SKIP_BUILD [0]  1: use the existing .build/release/portstorm
 #   PORTSTORM_FLAGS []  extra flags for every portstorm run (e.g. --no-observe)
 #   TCPKALI [auto]  a tcpkali binary; auto = build it from TCPKALI_SRC (a source tree) or
@@ -46,12 +54,20 @@
 #   STRACE_N [20000]  KEEP_DIR [0] (1: keep the raw outputs and print where)
 set -euo pipefail
 
+if [[ "${NICE:-0}" != 0 && -z "${PEERS_SESSION:-}" ]] && command -v setsid >/dev/null; then
+    exec setsid -w env PEERS_SESSION=1 "$0" "$@"
+fi
+AUTOGROUP=""
+if [[ "${NICE:-0}" != 0 && -w /proc/self/autogroup ]]; then
+    echo "$NICE" >/proc/self/autogroup 2>/dev/null && AUTOGROUP="$(cat /proc/self/autogroup)"
+fi
+
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 REPS="${REPS:-5}"; DURATION="${DURATION:-5}"; DURATION="${DURATION%s}"
 RAW_C="${RAW_C:-500}"; HTTP_C="${HTTP_C:-50}"
 PARTS="${PARTS:-raw http strace perf}"
-TOOLS="${TOOLS:-portstorm churn-floor wrk tcpkali}"
+TOOLS="${TOOLS:-portstorm portstorm-no-observe churn-floor wrk tcpkali}"
 GEN_CPU="${GEN_CPU:-0}"; SERVER_CPU="${SERVER_CPU:-1}"; NICE="${NICE:-0}"
 SKIP_BUILD="${SKIP_BUILD:-0}"; KEEP_DIR="${KEEP_DIR:-0}"; STRACE_N="${STRACE_N:-20000}"
 PORTSTORM_FLAGS="${PORTSTORM_FLAGS:-}"
@@ -65,7 +81,7 @@ done
 [[ "$NICE" =~ ^-?[0-9]+$ ]] || { echo "peers: NICE must be a number" >&2; exit 2; }
 (( REPS >= 1 && DURATION >= 1 && RAW_C >= 1 && HTTP_C >= 1 && STRACE_N >= 1 )) || { echo "peers: REPS, DURATION, RAW_C, HTTP_C, STRACE_N must be >= 1" >&2; exit 2; }
 for p in $PARTS; do case "$p" in raw|http|strace|perf) ;; *) echo "peers: unknown part '$p'" >&2; exit 2 ;; esac; done
-for t in $TOOLS; do case "$t" in portstorm|churn-floor|wrk|tcpkali) ;; *) echo "peers: unknown tool '$t'" >&2; exit 2 ;; esac; done
+for t in $TOOLS; do case "$t" in portstorm|portstorm-no-observe|churn-floor|wrk|tcpkali) ;; *) echo "peers: unknown tool '$t'" >&2; exit 2 ;; esac; done
 [[ "$(id -u)" == 0 ]] || { echo "peers: needs root (it creates a network namespace)" >&2; exit 2; }
 part() { [[ " $PARTS " == *" $1 "* ]]; }
 want() { [[ " $TOOLS " == *" $1 "* ]]; }
@@ -90,6 +106,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+[[ -n "$AUTOGROUP" ]] && echo "== scheduler autogroup of this run: $AUTOGROUP (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
 # --- build --------------------------------------------------------------------------------------
 declare -A UNAVAILABLE=()
 PORTSTORM="$ROOT/.build/release/portstorm"
@@ -233,6 +250,8 @@ run_tool() {  # WORKLOAD TOOL REP
     case "$w/$t" in
         raw/portstorm)    cmd=("$PORTSTORM" run "127.0.0.1:$port" -c "$c" -d "${DURATION}s" --close server --quiet -o "$rec" $PORTSTORM_FLAGS) ;;
         http/portstorm)   cmd=("$PORTSTORM" run "127.0.0.1:$port" --protocol http -c "$c" -d "${DURATION}s" --quiet -o "$rec" $PORTSTORM_FLAGS) ;;
+        raw/portstorm-no-observe)  cmd=("$PORTSTORM" run "127.0.0.1:$port" -c "$c" -d "${DURATION}s" --close server --quiet --no-observe -o "$rec" $PORTSTORM_FLAGS) ;;
+        http/portstorm-no-observe) cmd=("$PORTSTORM" run "127.0.0.1:$port" --protocol http -c "$c" -d "${DURATION}s" --quiet --no-observe -o "$rec" $PORTSTORM_FLAGS) ;;
         */churn-floor)    cmd=("$WORK/churn-floor" "$w" 127.0.0.1 "$port" "$c" "$DURATION") ;;
         http/wrk)         cmd=(wrk -t1 -c"$c" -d"${DURATION}s" -H 'Connection: close' "http://127.0.0.1:$port/") ;;
         # tcpkali's -T starts after its ramp-up (all -c connections open at once), which may
@@ -252,7 +271,7 @@ run_tool() {  # WORKLOAD TOOL REP
     if [[ "$t" == tcpkali && ( "$rc" == 124 || "$rc" == 137 ) ]]; then rc=0; fi
     # The tool's own count of successes, beside the kernel's (not used for the figures).
     case "$t" in
-        portstorm)   own="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["totals"]["outcomes"].get("ok", 0))' "$rec" 2>/dev/null || echo '?')" ;;
+        portstorm*)  own="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["totals"]["outcomes"].get("ok", 0))' "$rec" 2>/dev/null || echo '?')" ;;
         churn-floor) own="$(sed -n 's/^completed \([0-9]*\) connections.*/\1/p' "$out")" ;;
         wrk)         own="$(sed -n 's/^ *\([0-9]*\) requests in .*/\1/p' "$out")" ;;
     esac
@@ -270,7 +289,7 @@ run_tool() {  # WORKLOAD TOOL REP
 
 run_workload() {  # WORKLOAD
     local w=$1 tools=() order k i
-    for t in portstorm churn-floor wrk tcpkali; do
+    for t in portstorm portstorm-no-observe churn-floor wrk tcpkali; do
         want "$t" || continue
         [[ "$w" == raw && "$t" == wrk ]] && continue   # wrk speaks HTTP only
         [[ -n "${UNAVAILABLE[$t]:-}" ]] && continue
@@ -311,7 +330,7 @@ for l in open(path):
 demangle = None
 print("tools:  " + versions)
 print("method: %s alternating repetitions of %s s per tool; raw c=%s, HTTP c=%s; generator on CPU 0, server on CPU 1%s;"
-      % (reps, dur, rawc, httpc, "" if nice == "0" else ", both at nice %s" % nice))
+      % (reps, dur, rawc, httpc, "" if nice == "0" else ", the run's session (scheduler autogroup) and processes at nice %s" % nice))
 print("        conn/s = Tcp ActiveOpens delta (own network namespace) / generator wall time; conn/CPU-s = the same / generator user+sys;")
 print("        server CPU = the server's (nginx: its worker's) CPU time / wall time; failed connects = AttemptFails; all columns but the last two are medians")
 print()
@@ -319,11 +338,12 @@ hdr = "| workload | tool | conn/s | conn per gen CPU-s | gen CPU-s | server CPU 
 print(hdr)
 print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 med = {}
+TOOLS = ("portstorm", "portstorm-no-observe", "churn-floor", "wrk", "tcpkali")
 names = {"raw": "raw TCP churn, c=%s" % rawc, "http": "HTTP churn (nginx), c=%s" % httpc}
 for w in ("raw", "http"):
     ws = [r for r in rows if r["w"] == w]
     if not ws: continue
-    for t in ("portstorm", "churn-floor", "wrk", "tcpkali"):
+    for t in TOOLS:
         rs = [r for r in ws if r["t"] == t and r["rc"] == 0 and not math.isnan(r["rate"])]
         if rs:
             med[(w, t)] = {k: statistics.median(r[k] for r in rs) for k in ("rate", "per_cpu", "cpu", "scpu", "load")}
@@ -332,7 +352,7 @@ for w in ("raw", "http"):
             med[(w, t)]["lo"] = sum(r["lo"] for r in ws if r["t"] == t)
             med[(w, t)]["n"] = len(rs)
     p = med.get((w, "portstorm"))
-    for t in ("portstorm", "churn-floor", "wrk", "tcpkali"):
+    for t in TOOLS:
         if w == "raw" and t == "wrk":
             print("| %s | wrk -t1 | - | - | - | - | - | - | - | HTTP only | - |" % names[w]); continue
         if t in unavailable:
@@ -343,33 +363,36 @@ for w in ("raw", "http"):
             continue
         r1 = "%.2fx" % (p["rate"] / m["rate"]) if p else "-"
         r2 = "%.2fx" % (p["per_cpu"] / m["per_cpu"]) if p else "-"
-        label = {"wrk": "wrk -t1", "tcpkali": "tcpkali -w1"}.get(t, t)
+        label = {"wrk": "wrk -t1", "tcpkali": "tcpkali -w1", "portstorm-no-observe": "portstorm --no-observe"}.get(t, t)
         print("| %s | %s | %s | %s | %.2f | %.0f%% | %s | %s | %.1f (%.1f-%.1f) | %d%s | %d |" % (names[w], label, "{:,.0f}".format(m["rate"]),
               "{:,.0f}".format(m["per_cpu"]), m["cpu"], m["scpu"], r1, r2, m["load"], m["lo_load"], m["hi_load"], m["fails"],
               "" if m["n"] == int(reps) else " (%d of %s runs)" % (m["n"], reps), m["lo"]))
 print()
-def target(label, w, other, key, goal):
-    p, o = med.get((w, "portstorm")), med.get((w, other))
+def target(me, label, w, other, key, goal):
+    p, o = med.get((w, me)), med.get((w, other))
     if not p or not o:
-        print("target %-58s: not measured" % label); return
+        return
     x = p[key] / o[key]
-    print("target %-58s: %.2fx (%s)" % (label, x, "met" if x >= goal else "NOT met"))
-target("raw churn, portstorm >= 1.3x churn-floor, conn/s", "raw", "churn-floor", "rate", 1.3)
-target("raw churn, portstorm >= 1.3x churn-floor, conn per CPU-s", "raw", "churn-floor", "per_cpu", 1.3)
-target("raw churn, portstorm >= 1.6x tcpkali, conn/s", "raw", "tcpkali", "rate", 1.6)
-target("raw churn, portstorm >= 1.6x tcpkali, conn per CPU-s", "raw", "tcpkali", "per_cpu", 1.6)
-target("HTTP churn, portstorm >= 1.5x wrk -t1, conn per CPU-s", "http", "wrk", "per_cpu", 1.5)
-p = med.get(("http", "portstorm"))
-peers = [(t, med[("http", t)]) for t in ("churn-floor", "wrk", "tcpkali") if ("http", t) in med]
-if p and peers:
-    bt, b = max(peers, key=lambda x: x[1]["rate"])
-    x = p["rate"] / b["rate"]
-    print("target %-58s: %.2fx of %s (%s)" % ("HTTP churn, conn/s at least on par with the best peer", x, bt, "met" if x >= 1.0 else "NOT met"))
-    ceil = [t for t, m in [("portstorm", p)] + peers if m["scpu"] >= 90]
+    print("target %-24s %-50s: %.2fx (%s)" % (me, label, x, "met" if x >= goal else "NOT met"))
+for me in ("portstorm", "portstorm-no-observe"):
+    target(me, "raw churn >= 1.3x churn-floor, conn/s", "raw", "churn-floor", "rate", 1.3)
+    target(me, "raw churn >= 1.3x churn-floor, conn per CPU-s", "raw", "churn-floor", "per_cpu", 1.3)
+    target(me, "raw churn >= 1.6x tcpkali, conn/s", "raw", "tcpkali", "rate", 1.6)
+    target(me, "raw churn >= 1.6x tcpkali, conn per CPU-s", "raw", "tcpkali", "per_cpu", 1.6)
+    target(me, "HTTP churn >= 1.5x wrk -t1, conn per CPU-s", "http", "wrk", "per_cpu", 1.5)
+    p = med.get(("http", me))
+    peers = [(t, med[("http", t)]) for t in ("churn-floor", "wrk", "tcpkali") if ("http", t) in med]
+    if p and peers:
+        bt, b = max(peers, key=lambda x: x[1]["rate"])
+        x = p["rate"] / b["rate"]
+        print("target %-24s %-50s: %.2fx of %s (%s)" % (me, "HTTP churn conn/s on par with the best peer", x, bt, "met" if x >= 1.0 else "NOT met"))
+hm = [(t, med[("http", t)]) for t in TOOLS if ("http", t) in med]
+if hm:
+    ceil = [t for t, m in hm if m["scpu"] >= 90]
     if ceil:
-        print("nginx's worker used >= 90%% of its CPU during the runs of: %s; there nginx, not the generator, is the ceiling of conn/s" % ", ".join(ceil))
+        print("nginx's worker used >= 90%% of its CPU (median) during the runs of: %s; there nginx, not the generator, is the ceiling of conn/s" % ", ".join(ceil))
     else:
-        print("nginx's worker stayed below 90%% of its CPU (at most %.0f%%): the generators set the pace" % max(m["scpu"] for _, m in [("portstorm", p)] + peers))
+        print("nginx's worker stayed below 90%% of its CPU (median at most %.0f%%): the generators, not nginx, set the pace" % max(m["scpu"] for _, m in hm))
 EOF
 fi
 
@@ -439,6 +462,9 @@ if part perf; then
     in_ns perf record -q -g -o "$WORK/perf.data" -- taskset -c "$GEN_CPU" "$PORTSTORM" run "127.0.0.1:$RAW_PORT" -d "${DURATION}s" -c "$RAW_C" \
         --close server --quiet -o "$WORK/perf.json" $PORTSTORM_FLAGS >"$WORK/perf.out" 2>&1 || { cat "$WORK/perf.out" >&2; die "perf record failed"; }
     stop_server
+    echo "   by thread: $(perf script -i "$WORK/perf.data" -F tid,ip,sym -G 2>/dev/null | awk '{ n[$1]++; t++; if (!($1 in top)) top[$1] = ""; s[$1, $3]++ }
+        END { for (k in n) { best = ""; bn = 0; for (ks in s) { split(ks, a, SUBSEP); if (a[1] == k && s[ks] > bn) { bn = s[ks]; best = a[2] } }
+              printf "tid %s %.1f%% of samples (its top symbol %s %.1f%%); ", k, 100 * n[k] / t, best, 100 * bn / t } }')"
     echo "   by object: $(perf report -i "$WORK/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null \
         | awk '/^ +[0-9.]+%/ && n < 6 { printf "%s%s %s", (n++ ? ", " : ""), $1, $2 }')"
     perf report -i "$WORK/perf.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null \
