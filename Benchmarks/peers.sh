@@ -455,23 +455,49 @@ if part strace; then
 fi
 
 # --- profile ------------------------------------------------------------------------------------
+# perf here samples cpu-clock (a VM without a hardware PMU): a sample is taken by a timer
+# interrupt, so time spent with interrupts off shows up at the point where they are switched on
+# again (_raw_spin_unlock_irqrestore, _raw_spin_unlock_irq).
+profile() {  # NAME TOP CMD...: perf record -g of CMD inside the namespace, then the self-time summary
+    local name=$1 top=$2; shift 2
+    in_ns perf record -q -g -o "$WORK/perf.$name.data" -- "$@" >"$WORK/perf.$name.out" 2>&1 \
+        || { cat "$WORK/perf.$name.out" >&2; die "perf record of $name failed"; }
+    local data="$WORK/perf.$name.data"
+    echo "   by thread: $(perf script -i "$data" -F tid,ip,sym -G 2>/dev/null | awk '{ n[$1]++; t++; s[$1, $3]++ }
+        END { for (k in n) { if (n[k] < 0.005 * t) continue; best = ""; bn = 0; for (ks in s) { split(ks, a, SUBSEP); if (a[1] == k && s[ks] > bn) { bn = s[ks]; best = a[2] } }
+              printf "tid %s %.1f%% of samples (top: %s %.1f%%); ", k, 100 * n[k] / t, best, 100 * bn / t } }')"
+    perf report -i "$data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null >"$data.txt"
+    python3 - "$data.txt" <<'EOF'
+import re, sys
+areas = {}
+for l in open(sys.argv[1]):
+    m = re.match(r"^\s+([\d.]+)%\s+(\S+)\s+\[(.)\]\s+(\S+)", l)
+    if not m: continue
+    pct, dso, kind, sym = float(m.group(1)), m.group(2), m.group(3), m.group(4)
+    if dso != "[kernel.kallsyms]": a = "user space (%s)" % ("the tool" if dso not in ("libc.so.6", "ld-linux-x86-64.so.2", "[vdso]", "libswiftCore.so", "libFoundationEssentials.so", "libdispatch.so") else "runtime libraries")
+    elif re.match(r"^(entry_SYSCALL|do_syscall_64|syscall_exit|syscall_return|exit_to_user_mode|__x64_sys_|x64_sys_call|__do_sys_)", sym): a = "kernel: system call entry and exit"
+    elif re.match(r"^(__)?io_|io_uring", sym): a = "kernel: io_uring"
+    elif re.match(r"^(__)?(ep_|do_epoll|epoll)", sym): a = "kernel: epoll"
+    elif re.match(r"^(tcp_diag|inet_diag|inet_sk_diag|sock_diag|inet_twsk_diag|netlink_)", sym): a = "kernel: sock_diag census (the observing thread)"
+    else: a = "kernel: the rest (TCP/IP, sockets, memory, scheduling)"
+    areas[a] = areas.get(a, 0) + pct
+print("   by area (self time): " + "; ".join("%s %.1f%%" % kv for kv in sorted(areas.items(), key=lambda kv: -kv[1])))
+EOF
+    awk -v top="$top" '/^ +[0-9.]+%/ && n++ < top { sym = ""; for (i = 4; i <= NF && $i != "-"; i++) sym = sym (sym == "" ? "" : " ") $i; printf "   %7s  %-22s %s\n", $1, $2, sym }' "$data.txt"
+    echo "   user space only (share of all samples):"
+    awk -v top="${PERF_TOP_USER:-10}" '/^ +[0-9.]+%/ && $2 != "[kernel.kallsyms]" && n++ < top { sym = ""; for (i = 4; i <= NF && $i != "-"; i++) sym = sym (sym == "" ? "" : " ") $i; printf "   %7s  %-22s %s\n", $1, $2, sym }' "$data.txt" \
+        | { if command -v swift-demangle >/dev/null; then swift-demangle --simplified; else cat; fi; } | cut -c1-150
+}
 if part perf; then
     command -v perf >/dev/null || die "perf is needed"
-    echo; echo "== perf record -g: portstorm raw churn, ${DURATION}s, c=$RAW_C --close server (self time, top entries)"
     start_raw_server
-    in_ns perf record -q -g -o "$WORK/perf.data" -- taskset -c "$GEN_CPU" "$PORTSTORM" run "127.0.0.1:$RAW_PORT" -d "${DURATION}s" -c "$RAW_C" \
-        --close server --quiet -o "$WORK/perf.json" $PORTSTORM_FLAGS >"$WORK/perf.out" 2>&1 || { cat "$WORK/perf.out" >&2; die "perf record failed"; }
+    echo; echo "== perf record -g: portstorm raw churn, ${DURATION}s, c=$RAW_C --close server (self time, top entries)"
+    profile portstorm "${PERF_TOP:-25}" taskset -c "$GEN_CPU" "$PORTSTORM" run "127.0.0.1:$RAW_PORT" -d "${DURATION}s" -c "$RAW_C" \
+        --close server --quiet -o "$WORK/perf.json" $PORTSTORM_FLAGS
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("   record: ok %s in %.2f s, engine %s" % (r["totals"]["outcomes"].get("ok",0), r["elapsedSeconds"], json.dumps(r.get("engine"))))' "$WORK/perf.json"
+    echo "== perf record -g: churn-floor raw churn, ${DURATION}s, c=$RAW_C (reference)"
+    profile churn-floor 10 taskset -c "$GEN_CPU" "$WORK/churn-floor" raw 127.0.0.1 "$RAW_PORT" "$RAW_C" "$DURATION"
+    echo "   $(head -n 1 "$WORK/perf.churn-floor.out")"
     stop_server
-    echo "   by thread: $(perf script -i "$WORK/perf.data" -F tid,ip,sym -G 2>/dev/null | awk '{ n[$1]++; t++; if (!($1 in top)) top[$1] = ""; s[$1, $3]++ }
-        END { for (k in n) { best = ""; bn = 0; for (ks in s) { split(ks, a, SUBSEP); if (a[1] == k && s[ks] > bn) { bn = s[ks]; best = a[2] } }
-              printf "tid %s %.1f%% of samples (its top symbol %s %.1f%%); ", k, 100 * n[k] / t, best, 100 * bn / t } }')"
-    echo "   by object: $(perf report -i "$WORK/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null \
-        | awk '/^ +[0-9.]+%/ && n < 6 { printf "%s%s %s", (n++ ? ", " : ""), $1, $2 }')"
-    perf report -i "$WORK/perf.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null \
-        | awk -v top="${PERF_TOP:-25}" '/^ +[0-9.]+%/ && n++ < top { sym = ""; for (i = 4; i <= NF && $i != "-"; i++) sym = sym (sym == "" ? "" : " ") $i; printf "   %7s  %-22s %s\n", $1, $2, sym }'
-    echo "   user space only (share of all samples):"
-    perf report -i "$WORK/perf.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null \
-        | awk -v top="${PERF_TOP_USER:-10}" '/^ +[0-9.]+%/ && $2 != "[kernel.kallsyms]" && n++ < top { sym = ""; for (i = 4; i <= NF && $i != "-"; i++) sym = sym (sym == "" ? "" : " ") $i; printf "   %7s  %-22s %s\n", $1, $2, sym }' \
-        | { if command -v swift-demangle >/dev/null; then swift-demangle --simplified; else cat; fi; } | cut -c1-150
 fi
 uptime | sed 's/^/machine at the end: /'
