@@ -58,7 +58,11 @@ struct Merge: ParsableCommand {
     }
 
     static func read(_ path: String, verb: String) throws(CLIError) -> RunRecord {
-        let data = try InputFile.read(path, what: "the record")
+        try decode(InputFile.read(path, what: "the record"), path: path, verb: verb)
+    }
+
+    /// A run record from the bytes of `path`, or one line saying why not.
+    static func decode(_ data: Data, path: String, verb: String) throws(CLIError) -> RunRecord {
         do {
             return try RunRecord.load(from: data)
         } catch let e as UnsupportedSchema {

@@ -148,12 +148,3 @@ struct Plan: ParsableCommand {
         return rates
     }
 }
-
-/// `portstorm plan -o FILE`.
-struct PlanRecord: Codable {
-    var schema = "portstorm.plan/1"
-    var target: String
-    var used: String
-    var system: SystemSnapshot
-    var plan: CapacityPlan
-}
