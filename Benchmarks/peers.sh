@@ -242,6 +242,35 @@ stop_server() {
 }
 
 # --- one run ------------------------------------------------------------------------------------
+# tcpkali-window.sh SECONDS WINDOW-FILE SERVER-PID CMD...: runs CMD (tcpkali), and after SECONDS
+# writes "wall user system ActiveOpens server-cpu" to WINDOW-FILE (tcpkali's utime+stime from its
+# /proc/PID/stat, all threads; the counters of the namespace it runs in), then sends SIGINT (tcpkali
+# prints its summary and exits) and SIGKILL 1 s later if it is still there.
+cat >"$WORK/tcpkali-window.sh" <<'EOF'
+#!/usr/bin/env bash
+secs=$1 win=$2 spid=$3; shift 3
+hz=$(getconf CLK_TCK)
+t0=$(date +%s.%N)
+"$@" &
+p=$!
+sleep "$secs"   # one sleep: no polling on the generator's CPU
+cpu=$(awk '{ sub(/^.*\) /, ""); print $12, $13 }' "/proc/$p/stat" 2>/dev/null)
+opens=$(awk '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 } else print $c["ActiveOpens"] }' /proc/net/snmp)
+scpu=$(awk -v hz="$hz" '{ sub(/^.*\) /, ""); printf "%.3f", ($12 + $13) / hz }' "/proc/$spid/stat" 2>/dev/null)
+t1=$(date +%s.%N)
+if [[ -n "$cpu" ]]; then
+    read -r u s <<<"$cpu"
+    awk -v t0="$t0" -v t1="$t1" -v u="$u" -v s="$s" -v hz="$hz" -v o="$opens" -v sc="$scpu" \
+        'BEGIN { printf "%.3f %.3f %.3f %d %s\n", t1 - t0, u / hz, s / hz, o, sc }' >"$win"
+fi
+kill -INT "$p" 2>/dev/null
+for _ in $(seq 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
+kill -KILL "$p" 2>/dev/null
+wait "$p" 2>/dev/null
+exit 0
+EOF
+chmod +x "$WORK/tcpkali-window.sh"
+
 RESULTS="$WORK/results.tsv"; : >"$RESULTS"
 run_tool() {  # WORKLOAD TOOL REP
     local w=$1 t=$2 i=$3 out="$WORK/$1.$2.$3.out" tf="$WORK/$1.$2.$3.time" rec="$WORK/$1.$2.$3.json" cmd=() own="-"
@@ -256,10 +285,9 @@ run_tool() {  # WORKLOAD TOOL REP
         http/wrk)         cmd=(wrk -t1 -c"$c" -d"${DURATION}s" -H 'Connection: close' "http://127.0.0.1:$port/") ;;
         # tcpkali's -T starts after its ramp-up (all -c connections open at once), which may
         # never come when the server closes each connection at once; so it runs with a long -T
-        # and is stopped with SIGINT after DURATION (it then prints its summary and exits), and
-        # killed 1 s later if it has not exited by then (it can take seconds on a loaded machine).
-        raw/tcpkali)      cmd=(timeout -s INT -k 1 "$DURATION" "$TCPKALI" -w1 -c "$c" --connect-rate 1m -T 1h "127.0.0.1:$port") ;;
-        http/tcpkali)     cmd=(timeout -s INT -k 1 "$DURATION" "$TCPKALI" -w1 -c "$c" --connect-rate 1m -T 1h -e -1 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "127.0.0.1:$port") ;;
+        # under tcpkali-window.sh (below), which takes its figures after DURATION and stops it.
+        raw/tcpkali)      cmd=("$WORK/tcpkali-window.sh" "$DURATION" "$WORK/$w.$t.$i.window" "$SERVER_CPU_PID" "$TCPKALI" -w1 -c "$c" --connect-rate 1m -T 1h "127.0.0.1:$port") ;;
+        http/tcpkali)     cmd=("$WORK/tcpkali-window.sh" "$DURATION" "$WORK/$w.$t.$i.window" "$SERVER_CPU_PID" "$TCPKALI" -w1 -c "$c" --connect-rate 1m -T 1h -e -1 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "127.0.0.1:$port") ;;
     esac
     local load s0 s1 c0 c1 rc=0
     load="$(cut -d' ' -f1 /proc/loadavg)"
@@ -267,16 +295,20 @@ run_tool() {  # WORKLOAD TOOL REP
     in_ns taskset -c "$GEN_CPU" "${PRIO[@]}" /usr/bin/time -f '%e %U %S' -o "$tf" timeout -k 5 $(( DURATION + 10 )) "${cmd[@]}" \
         >"$out" 2>&1 </dev/null || rc=$?
     read -r -a s1 <<<"$(snmp)"; c1="$(proc_cpu "$SERVER_CPU_PID")"
-    # tcpkali stopped by its SIGINT after DURATION, as intended: timeout's 124 (137: killed 1 s later).
-    if [[ "$t" == tcpkali && ( "$rc" == 124 || "$rc" == 137 ) ]]; then rc=0; fi
+    local tline; tline="$(grep -E '^[0-9.]+ [0-9.]+ [0-9.]+$' "$tf" | tail -n 1 || true)"
+    [[ -n "$tline" ]] || tline="nan nan nan"
+    if [[ "$t" == tcpkali ]]; then
+        # tcpkali's window: its wall time, CPU, the namespace's ActiveOpens and the server's CPU,
+        # all read at DURATION, before it was stopped (stopping it can take seconds).
+        local win=(); read -r -a win <"$WORK/$w.$t.$i.window" 2>/dev/null || true
+        if (( ${#win[@]} == 5 )); then tline="${win[0]} ${win[1]} ${win[2]}"; s1[0]=${win[3]}; c1=${win[4]}; else tline="nan nan nan"; fi
+    fi
     # The tool's own count of successes, beside the kernel's (not used for the figures).
     case "$t" in
         portstorm*)  own="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["totals"]["outcomes"].get("ok", 0))' "$rec" 2>/dev/null || echo '?')" ;;
         churn-floor) own="$(sed -n 's/^completed \([0-9]*\) connections.*/\1/p' "$out")" ;;
         wrk)         own="$(sed -n 's/^ *\([0-9]*\) requests in .*/\1/p' "$out")" ;;
     esac
-    local tline; tline="$(grep -E '^[0-9.]+ [0-9.]+ [0-9.]+$' "$tf" | tail -n 1 || true)"
-    [[ -n "$tline" ]] || tline="nan nan nan"
     # workload tool rep rc elapsed user sys opens attemptfails passiveopens listenoverflows servercpu load own
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$t" "$i" "$rc" $tline \
         $(( s1[0] - s0[0] )) $(( s1[1] - s0[1] )) $(( s1[2] - s0[2] )) $(( s1[3] - s0[3] )) \
