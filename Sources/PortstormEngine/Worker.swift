@@ -181,9 +181,10 @@ final class Worker<R: AttemptRing> {
     private func second(of now: UInt64) -> Int { now > plan.startNs ? Int((now - plan.startNs) / 1_000_000_000) : 0 }
 
     private func publish(_ now: UInt64) {
-        var live = stats.live
-        live.elapsedSeconds = Double(now &- plan.startNs) / 1e9
-        shared.publish(live)
+        shared.publish { live in
+            stats.fill(&live)
+            live.elapsedSeconds = Double(now &- plan.startNs) / 1e9
+        }
     }
 
     private func updateStopping(_ now: UInt64) {

@@ -24,6 +24,13 @@ public enum PlanText {
             for (i, s) in p.steps.enumerated() { out.append("  " + stepLine(i, s)) }
         }
         out.append("")
+        return out.joined(separator: "\n") + "\n" + conclusion(p, markdown: markdown)
+    }
+
+    /// The plan's conclusion without the steps (printed after the step lines `plan` showed as it
+    /// went): the sustainable rate, the knee and its limit, caveats, the rule, what the target needs.
+    public static func conclusion(_ p: CapacityPlan, markdown: Bool = false) -> String {
+        var out: [String] = []
         let bullet = markdown ? "- " : "  "
         out += conclusions(p).map { bullet + $0 }
         out.append("")

@@ -20,7 +20,7 @@ struct Report: ParsableCommand {
           portstorm report run.json
           portstorm report run.json --format html -o report.html
           portstorm report run.json --format csv > timeline.csv
-          portstorm report host-0.json host-1.json host-2.json --format markdown
+          portstorm report host-*.json --format markdown
         """
     )
 
