@@ -55,7 +55,13 @@
 set -euo pipefail
 
 if [[ "${NICE:-0}" != 0 && -z "${PEERS_SESSION:-}" ]] && command -v setsid >/dev/null; then
-    exec setsid -w env PEERS_SESSION=1 "$0" "$@"
+    # The run goes on in a session of its own; Ctrl-C or TERM here is passed on to it.
+    setsid -w env PEERS_SESSION=1 "$0" "$@" &
+    child=$!
+    trap 'kill -TERM "$child" 2>/dev/null' INT TERM
+    rc=0; wait "$child" || rc=$?
+    while kill -0 "$child" 2>/dev/null; do rc=0; wait "$child" || rc=$?; done
+    exit "$rc"
 fi
 AUTOGROUP=""
 if [[ "${NICE:-0}" != 0 && -w /proc/self/autogroup ]]; then
@@ -292,8 +298,11 @@ run_tool() {  # WORKLOAD TOOL REP
     local load s0 s1 c0 c1 rc=0
     load="$(cut -d' ' -f1 /proc/loadavg)"
     read -r -a s0 <<<"$(snmp)"; c0="$(proc_cpu "$SERVER_CPU_PID")"
+    # In the background and waited for, so that a signal to this script is handled at once (the
+    # trap then stops every process in the namespace, this generator too).
     in_ns taskset -c "$GEN_CPU" "${PRIO[@]}" /usr/bin/time -f '%e %U %S' -o "$tf" timeout -k 5 $(( DURATION + 10 )) "${cmd[@]}" \
-        >"$out" 2>&1 </dev/null || rc=$?
+        >"$out" 2>&1 </dev/null &
+    wait $! || rc=$?
     read -r -a s1 <<<"$(snmp)"; c1="$(proc_cpu "$SERVER_CPU_PID")"
     local tline; tline="$(grep -E '^[0-9.]+ [0-9.]+ [0-9.]+$' "$tf" | tail -n 1 || true)"
     [[ -n "$tline" ]] || tline="nan nan nan"
