@@ -184,7 +184,8 @@ public enum Engine {
             connectTimeoutNs: UInt64(config.connectTimeoutMs) * 1_000_000,
             responseTimeoutNs: UInt64(config.responseTimeoutMs) * 1_000_000,
             expectedSeconds: Int(config.durationSeconds ?? 60) + 2,
-            connectCheck: .syscall)
+            connectCheck: .syscall,
+            tls: plan.tls)
     }
 
     /// The ring's getsockopt where the kernel has it, else a system call; PORTSTORM_CONNECT_CHECK

@@ -1,5 +1,6 @@
 import PortstormRecord
 import PortstormSystem
+import PortstormTLS
 
 /// What one worker thread is asked to do: its share of the run.
 struct WorkerPlan: Sendable {
@@ -34,6 +35,8 @@ struct WorkerPlan: Sendable {
     var expectedSeconds: Int
     /// How a connect that completed with 0 is confirmed (see ConnectCheck).
     var connectCheck: ConnectCheck
+    /// TLS over each connection (nil: plain TCP).
+    var tls: TLSContext?
 
     /// Attempts starting later than this after their due time count as delayed.
     static let delayThresholdNs: UInt64 = 10_000_000

@@ -59,6 +59,9 @@ struct Diagnose: ParsableCommand {
         let deadlineMs: Int
         let parsed = try ParsedTarget(target)
         hp = parsed.hostPort
+        if parsed.spoken?.isTLS == true {
+            throw InputError("diagnose does not probe TLS yet: give \(hp.description) or http:// / ws:// to check the port and the plain protocols")
+        }
         if let given = wireProtocol, let fromURL = parsed.wireProtocol, given != fromURL {
             throw InputError("the target \(target) says \(fromURL.rawValue) but --protocol says \(given.rawValue): give one of them")
         }

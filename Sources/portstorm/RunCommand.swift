@@ -65,6 +65,9 @@ struct Run: ParsableCommand {
 
     @OptionGroup var ports: PortOptions
 
+    @OptionGroup(title: "TLS (--protocol https, wss, tls)")
+    var tlsOptions: TLSOptions
+
     @Flag(name: .customLong("bind-before-connect"), help: "Bind --source addresses without IP_BIND_ADDRESS_NO_PORT (reproduces EADDRINUSE).")
     var bindBeforeConnect = false
 
@@ -193,6 +196,7 @@ struct Run: ParsableCommand {
         config.expectStatus = expectStatus
         config.kernelPortSearch = kernelPortSearch
         config.holdMs = try hold.map { (t) throws(InputError) in max(1, Int(try InputParsing.duration(t, option: "--hold") * 1000)) }
+        config.tls = try tlsOptions.config(usesTLS: try shape.usesTLS(for: parsed))
         config.openFiles = try openFiles.map { (t) throws(InputError) in try InputParsing.count(t, option: "--open-files", max: 1e8) }
         try sharding.apply(to: &config)
         return config
