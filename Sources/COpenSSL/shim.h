@@ -5,6 +5,9 @@
 #include <openssl/x509v3.h>
 #include <openssl/bio.h>
 #include <string.h>
+#include <time.h>
+#include <openssl/pem.h>
+#include <openssl/evp.h>
 
 // OpenSSL's function-like macros (SSL_set_tlsext_host_name, SSL_CTX_set_min_proto_version,
 // BIO_pending, ...) cannot be imported by Swift: each is a small inline function here.
@@ -110,6 +113,47 @@ static inline int ps_cert_issuer(X509 *cert, char *out, int cap) {
 // 1 when the certificate's issuer is its subject (self-signed).
 static inline int ps_cert_self_issued(X509 *cert) {
     return cert != NULL && X509_NAME_cmp(X509_get_subject_name(cert), X509_get_issuer_name(cert)) == 0;
+}
+
+static const int PS_SSL_R_HTTP_REQUEST = SSL_R_HTTP_REQUEST;
+
+// A self-signed ECDSA P-256 certificate for `cn`, with subjectAltName `san` (as in
+// "DNS:localhost,IP:127.0.0.1"), valid from an hour ago for `days` days, installed in `ctx` with
+// its key. Its PEM is written to pem_out (NUL-terminated). Returns the PEM's length, or -1.
+static inline int ps_ctx_use_self_signed(SSL_CTX *ctx, const char *cn, const char *san, int days,
+                                         char *pem_out, int cap) {
+    int ok = -1;
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *cert = X509_new();
+    BIO *b = BIO_new(BIO_s_mem());
+    if (key == NULL || cert == NULL || b == NULL) goto done;
+    X509_set_version(cert, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert), (long)(time(NULL) & 0x7fffffff));
+    X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(cert), (long)days * 86400);
+    X509_set_pubkey(cert, key);
+    X509_NAME *name = X509_get_subject_name(cert);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+    X509_set_issuer_name(cert, name);
+    X509V3_CTX v3;
+    X509V3_set_ctx_nodb(&v3);
+    X509V3_set_ctx(&v3, cert, cert, NULL, NULL, 0);
+    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, san);
+    if (ext == NULL) goto done;
+    X509_add_ext(cert, ext, -1);
+    X509_EXTENSION_free(ext);
+    if (X509_sign(cert, key, EVP_sha256()) <= 0) goto done;
+    if (SSL_CTX_use_certificate(ctx, cert) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1) goto done;
+    if (PEM_write_bio_X509(b, cert) != 1) goto done;
+    int n = BIO_read(b, pem_out, cap - 1);
+    if (n <= 0) goto done;
+    pem_out[n] = 0;
+    ok = n;
+done:
+    if (b) BIO_free(b);
+    if (cert) X509_free(cert);
+    if (key) EVP_PKEY_free(key);
+    return ok;
 }
 
 #endif
