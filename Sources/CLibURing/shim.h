@@ -54,5 +54,33 @@ static inline void ps_prep_getsockopt(struct io_uring_sqe *sqe, int fd, int leve
     sqe->addr3 = (__u64)(uintptr_t)optval;
 }
 
+// SOCKET_URING_OP_SETSOCKOPT (Linux 6.7): setsockopt through the ring, same field layout as above.
+// The completion's res is 0 or -errno.
+#define PS_SOCKET_URING_OP_SETSOCKOPT 3
+static inline void ps_prep_setsockopt(struct io_uring_sqe *sqe, int fd, int level, int optname,
+                                      const void *optval, int optlen) {
+    io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
+    sqe->off = PS_SOCKET_URING_OP_SETSOCKOPT;
+    sqe->addr = (__u64)(__u32)level | ((__u64)(__u32)optname << 32);
+    sqe->splice_fd_in = optlen;
+    sqe->addr3 = (__u64)(uintptr_t)optval;
+}
+
+// IORING_OP_BIND (Linux 6.11; liburing 2.7's io_uring_prep_bind): the address in `addr`, its length
+// in `off` (addr2). Absent from Debian's 6.1 uapi enum, so the opcode is given by number.
+#define PS_IORING_OP_BIND 56
+static inline void ps_prep_bind(struct io_uring_sqe *sqe, int fd, const struct sockaddr *addr,
+                                socklen_t addrlen) {
+    io_uring_prep_rw(PS_IORING_OP_BIND, sqe, fd, addr, 0, addrlen);
+}
+
+// IORING_OP_SOCKET into the fixed-file table at `index` (Linux 5.19): the socket gets no descriptor
+// in the process's table; later requests name it by index with IOSQE_FIXED_FILE.
+static inline void ps_prep_socket_direct(struct io_uring_sqe *sqe, int domain, int type, unsigned index) {
+    io_uring_prep_socket_direct(sqe, domain, type, 0, index, 0);
+}
+
+static const unsigned char PS_IOSQE_FIXED_FILE = IOSQE_FIXED_FILE;
+static const int PS_IORING_OP_SOCKET = IORING_OP_SOCKET;
 
 #endif

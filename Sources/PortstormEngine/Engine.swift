@@ -47,11 +47,31 @@ public enum Engine {
         }
 
         var config = plan.config
+        let (path, pathReason) = socketPath(config, withSources: !plan.sources.isEmpty, connectCheck: connectCheck)
         let limit: ResourceLimits.OpenFiles
         if let asked = config.openFiles {
             // Reproducing EMFILE: the limit is the user's, and the concurrency is not capped to fit it.
             limit = ResourceLimits.setOpenFiles(soft: UInt64(asked))
             notes.append("RLIMIT_NOFILE set to \(limit.soft) for this run (--open-files); concurrency not capped to fit it")
+        } else if path == .ring {
+            // Sockets live in each ring's fixed-file table, not in the process's descriptor table;
+            // the kernel caps one table at RLIMIT_NOFILE (soft) entries, so more attempts in flight
+            // than that take more rings.
+            let threads = max(1, min(config.threads, config.concurrency))
+            let perRing = (config.concurrency + threads - 1) / threads
+            limit = ResourceLimits.raiseOpenFiles(to: UInt64(perRing) + descriptorHeadroom)
+            let table = max(1, Int(limit.soft))
+            if perRing > table {
+                let rings = (config.concurrency + table - 1) / table
+                if rings <= RunPlan.maxThreads {
+                    notes.append("ran \(rings) worker rings (asked \(config.threads)): one ring's file table holds at most RLIMIT_NOFILE (\(table)) sockets")
+                    config.threads = rings
+                } else {
+                    notes.append("concurrency capped at \(RunPlan.maxThreads * table) (asked \(config.concurrency)): \(RunPlan.maxThreads) rings of RLIMIT_NOFILE (\(table)) sockets each")
+                    config.threads = RunPlan.maxThreads
+                    config.concurrency = RunPlan.maxThreads * table
+                }
+            }
         } else {
             limit = ResourceLimits.raiseOpenFiles(to: UInt64(config.concurrency) + descriptorHeadroom)
         }
@@ -89,6 +109,7 @@ public enum Engine {
             var share = workerPlan(k, of: threads, config: config, plan: plan, startNs: startNs)
             if share.localPorts == nil, let hint = portHint { share.localPorts = hint.low...hint.high }
             share.connectCheck = connectCheck
+            share.socketPath = path
             let wp = share
             let shared = shares[k]
             workers.append(OSThread {
@@ -142,7 +163,7 @@ public enum Engine {
                                       userSeconds: ((usageAtEnd.userSeconds - usageAtStart.userSeconds) * 1000).rounded() / 1000,
                                       systemSeconds: ((usageAtEnd.systemSeconds - usageAtStart.systemSeconds) * 1000).rounded() / 1000,
                                       peakInFlight: results.reduce(0) { $0 + $1.0.peakInFlight })
-        record.engine = EngineInfo(connectCheck: connectCheck)
+        record.engine = EngineInfo(connectCheck: connectCheck, path: path, pathReason: pathReason, rings: threads)
         if let at = config.startAt {
             let late = Int64(((startedAt.timeIntervalSince1970 - at) * 1000).rounded())
             record.startLateMs = max(0, late)
@@ -185,7 +206,25 @@ public enum Engine {
             responseTimeoutNs: UInt64(config.responseTimeoutMs) * 1_000_000,
             expectedSeconds: Int(config.durationSeconds ?? 60) + 2,
             connectCheck: .syscall,
+            socketPath: .syscalls,
             tls: plan.tls)
+    }
+
+    /// Sockets in the ring where the kernel can (see SocketPath), else system calls, with the
+    /// reason. PORTSTORM_SOCKET_PATH=syscalls forces the system calls (tests and benchmarks
+    /// compare both).
+    static func socketPath(_ config: RunConfig, withSources: Bool, connectCheck: ConnectCheck) -> (SocketPath, String?) {
+        if getenv("PORTSTORM_SOCKET_PATH").map({ String(cString: $0) }) == "syscalls" {
+            return (.syscalls, "PORTSTORM_SOCKET_PATH=syscalls")
+        }
+        if config.openFiles != nil {
+            return (.syscalls, "--open-files reproduces EMFILE, which only sockets in the process's descriptor table reach")
+        }
+        if connectCheck == .syscall {
+            return (.syscalls, "the connect check runs as a getsockopt system call, which needs a real descriptor")
+        }
+        if let why = Ring.directSocketsUnsupported(bind: withSources) { return (.syscalls, why) }
+        return (.ring, nil)
     }
 
     /// The ring's getsockopt where the kernel has it, else a system call; PORTSTORM_CONNECT_CHECK

@@ -28,6 +28,7 @@ public struct RunPlan: Sendable {
 
     static let maxConcurrency = 4_000_000
     static let maxTimeoutMs = 3_600_000
+    static let maxThreads = 1024
     /// The most memory the answer buffers of one run may take (1 GiB).
     static let maxAnswerBufferBytes = 1 << 30
 
@@ -54,8 +55,8 @@ public struct RunPlan: Sendable {
         guard (1...maxTimeoutMs).contains(config.responseTimeoutMs) else {
             throw InputError("--response-timeout must be between 1ms and 1h")
         }
-        guard (1...1024).contains(config.threads) else {
-            throw InputError("--threads must be between 1 and 1024, not \(config.threads)")
+        guard (1...maxThreads).contains(config.threads) else {
+            throw InputError("--threads must be between 1 and \(maxThreads), not \(config.threads)")
         }
         if let r = config.localPorts, !(r.low >= 1 && r.low <= r.high) {
             throw InputError("--local-ports \(r) is not a range LO-HI with 1 <= LO <= HI <= 65535")

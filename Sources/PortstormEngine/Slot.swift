@@ -31,7 +31,8 @@ enum Phase: UInt8 {
     }
 }
 
-/// The state of one attempt in flight: a slot of the worker's fixed table (40 bytes).
+/// The state of one attempt in flight: a slot of the worker's fixed table (40 bytes). On the ring
+/// path the slot's index is also its socket's index in the ring's fixed-file table.
 struct Slot {
     var startNs: UInt64 = 0
     var fd: Int32 = -1
@@ -53,6 +54,9 @@ struct Slot {
     /// Bumped whenever the slot's current operation gets a deadline; a queued deadline with an
     /// older epoch belongs to an operation that already completed.
     var epoch: UInt32 = 0
+    /// Ring path: completions still owed by the socket's set-up (SOCKET, options, BIND) linked
+    /// ahead of the CONNECT. While any is owed, a cancelled CONNECT means the chain broke earlier.
+    var setupLeft: UInt8 = 0
 }
 
 /// What a completion is for: the high 32 bits of user_data (the low 32 bits are the slot index).
@@ -66,6 +70,8 @@ enum OpTag: UInt64 {
     case deadline
     /// A ring close (completes only on failure) or the shutdown cancel.
     case housekeeping
+    /// Ring path: the SOCKET, a setsockopt or the BIND linked ahead of the CONNECT.
+    case setup
 
     @inline(__always)
     func userData(_ slot: Int) -> UInt64 { rawValue << 32 | UInt64(slot) }

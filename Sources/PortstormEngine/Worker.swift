@@ -6,8 +6,10 @@ import PortstormTLS
 
 /// One worker: one ring on one thread, a fixed table of attempt slots, and its own counters.
 ///
-/// Each attempt: socket() and options (plain syscalls), then on the ring CONNECT, optionally SEND
-/// and RECV, an optional --hold TIMEOUT, then CLOSE. Connect and answer deadlines sit in FIFO
+/// Each attempt: on the ring path (SocketPath.ring) SOCKET into the slot's index of the ring's
+/// fixed-file table, options and BIND through the ring, linked to the CONNECT; on the system-call
+/// path socket() and options as syscalls, then CONNECT. Then optionally SEND and RECV, an optional
+/// --hold TIMEOUT, then CLOSE. Connect and answer deadlines sit in FIFO
 /// queues; only operations that overrun are cancelled. Failures are counted by outcome; nothing in
 /// the loop throws.
 final class Worker {
@@ -40,6 +42,10 @@ final class Worker {
     private let schedule: RateSchedule?
     /// The --hold interval, for IORING_OP_TIMEOUT (read by the kernel at submission).
     private let holdTimespec: UnsafeMutablePointer<__kernel_timespec>
+    /// Ring path: sockets are indexes into the ring's fixed-file table (the slot's own index).
+    private let direct: Bool
+    /// Ring path: the option values the kernel reads when each linked setsockopt runs.
+    private let options: SocketOptionValues?
     /// TLS (--protocol https|wss|tls): the handshake and the records go through it (see Worker+TLS).
     private let tls: TLSExchange?
 
@@ -107,6 +113,17 @@ final class Worker {
         schedule = plan.rate.map { RateSchedule(startNs: plan.startNs, rate: $0, phase: plan.phase) }
         holdTimespec = .allocate(capacity: 1)
         holdTimespec.initialize(to: __kernel_timespec(tv_sec: Int64(plan.holdNs / 1_000_000_000), tv_nsec: Int64(plan.holdNs % 1_000_000_000)))
+        direct = plan.socketPath == .ring
+        if direct {
+            let rc = ring.registerSparseFiles(n)
+            guard rc == 0 else {
+                ring.close()
+                throw RingUnavailable(errno: -rc, explanation: "could not register a fixed-file table of \(n) sockets (io_uring_register_files_sparse: \(String(cString: strerror(-rc))))")
+            }
+            options = SocketOptionValues(localPorts: plan.localPorts, sources: plan.sources)
+        } else {
+            options = nil
+        }
         if let context = plan.tls { tls = TLSExchange(context: context, slots: n, ring: ring) } else { tls = nil }
     }
 
@@ -124,6 +141,7 @@ final class Worker {
         target.deallocate()
         soErrors.deallocate()
         holdTimespec.deallocate()
+        options?.deallocate()
     }
 
     // MARK: - The loop
@@ -151,7 +169,8 @@ final class Worker {
         // The closes of the last attempts are still queued in the SQ: send them, and close directly
         // whatever a forced give-up left open, so no descriptor outlives the run.
         ring.submitAndGetEvents()
-        for i in 0..<max(1, plan.concurrency) where slots[i].fd >= 0 {
+        // (Sockets in a fixed-file table close with the ring.)
+        for i in 0..<max(1, plan.concurrency) where !direct && slots[i].fd >= 0 {
             Socket.close(slots[i].fd)
             slots[i].fd = -1
         }
@@ -254,6 +273,7 @@ final class Worker {
         let sourceIndex = Int(started % UInt64(max(1, plan.sources.count)))
         started &+= 1
         stats.started(delayed: late)
+        if direct { return startAttemptInRing(now: now, sourceIndex: sourceIndex) }
         let fd = Socket.tcp(domain: plan.target.domain)
         if fd < 0 { stats.finished(Outcome(errno: -fd)); return }
         var rc: Int32 = 0
@@ -285,6 +305,54 @@ final class Worker {
         connectDeadlines.push(.init(dueNs: now &+ plan.connectTimeoutNs, slot: Int32(i), epoch: epoch))
     }
 
+    /// The ring path: SOCKET into the slot's index of the fixed-file table, then the options and
+    /// the BIND, then CONNECT (and its SO_ERROR check), all linked in one submission: the first
+    /// failure cancels the rest, and its own completion names the outcome (see setupDone).
+    private func startAttemptInRing(now: UInt64, sourceIndex: Int) {
+        let options = options!
+        freeCount -= 1
+        let i = Int(freeList[freeCount])
+        busySlots += 1
+        let epoch = slots[i].epoch &+ 1
+        let fd = Int32(i)
+        let rst = plan.close == .rst, ports = plan.localPorts != nil, bind = !plan.sources.isEmpty
+        let setup: UInt8 = 1 + (rst ? 1 : 0) + (ports ? 1 : 0) + (bind ? (plan.bindBeforeConnect ? 1 : 2) : 0)
+        let verify = plan.connectCheck == .ring
+        slots[i] = Slot(startNs: now, fd: fd, phase: .connecting, pending: setup + (verify ? 2 : 1), epoch: epoch, setupLeft: setup)
+        ring.reserve(UInt32(setup) + 2)
+        let tag = OpTag.setup.userData(i)
+        ring.openSocket(domain: plan.target.domain, index: i, userData: tag)
+        if rst {
+            ring.setOption(fd: fd, level: SOL_SOCKET, name: SO_LINGER, value: options.linger, length: Int32(MemoryLayout<linger>.size), userData: tag)
+        }
+        if ports {
+            ring.setOption(fd: fd, level: Int32(IPPROTO_IP), name: PS_IP_LOCAL_PORT_RANGE, value: options.portRange, length: 4, userData: tag)
+        }
+        if bind {
+            if !plan.bindBeforeConnect {
+                ring.setOption(fd: fd, level: Int32(IPPROTO_IP), name: PS_IP_BIND_ADDRESS_NO_PORT, value: options.one, length: 4, userData: tag)
+            }
+            ring.bind(fd: fd, address: options.source(sourceIndex), length: options.sourceLength, userData: tag)
+        }
+        let address = UnsafePointer(target.baseAddress!.assumingMemoryBound(to: sockaddr.self))
+        if verify {
+            soErrors[i] = 0
+            ring.connectVerified(fd: fd, address: address, length: socklen_t(target.count), userData: OpTag.connect.userData(i),
+                                 soError: soErrors + i, verifyUserData: OpTag.verify.userData(i))
+        } else {
+            ring.connect(fd: fd, address: address, length: socklen_t(target.count), userData: OpTag.connect.userData(i))
+        }
+        connectDeadlines.push(.init(dueNs: now &+ plan.connectTimeoutNs, slot: Int32(i), epoch: epoch))
+    }
+
+    /// A completion of the ring path's set-up. The first real failure is the outcome (ENFILE,
+    /// ENOBUFS, EADDRNOTAVAIL from the BIND...); -ECANCELED follows a failure earlier in the chain.
+    private func setupDone(_ i: Int, _ res: Int32) {
+        slots[i].setupLeft -= 1
+        guard res < 0, res != -ECANCELED, !slots[i].done else { return }
+        finish(i, Outcome(errno: -res))
+    }
+
     private func handle(_ userData: UInt64, _ res: Int32) {
         guard let tag = OpTag(rawValue: userData >> 32), tag != .housekeeping else { return }
         let i = Int(truncatingIfNeeded: userData & 0xFFFF_FFFF)
@@ -297,7 +365,9 @@ final class Worker {
         } else {
             if slots[i].abandoned {
                 if !slots[i].done { closeSocket(i) }
-            } else {
+            } else if tag == .setup {
+                setupDone(i, res)
+            } else if !slots[i].done {
                 switch tag {
                 case .connect: connectDone(i, res)
                 case .verify: verifyDone(i, res)
@@ -312,6 +382,8 @@ final class Worker {
     }
 
     private func connectDone(_ i: Int, _ res: Int32) {
+        // The set-up linked ahead failed: its own completion names the outcome.
+        if res == -ECANCELED && slots[i].setupLeft > 0 { return }
         guard res == 0 else {
             // ENETUNREACH / EHOSTUNREACH with no route in this machine's own table: no SYN left (local).
             let local = (res == -ENETUNREACH || res == -EHOSTUNREACH) && !RouteTable.hasRouteCached(to: plan.target)
@@ -329,7 +401,7 @@ final class Worker {
     /// failure of the read falls back to the system call.
     private func verifyDone(_ i: Int, _ res: Int32) {
         guard slots[i].phase == .verifying, !slots[i].done else { return }
-        connectConfirmed(i, socketError: res >= 0 ? soErrors[i] : Socket.pendingError(slots[i].fd))
+        connectConfirmed(i, socketError: res >= 0 ? soErrors[i] : direct ? -res : Socket.pendingError(slots[i].fd))
     }
 
     /// A connect that completed with 0 counts as connected only when the socket has no pending

@@ -35,6 +35,8 @@ struct WorkerPlan: Sendable {
     var expectedSeconds: Int
     /// How a connect that completed with 0 is confirmed (see ConnectCheck).
     var connectCheck: ConnectCheck
+    /// Sockets made in the ring (a fixed-file table of `concurrency` entries) or by system calls.
+    var socketPath: SocketPath
     /// TLS over each connection (nil: plain TCP).
     var tls: TLSContext?
 

@@ -7,6 +7,11 @@ public struct RingUnavailable: Error, CustomStringConvertible, Sendable {
     public let explanation: String
     public var description: String { explanation }
 
+    public init(errno: Int32, explanation: String) {
+        self.errno = errno
+        self.explanation = explanation
+    }
+
     static func explain(_ code: Int32) -> RingUnavailable {
         let why = String(cString: strerror(code))
         let disabled = KernelInfo.sysctlInt("kernel/io_uring_disabled") ?? 0
@@ -98,6 +103,97 @@ public final class Ring {
         return res == Int32(MemoryLayout<Int32>.size) && value.pointee == 0
     }
 
+    /// Why sockets cannot be created in the ring here, or nil when they can: one SOCKET into a
+    /// fixed-file table (IORING_OP_SOCKET, 5.19), a setsockopt and a getsockopt on it through
+    /// IORING_OP_URING_CMD (6.7), all linked, on a small ring, once per run. With `bind`, also
+    /// IORING_OP_BIND (6.11), from the kernel's opcode probe.
+    public static func directSocketsUnsupported(bind: Bool) -> String? {
+        guard let ring = try? Ring(entries: 8, cqEntries: 16) else { return "no ring" }
+        let rc = ring.registerSparseFiles(1)
+        guard rc == 0 else { return "registering a file table failed (io_uring_register_files_sparse: \(String(cString: strerror(-rc))))" }
+        if let probe = io_uring_get_probe_ring(&ring.ring) {
+            defer { io_uring_free_probe(probe) }
+            if io_uring_opcode_supported(probe, PS_IORING_OP_SOCKET) == 0 { return "the kernel lacks IORING_OP_SOCKET (Linux 5.19)" }
+            if bind && io_uring_opcode_supported(probe, Int32(PS_IORING_OP_BIND)) == 0 { return "the kernel lacks IORING_OP_BIND (Linux 6.11), needed with --source" }
+        }
+        let values = UnsafeMutablePointer<Int32>.allocate(capacity: 2)
+        defer { values.deallocate() }
+        values[0] = 1
+        values[1] = -1
+        ring.reserve(4)
+        ring.openSocket(domain: AF_INET, index: 0, userData: 1)
+        ring.setOption(fd: 0, level: Int32(IPPROTO_IP), name: PS_IP_BIND_ADDRESS_NO_PORT, value: values, length: 4, userData: 2)
+        let check = ring.nextSQE()
+        ps_prep_getsockopt(check, 0, SOL_SOCKET, SO_ERROR, values + 1, 4)
+        // Linked too: an unlinked close in the same submission would run before the chain's later links.
+        check.pointee.flags |= PS_IOSQE_FIXED_FILE | PS_IOSQE_IO_LINK
+        check.pointee.user_data = 3
+        ring.close(fd: 0, userData: 4)
+        var results: [UInt64: Int32] = [:]
+        for _ in 0..<4 where results.count < 3 {
+            ring.submitAndWait(timeoutNanos: 1_000_000_000)
+            _ = ring.drainCompletions { results[$0] = $1 }
+        }
+        if results[1] != 0 { return "IORING_OP_SOCKET into a file table failed (\(results[1].map { String(cString: strerror(-$0)) } ?? "no completion"))" }
+        if results[2] != 0 { return "setsockopt through the ring (SOCKET_URING_OP_SETSOCKOPT, Linux 6.7) failed (\(results[2].map { String(cString: strerror(-$0)) } ?? "no completion"))" }
+        if results[3] != 4 || values[1] != 0 { return "getsockopt through the ring on a fixed file failed" }
+        return nil
+    }
+
+    /// Registers an empty fixed-file table of `count` entries (io_uring_register_files_sparse); from
+    /// then on every descriptor given to this ring is an index into it (IOSQE_FIXED_FILE). The kernel
+    /// caps a table at RLIMIT_NOFILE (soft) entries. 0 or -errno.
+    public func registerSparseFiles(_ count: Int) -> Int32 {
+        let rc = io_uring_register_files_sparse(&ring, UInt32(count))
+        if rc == 0 { fixedFiles = true }
+        return rc
+    }
+
+    /// Descriptors are indexes into the ring's fixed-file table (registerSparseFiles).
+    public private(set) var fixedFiles = false
+
+    @inline(__always)
+    private func onFile(_ sqe: UnsafeMutablePointer<io_uring_sqe>) {
+        if fixedFiles { sqe.pointee.flags |= PS_IOSQE_FIXED_FILE }
+    }
+
+    /// Makes room for `n` submission entries now, so that a linked chain of `n` goes out in one
+    /// submission (a link that straddles two submissions is cut at the boundary).
+    @inline(__always)
+    public func reserve(_ n: UInt32) {
+        if io_uring_sq_space_left(&ring) < n { makeRoom(n) }
+    }
+
+    /// IORING_OP_SOCKET (TCP) into fixed-file slot `index`, linked to the next request.
+    @inline(__always)
+    public func openSocket(domain: Int32, index: Int, userData: UInt64) {
+        let sqe = nextSQE()
+        ps_prep_socket_direct(sqe, domain, Int32(SOCK_STREAM.rawValue), UInt32(index))
+        sqe.pointee.flags |= PS_IOSQE_IO_LINK
+        sqe.pointee.user_data = userData
+    }
+
+    /// setsockopt through the ring (SOCKET_URING_OP_SETSOCKOPT), linked to the next request. The
+    /// kernel reads `value` when the request runs: it must outlive it.
+    @inline(__always)
+    public func setOption(fd: Int32, level: Int32, name: Int32, value: UnsafeRawPointer, length: Int32, userData: UInt64) {
+        let sqe = nextSQE()
+        ps_prep_setsockopt(sqe, fd, level, name, value, length)
+        onFile(sqe)
+        sqe.pointee.flags |= PS_IOSQE_IO_LINK
+        sqe.pointee.user_data = userData
+    }
+
+    /// IORING_OP_BIND, linked to the next request; `address` must outlive the request.
+    @inline(__always)
+    public func bind(fd: Int32, address: UnsafePointer<sockaddr>, length: socklen_t, userData: UInt64) {
+        let sqe = nextSQE()
+        ps_prep_bind(sqe, fd, address, length)
+        onFile(sqe)
+        sqe.pointee.flags |= PS_IOSQE_IO_LINK
+        sqe.pointee.user_data = userData
+    }
+
     /// The next free submission entry, submitting what is queued when the SQ is full.
     @inline(__always)
     public func nextSQE() -> UnsafeMutablePointer<io_uring_sqe> {
@@ -124,6 +220,7 @@ public final class Ring {
     public func connect(fd: Int32, address: UnsafePointer<sockaddr>, length: socklen_t, userData: UInt64) {
         let sqe = nextSQE()
         io_uring_prep_connect(sqe, fd, address, length)
+        onFile(sqe)
         sqe.pointee.user_data = userData
     }
 
@@ -135,13 +232,15 @@ public final class Ring {
     public func connectVerified(fd: Int32, address: UnsafePointer<sockaddr>, length: socklen_t, userData: UInt64,
                                 soError: UnsafeMutablePointer<Int32>, verifyUserData: UInt64) {
         // Both in one submission: a link that straddles two submissions is cut at the boundary.
-        if io_uring_sq_space_left(&ring) < 2 { makeRoom(2) }
+        reserve(2)
         let sqe = nextSQE()
         io_uring_prep_connect(sqe, fd, address, length)
+        onFile(sqe)
         sqe.pointee.flags |= PS_IOSQE_IO_LINK
         sqe.pointee.user_data = userData
         let check = nextSQE()
         ps_prep_getsockopt(check, fd, SOL_SOCKET, SO_ERROR, soError, Int32(MemoryLayout<Int32>.size))
+        onFile(check)
         check.pointee.user_data = verifyUserData
     }
 
@@ -150,6 +249,7 @@ public final class Ring {
     public func recv(fd: Int32, into buffer: UnsafeMutableRawPointer, length: Int, userData: UInt64) {
         let sqe = nextSQE()
         io_uring_prep_recv(sqe, fd, buffer, length, 0)
+        onFile(sqe)
         sqe.pointee.user_data = userData
     }
 
@@ -158,6 +258,7 @@ public final class Ring {
     public func send(fd: Int32, from buffer: UnsafeRawPointer, length: Int, userData: UInt64) {
         let sqe = nextSQE()
         io_uring_prep_send(sqe, fd, buffer, length, Int32(MSG_NOSIGNAL))
+        onFile(sqe)
         sqe.pointee.user_data = userData
     }
 
@@ -206,11 +307,12 @@ public final class Ring {
     @discardableResult
     public func submitAndGetEvents() -> Int32 { io_uring_submit_and_get_events(&ring) }
 
-    /// io_uring_prep_close with CQE_SKIP_SUCCESS: a completion arrives only if close fails.
+    /// io_uring_prep_close (or close_direct, on a fixed-file table) with CQE_SKIP_SUCCESS: a
+    /// completion arrives only if close fails.
     @inline(__always)
     public func close(fd: Int32, userData: UInt64) {
         let sqe = nextSQE()
-        io_uring_prep_close(sqe, fd)
+        if fixedFiles { io_uring_prep_close_direct(sqe, UInt32(fd)) } else { io_uring_prep_close(sqe, fd) }
         sqe.pointee.flags |= PS_IOSQE_CQE_SKIP_SUCCESS
         sqe.pointee.user_data = userData
     }

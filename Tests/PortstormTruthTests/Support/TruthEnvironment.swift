@@ -54,3 +54,22 @@ enum TruthEnvironment {
         return nil
     }()
 }
+
+extension TruthEnvironment {
+    static let straceMissing: String? = {
+        (try? Command.run(["strace", "-V"], timeout: 10))?.succeeded == true ? nil : "strace is not installed (apt-get install strace)"
+    }()
+
+    /// The kernel's version as (major, minor), from uname(2).
+    static let kernel: (Int, Int) = {
+        var u = utsname()
+        uname(&u)
+        let release = withUnsafeBytes(of: u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let parts = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+        return (parts.first ?? 0, parts.count > 1 ? parts[1] : 0)
+    }()
+
+    /// Sockets, options and bind can all run in the ring (IORING_OP_BIND is 6.11, the ring's
+    /// setsockopt 6.7): portstorm must then take the ring path by default.
+    static var kernelHasRingSockets: Bool { kernel >= (6, 11) }
+}
