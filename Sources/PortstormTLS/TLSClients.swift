@@ -79,7 +79,9 @@ public final class TLSClients {
         _ = ps_bio_reset(writeBIOs[i])
         SSL_set_connect_state(ssl)
         if let name = context.serverName { _ = ps_ssl_set_sni(ssl, name) }
-        if let session { SSL_set_session(ssl, session) }
+        // SSL_clear keeps the last session on the object: without --tls-resume every handshake
+        // must be a full one, so it is dropped.
+        if context.config.resume, let session { SSL_set_session(ssl, session) } else { SSL_set_session(ssl, nil) }
         ERR_clear_error()
     }
 

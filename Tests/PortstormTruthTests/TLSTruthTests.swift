@@ -31,6 +31,8 @@ struct TLSTruthTests {
         #expect(ok.nonZero == ["ok": 40], "\(ok.nonZero)")
         #expect(ok.httpStatuses == ["200": 40], "\(ok.httpStatuses)")
         #expect((tlsTotals(ok)["handshakes"] as? NSNumber)?.intValue == 40, "\(tlsTotals(ok))")
+        // Without --tls-resume every handshake is a full one (a reused SSL object must not resume).
+        #expect((tlsTotals(ok)["resumed"] as? NSNumber)?.intValue == 0, "\(tlsTotals(ok))")
         #expect(ok.record?.latency.handshake?.count == 40, "latency.handshake: \(String(describing: ok.record?.latency.handshake))")
 
         // Resumption: after the first handshakes, the session ticket is offered and taken.
