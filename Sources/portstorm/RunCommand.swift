@@ -22,7 +22,7 @@ struct Run: ParsableCommand {
         """
     )
 
-    @Argument(help: "The target: HOST:PORT (IPv6 in brackets, as in [::1]:8080), or a URL: tcp://HOST:PORT, http://HOST[:PORT]/PATH, ws://HOST[:PORT]/PATH (the scheme sets --protocol, the path --path).")
+    @Argument(help: "The target: HOST:PORT (IPv6 in brackets, as in [::1]:8080), or a URL: tcp://HOST:PORT, http://HOST[:PORT]/PATH, ws://HOST[:PORT]/PATH, https://..., wss://... (the scheme sets --protocol, the path --path).")
     var target: String?
 
     @Option(help: ArgumentHelp("Run a scenario file (YAML, see docs/scenarios.md); flags given beside it override the file's.", valueName: "file"))
@@ -65,7 +65,7 @@ struct Run: ParsableCommand {
 
     @OptionGroup var ports: PortOptions
 
-    @OptionGroup(title: "TLS (--protocol https, wss, tls)")
+    @OptionGroup(title: "TLS (https, wss, tls)")
     var tlsOptions: TLSOptions
 
     @Flag(name: .customLong("bind-before-connect"), help: "Bind --source addresses without IP_BIND_ADDRESS_NO_PORT (reproduces EADDRINUSE).")
