@@ -27,6 +27,8 @@ final class ServeLoop: @unchecked Sendable {
     /// client closes it (the client then closes first, as HTTP/1.1 keep-alive allows).
     private static let keepAliveResponse: [UInt8] = Array(
         "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n".utf8)
+    private static let badRequest: [UInt8] = Array(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 12\r\nConnection: close\r\n\r\nbad request\n".utf8)
     private static let connectionClose: [UInt8] = Array("connection: close".utf8)
 
     init(mode: ServerMode, listener: Int32, poller: Poller, state: ServerState, filler: Int32, tls: TLSServerContext? = nil) {
@@ -182,6 +184,13 @@ final class ServeLoop: @unchecked Sendable {
         if n == -Int(EAGAIN) { return false }
         if n <= 0 { drop(fd); return true }
         var progress = headerProgress[Int(fd)]
+        // A request starts with a method (GET, POST...): anything else, a TLS ClientHello say, gets
+        // 400 and the close, as nginx answers it.
+        if progress == 0 && !(0x41...0x5A).contains(buffer[0]) {
+            ServeLoop.badRequest.withUnsafeBytes { send(fd, $0) }
+            drop(fd)
+            return true
+        }
         for i in 0..<n {
             let c = buffer[i]
             switch (progress, c) {

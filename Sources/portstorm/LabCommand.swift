@@ -104,16 +104,26 @@ struct LabRunner {
         for cmd in lab.setup { try ns.exec(cmd) }
 
         var variants: [LabResult.Variant] = []
+        // The self-signed certificate of the last TLS server started (see LabCatalog.serverCertificate).
+        var certificate = work.appendingPathComponent("none.pem").path
         var brokenFailures = Set<String>()
         for (i, v) in lab.variants.enumerated() where control.level == 0 {
             for (k, value) in v.sysctls { try ns.sysctl(k, value) }
-            for s in v.servers { try ns.spawn([me, "serve", "--mode", s.mode.rawValue, "--listen", s.listen, "-d", "300s"]) }
+            for s in v.servers {
+                var tls: [String] = []
+                if s.mode.isTLS {
+                    certificate = work.appendingPathComponent("server-\(variants.count).pem").path
+                    tls = ["--cert-out", certificate]
+                }
+                try ns.spawn([me, "serve", "--mode", s.mode.rawValue, "--listen", s.listen, "-d", "300s"] + tls)
+            }
             if !v.servers.isEmpty { usleep(400_000) }
             let file = work.appendingPathComponent("run-\(i).json").path
             say("")
             say("[\(v.role.rawValue)] \(v.title)")
-            say("  portstorm run " + v.runArguments.joined(separator: " "))
-            let status = try ns.status([me, "run"] + v.runArguments + ["--quiet", "-o", file])
+            let arguments = v.runArguments.map { $0 == LabCatalog.serverCertificate ? certificate : $0 }
+            say("  portstorm run " + v.runArguments.map { $0 == LabCatalog.serverCertificate ? "server.pem" : $0 }.joined(separator: " "))
+            let status = try ns.status([me, "run"] + arguments + ["--quiet", "-o", file])
             if status == ExitStatus.unavailable {
                 throw CLIError.unavailable("the run of '\(v.title)' could not start inside namespace \(ns.name) (exit \(status)): io_uring or the open-file limit; try portstorm doctor")
             }

@@ -30,7 +30,7 @@ import Testing
         (["run", "http://127.0.0.1:9/a", "--protocol", "ws"], "says http but --protocol says ws"),
         (["run", "http://127.0.0.1:9/a", "--path", "/b"], "has the path /a but --path says /b"),
         (["plan", "127.0.0.1:9", "--to", "100", "--report", "plan.html"], "plan writes its report as Markdown (.md) or text"),
-        (["diagnose", "https://127.0.0.1:9"], "diagnose does not probe TLS yet"),
+        (["diagnose", "https://127.0.0.1:9", "--protocol", "http"], "says https but --protocol says http"),
         (["diagnose", "ftp://127.0.0.1:9"], "portstorm does not speak 'ftp://'"),
         (["run", "127.0.0.1:9", "-d", "1m30"], "--duration '1m30' is not a positive duration: write 500ms, 10s, 2m, 1m30s or 1h"),
         (["run", "127.0.0.1:9", "--connect-timeout", "1s1s"], "--connect-timeout '1s1s' is not a positive duration"),

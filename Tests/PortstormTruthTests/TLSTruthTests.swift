@@ -81,6 +81,14 @@ struct TLSTruthTests {
         expectAllAccepted(required)
         #expect(required.nonZero == ["tls_required": 20], "\(required.nonZero)")
         #expect(required.findingsText.contains("https://"), "\(required.reportText)")
+
+        // diagnose says which protocol each port speaks, and how a verified handshake ends.
+        let tlsPort = try net.diagnose("http://\(ip):8443/ok", ["--attempts", "1", "--timeout", "1s"])
+        #expect(tlsPort.text.contains("speaks tls on this port"), "\(tlsPort.command.stdout)")
+        let plainPort = try net.diagnose("https://\(ip):8445/", ["--attempts", "1", "--timeout", "1s"])
+        #expect(plainPort.text.contains("does not speak tls") && plainPort.text.contains("use http://"), "\(plainPort.command.stdout)")
+        let untrustedPort = try net.diagnose("https://\(ip):8443/ok", ["--attempts", "1", "--timeout", "1s"])
+        #expect(untrustedPort.text.contains("tls_cert_untrusted") && untrustedPort.text.contains("--cacert"), "\(untrustedPort.command.stdout)")
     }
 
     @Test(.timeLimit(.minutes(1)),
