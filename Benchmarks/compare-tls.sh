@@ -61,13 +61,15 @@ CONF
 taskset -c "$SERVER_CPU" "$NGINX" -p "$DIR" -c "$DIR/nginx.conf" -e "$DIR/error.log"
 sleep 0.5
 
-# Lines logged by nginx since the last call: "<requests> <resumed>".
-seen=0
+# Lines logged by nginx since the last call: "<requests> <resumed>" (the position is kept in a
+# file: this runs in command substitutions).
+echo 0 > "$DIR/seen"
 server_count() {
   kill -USR1 "$(cat "$DIR/nginx.pid")"; sleep 0.5   # reopen logs: flushes the buffer
-  local total; total=$(wc -l < "$DIR/access.log")
-  local resumed; resumed=$(tail -n +"$((seen + 1))" "$DIR/access.log" | grep -c '^r' || true)
-  echo "$((total - seen)) $resumed"; seen=$total
+  local seen total resumed; seen=$(cat "$DIR/seen"); total=$(wc -l < "$DIR/access.log")
+  resumed=$(tail -n +"$((seen + 1))" "$DIR/access.log" | grep -c '^r' || true)
+  echo "$total" > "$DIR/seen"
+  echo "$((total - seen)) $resumed"
 }
 
 run_tool() {  # prints "ok_per_s cpu_s server_requests server_resumed"
