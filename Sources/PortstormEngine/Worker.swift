@@ -46,7 +46,7 @@ final class Worker {
     private let direct: Bool
     /// Ring path: the option values the kernel reads when each linked setsockopt runs.
     private let options: SocketOptionValues?
-    /// TLS (--protocol https|wss|tls): the handshake and the records go through it (see Worker+TLS).
+    /// TLS (--protocol https|wss|tls): the handshake and the records go through it (TLSExchange; MARK: TLS below).
     private let tls: TLSExchange?
 
     private var started: UInt64 = 0
