@@ -22,8 +22,10 @@ release: deps
 # make install [PREFIX=/usr/local] [DESTDIR=]: a release binary with the Swift standard library
 # linked in (--static-swift-stdlib: it runs where Swift is not installed; it still needs glibc and
 # liburing), its man page (generated from the command definitions by swift-argument-parser's
-# generate-manual plugin; COLUMNS=70 wraps the help's lists for a page read at 80 columns) and
-# completions for bash, zsh and fish. make uninstall removes them.
+# generate-manual plugin) and completions for bash, zsh and fish. make uninstall removes them.
+# The page at 80 columns: man sets a subcommand's text 13 columns in, leaving 65, so COLUMNS=64
+# wraps the help's lists (labs, modes, exit statuses) to fit there and no line of them is broken
+# again; the blank lines the plugin leaves between paragraphs become .Pp (mdoc warns of them).
 PREFIX ?= /usr/local
 BINDIR = $(DESTDIR)$(PREFIX)/bin
 MANDIR = $(DESTDIR)$(PREFIX)/share/man/man1
@@ -31,11 +33,13 @@ BASHDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 ZSHDIR = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 FISHDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 STATIC_BIN = .build/release/portstorm
-MANPAGE = .build/plugins/GenerateManual/outputs/portstorm/portstorm.1
+GENERATED_MANPAGE = .build/plugins/GenerateManual/outputs/portstorm/portstorm.1
+MANPAGE = .build/portstorm.1
 
 install: deps
 	$(SWIFT) build -c release --static-swift-stdlib --product portstorm
-	COLUMNS=70 $(SWIFT) package plugin generate-manual --configuration debug
+	COLUMNS=64 $(SWIFT) package plugin generate-manual --configuration debug
+	sed 's/^$$/.Pp/' $(GENERATED_MANPAGE) > $(MANPAGE)
 	$(MAKE) install-files
 
 # The copying alone, from a build made already (the install test calls it with a DESTDIR).

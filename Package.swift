@@ -61,10 +61,10 @@ let package = Package(
             name: "PortstormProbes",
             dependencies: ["PortstormSystem", "PortstormRecord"]
         ),
-        // Built-in target servers.
+        // Built-in target servers, network namespaces, the labs: their catalogue, runner and verdicts.
         .target(
             name: "PortstormLab",
-            dependencies: ["PortstormSystem", "PortstormEngine", "PortstormTLS", "COpenSSL"]
+            dependencies: ["PortstormSystem", "PortstormRecord", "PortstormEngine", "PortstormAnalysis", "PortstormTLS", "COpenSSL"]
         ),
         // Record -> findings: pure functions (preflight now; the reporter's analysis next).
         .target(
@@ -96,6 +96,7 @@ let package = Package(
                            "PortstormTestSupport"],
             exclude: ["Fixtures"]
         ),
+        .testTarget(name: "PortstormLabTests", dependencies: ["PortstormLab", "PortstormEngine", "PortstormRecord", "PortstormTestSupport"]),
         .testTarget(name: "PortstormRecordTests", dependencies: ["PortstormRecord", "PortstormTestSupport"]),
         .testTarget(name: "PortstormRenderTests", dependencies: ["PortstormRender", "PortstormRecord", "PortstormTestSupport"],
                     resources: [.copy("Golden")]),

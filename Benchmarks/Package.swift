@@ -26,6 +26,7 @@ let package = Package(
                 .product(name: "PortstormRecord", package: parent),
                 .product(name: "PortstormEngine", package: parent),
                 .product(name: "PortstormSystem", package: parent),
+                .product(name: "PortstormLab", package: parent),
             ],
             path: "Benchmarks/PortstormRecordBenchmarks",
             plugins: [

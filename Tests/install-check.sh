@@ -17,7 +17,17 @@ if ldd "$bin" | grep -E 'libswift|libFoundation|libdispatch|/opt/swift' >/dev/nu
   ldd "$bin" >&2; fail "the installed binary still links Swift libraries dynamically"
 fi
 grep -q '^\.Dt PORTSTORM 1' "$dest/usr/local/share/man/man1/portstorm.1" || fail "the man page has no .Dt header"
-MANWIDTH=80 man -l "$dest/usr/local/share/man/man1/portstorm.1" 2>/dev/null | grep -q 'portstorm' || fail "man cannot render the page"
+# The page read at 80 columns: no warnings from man, no line wider, and every line the help sets in
+# (lists and examples, two spaces in) comes out whole: one broken again by the formatter is not found.
+page="$dest/usr/local/share/man/man1/portstorm.1"
+MANWIDTH=80 LC_ALL=C man -l "$page" >"$dest/man.txt" 2>"$dest/man.err" || fail "man cannot render the page"
+grep -q 'portstorm' "$dest/man.txt" || fail "man rendered an empty page"
+[ ! -s "$dest/man.err" ] || { cat "$dest/man.err" >&2; fail "man warns about the page"; }
+awk 'length($0) > 80 { print "  " length($0) ": " $0; wide = 1 } END { exit wide }' "$dest/man.txt" >&2 || fail "lines wider than 80 columns in the man page"
+sed 's/^ *//; s/  */ /g' "$dest/man.txt" > "$dest/man.squeezed"
+broken=$(grep '^  ' "$page" | sed 's/\\e/\\/g; s/^ *//; s/  */ /g' | while IFS= read -r line; do
+  grep -qxF -- "$line" "$dest/man.squeezed" || echo "  $line"; done)
+[ -z "$broken" ] || { echo "$broken" >&2; fail "list or example lines broken at 80 columns in the man page (above)"; }
 bash -n "$dest/usr/local/share/bash-completion/completions/portstorm" || fail "the bash completion does not parse"
 grep -q 'portstorm' "$dest/usr/local/share/zsh/site-functions/_portstorm" || fail "no zsh completion"
 grep -q '^complete -c .portstorm.' "$dest/usr/local/share/fish/vendor_completions.d/portstorm.fish" || fail "no fish completion"

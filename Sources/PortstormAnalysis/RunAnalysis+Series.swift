@@ -40,6 +40,7 @@ public enum RunAnalysis {
                 if byKey[key] == nil {
                     let atStart = start.map { s in s.tuples.first { $0.source == t.source }?.portsInUse ?? 0 }
                     byKey[key] = TupleSeries(source: t.source, destination: t.destination, port: t.port, rangeSize: t.rangeSize,
+                                             rangeLow: t.rangeLow, rangeHigh: t.rangeHigh,
                                              points: [], peakPortsInUse: 0, peakOccupancy: 0, portsInUseAtStart: atStart,
                                              peakPortsMadeByRun: nil)
                     order.append(key)

@@ -38,6 +38,10 @@ public struct TupleSeries: Codable, Sendable, Equatable {
     public var destination: String
     public var port: UInt16
     public var rangeSize: Int
+    /// Lowest and highest port of the effective range, from the first census of the tuple: the
+    /// `buckets` of each point are equal slices of rangeLow...rangeHigh.
+    public var rangeLow: UInt16
+    public var rangeHigh: UInt16
     public var points: [TuplePoint]
     public var peakPortsInUse: Int
     public var peakOccupancy: Double

@@ -114,7 +114,7 @@ public enum Engine {
             let shared = shares[k]
             workers.append(OSThread {
                 do throws(RingUnavailable) {
-                    let w = try Worker(plan: wp, control: control, shared: shared)
+                    let w = try Worker(plan: wp, control: control, shared: shared, ring: Ring.forWorker(concurrency: wp.concurrency))
                     w.run()
                     shared.finish(.ran(stats: w.stats, stopReason: w.stopReason, stoppedAtNs: w.stoppedAtNs))
                 } catch {

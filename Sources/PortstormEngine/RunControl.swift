@@ -51,7 +51,8 @@ final class WorkerShared: Sendable {
     private let finished = Atomic<Bool>(false)
     private let outcome = Mutex<WorkerOutcome?>(nil)
 
-    func publish(_ s: LiveStatus) { liveStatus.withLock { $0 = s } }
+    /// Updates the published status in place, under the lock (see WorkerStats.fill).
+    func publish(_ update: (inout LiveStatus) -> Void) { liveStatus.withLock { update(&$0) } }
     var live: LiveStatus { liveStatus.withLock { $0 } }
 
     /// Hands the worker's final counters (or why it could not run) to the watching thread.

@@ -133,7 +133,7 @@ public struct RunPlan: Sendable {
             check = config.expect.map { .contains(Payload.unescaped($0)) }
         }
         // Answer buffers are allocated up front, one per attempt in flight.
-        let perSlot = statuses != nil ? Worker.httpBufferBytes : check?.headCapacity ?? 0
+        let perSlot = statuses != nil ? WorkerBuffers.httpBytes : check?.headCapacity ?? 0
         if perSlot * config.concurrency > maxAnswerBufferBytes {
             let gib = Double(perSlot * config.concurrency) / Double(1 << 30)
             throw InputError("--protocol \(config.wireProtocol.rawValue) with --concurrency \(config.concurrency) needs \(String(format: "%.1f", gib)) GiB of answer buffers (\(perSlot) bytes per attempt in flight); at most \(maxAnswerBufferBytes / perSlot) attempts can be in flight with answers")

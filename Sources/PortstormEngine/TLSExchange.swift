@@ -27,13 +27,13 @@ enum TLSEvent {
 /// accounting (`pending`, deadlines that cancel the .send or .recv of a slot) stays as for plain TCP.
 ///
 /// Buffers are allocated once per slot (4 KiB of ciphertext each way); SSL objects are reused.
-final class TLSExchange {
+final class TLSExchange<R: AttemptRing> {
     let clients: TLSClients
-    private let ring: Ring
+    private let ring: R
     private let cipherIn: UnsafeMutableRawPointer
     private let cipherOut: UnsafeMutableRawPointer
     private let state: UnsafeMutablePointer<TLSSlotState>
-    static let cipherBytes = 4096
+    static var cipherBytes: Int { 4096 }
 
     struct TLSSlotState {
         enum Op: UInt8 { case idle, handshake, write, read }
@@ -50,7 +50,7 @@ final class TLSExchange {
         var startNs: UInt64 = 0
     }
 
-    init(context: TLSContext, slots n: Int, ring: Ring) {
+    init(context: TLSContext, slots n: Int, ring: R) {
         clients = TLSClients(context: context, count: n)
         self.ring = ring
         cipherIn = .allocate(byteCount: n * Self.cipherBytes, alignment: 64)

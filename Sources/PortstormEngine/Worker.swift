@@ -12,9 +12,9 @@ import PortstormTLS
 /// --hold TIMEOUT, then CLOSE. Connect and answer deadlines sit in FIFO
 /// queues; only operations that overrun are cancelled. Failures are counted by outcome; nothing in
 /// the loop throws.
-final class Worker {
+final class Worker<R: AttemptRing> {
     let plan: WorkerPlan
-    let ring: Ring
+    let ring: R
     let control: RunControl
     let shared: WorkerShared
     var stats: WorkerStats
@@ -25,9 +25,6 @@ final class Worker {
     private let headCapacity: Int
     private let heads: UnsafeMutableRawPointer?
     private let discard: UnsafeMutableRawPointer
-    private static let discardSize = 64 * 1024
-    /// --protocol http: each recv of status line and headers lands in the slot's own buffer of this size.
-    static let httpBufferBytes = 512
     private let payload: UnsafeMutableRawBufferPointer?
     /// --protocol ws: the Close frame sent after the handshake.
     private let closeFrame: UnsafeMutableRawBufferPointer?
@@ -47,7 +44,7 @@ final class Worker {
     /// Ring path: the option values the kernel reads when each linked setsockopt runs.
     private let options: SocketOptionValues?
     /// TLS (--protocol https|wss|tls): the handshake and the records go through it (TLSExchange; MARK: TLS below).
-    private let tls: TLSExchange?
+    private let tls: TLSExchange<R>?
 
     private var started: UInt64 = 0
     private var busySlots = 0
@@ -56,22 +53,20 @@ final class Worker {
     /// A stop request was seen and the holds in progress were cut short.
     private var holdsCut = false
     private var drainDeadline: UInt64 = 0
+    private let drainBudgetNs: UInt64
     private var giveUpAt: UInt64 = 0
     private var lastPublish: UInt64 = 0
     private(set) var stopReason: StopReason = .duration
     /// When the worker stopped starting attempts.
     private(set) var stoppedAtNs: UInt64 = 0
 
-    init(plan: WorkerPlan, control: RunControl, shared: WorkerShared) throws(RingUnavailable) {
+    /// `ring` is the worker's own (Ring.forWorker in a run); the worker closes it when it goes.
+    init(plan: WorkerPlan, control: RunControl, shared: WorkerShared, ring: R) throws(RingUnavailable) {
         self.plan = plan
         self.control = control
         self.shared = shared
         let n = max(1, plan.concurrency)
-        var sq: UInt32 = 64
-        while sq < UInt32(min(4096, n * 2)) { sq <<= 1 }
-        // The kernel caps the CQ at 65,536 entries (2 x IORING_MAX_ENTRIES); past that, completions
-        // wait in its overflow list (IORING_FEAT_NODROP) instead of being lost.
-        ring = try Ring(entries: sq, cqEntries: UInt32(min(65_536, max(Int(sq) * 2, n * 4))))
+        self.ring = ring
         stats = WorkerStats(expectedSeconds: plan.expectedSeconds)
 
         slots = .allocate(capacity: n)
@@ -80,7 +75,7 @@ final class Worker {
         for i in 0..<n { freeList[i] = Int32(n - 1 - i) }
         freeCount = n
         // http parses each recv's bytes in the slot's own buffer; ws and --expect keep the head.
-        headCapacity = plan.statuses != nil ? Worker.httpBufferBytes : plan.check?.headCapacity ?? 0
+        headCapacity = plan.statuses != nil ? WorkerBuffers.httpBytes : plan.check?.headCapacity ?? 0
         if plan.statuses != nil {
             let r = UnsafeMutablePointer<HTTPResponseReader>.allocate(capacity: n)
             r.initialize(repeating: HTTPResponseReader(), count: n)
@@ -96,7 +91,7 @@ final class Worker {
             closeFrame = nil
         }
         heads = headCapacity > 0 ? .allocate(byteCount: n * headCapacity, alignment: 16) : nil
-        discard = .allocate(byteCount: Worker.discardSize, alignment: 16)
+        discard = .allocate(byteCount: WorkerBuffers.discardBytes, alignment: 16)
         if let bytes = plan.payload, !bytes.isEmpty {
             let p = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 16)
             p.copyBytes(from: bytes)
@@ -113,6 +108,7 @@ final class Worker {
         schedule = plan.rate.map { RateSchedule(startNs: plan.startNs, rate: $0, phase: plan.phase) }
         holdTimespec = .allocate(capacity: 1)
         holdTimespec.initialize(to: __kernel_timespec(tv_sec: Int64(plan.holdNs / 1_000_000_000), tv_nsec: Int64(plan.holdNs % 1_000_000_000)))
+        drainBudgetNs = AttemptPath(plan).drainBudgetNs
         direct = plan.socketPath == .ring
         if direct {
             let rc = ring.registerSparseFiles(n)
@@ -149,23 +145,7 @@ final class Worker {
     /// Runs until the plan's bound or a stop request, then drains; returns when no attempt is left
     /// in the ring (or, after a forced cancel, when the ring stops answering).
     func run() {
-        while true {
-            let now = monotonicNanos()
-            stats.advance(toSecond: second(of: now))
-            updateStopping(now)
-            if stopping && busySlots == 0 { break }
-            if cancelIssued && now >= giveUpAt { break }
-            expireDeadlines(now)
-            if !stopping {
-                startDue()
-                // A count bound is reached as the last attempt starts: note the time now, not a wait later.
-                if let limit = plan.connections, started >= limit { updateStopping(monotonicNanos()) }
-            }
-            let wait = waitNanos(now)
-            if wait == 0 { ring.submitAndGetEvents() } else { ring.submitAndWait(timeoutNanos: wait) }
-            _ = ring.drainCompletions(handle)
-            if now &- lastPublish >= 200_000_000 { publish(now); lastPublish = now }
-        }
+        while turn() {}
         // The closes of the last attempts are still queued in the SQ: send them, and close directly
         // whatever a forced give-up left open, so no descriptor outlives the run.
         ring.submitAndGetEvents()
@@ -179,13 +159,36 @@ final class Worker {
         publish(end)
     }
 
+    /// One turn of the loop: expire deadlines, start what is due, submit, wait for completions (at
+    /// most until the next deadline or due attempt) and handle them. False once the worker is done.
+    @discardableResult
+    func turn() -> Bool {
+        let now = monotonicNanos()
+        stats.advance(toSecond: second(of: now))
+        updateStopping(now)
+        if stopping && busySlots == 0 { return false }
+        if cancelIssued && now >= giveUpAt { return false }
+        expireDeadlines(now)
+        if !stopping {
+            startDue()
+            // A count bound is reached as the last attempt starts: note the time now, not a wait later.
+            if let limit = plan.connections, started >= limit { updateStopping(monotonicNanos()) }
+        }
+        let wait = waitNanos(now)
+        if wait == 0 { ring.submitAndGetEvents() } else { ring.submitAndWait(timeoutNanos: wait) }
+        _ = ring.drainCompletions(handle)
+        if now &- lastPublish >= 200_000_000 { publish(now); lastPublish = now }
+        return true
+    }
+
     @inline(__always)
     private func second(of now: UInt64) -> Int { now > plan.startNs ? Int((now - plan.startNs) / 1_000_000_000) : 0 }
 
     private func publish(_ now: UInt64) {
-        var live = stats.live
-        live.elapsedSeconds = Double(now &- plan.startNs) / 1e9
-        shared.publish(live)
+        shared.publish { live in
+            stats.fill(&live)
+            live.elapsedSeconds = Double(now &- plan.startNs) / 1e9
+        }
     }
 
     private func updateStopping(_ now: UInt64) {
@@ -210,11 +213,8 @@ final class Worker {
                 let due = min(s.due(at: stopAt &- min(stopAt, WorkerPlan.delayThresholdNs)), plan.connections ?? .max)
                 if due > started { stats.missed = due - started }
             }
-            // Each exchange with its own deadline (the answer, a WebSocket Close handshake, the wait
-            // for the server's close) may take up to --response-timeout after the connect.
-            let exchanges: UInt64 = (plan.payload != nil || plan.check != nil ? 1 : 0) + (plan.closeFrame != nil ? 1 : 0)
-                + (plan.close == .server ? 1 : 0)
-            drainDeadline = now + plan.connectTimeoutNs + exchanges * plan.responseTimeoutNs + plan.holdNs + 500_000_000
+            // An attempt started just before the stop may still pass every step of its path.
+            drainDeadline = now + drainBudgetNs
         }
         if control.level >= 1 && !holdsCut {
             // Ctrl-C, also during the drain, ends the holds now: each then closes as --close says.
@@ -275,7 +275,7 @@ final class Worker {
         stats.started(delayed: late)
         if direct { return startAttemptInRing(now: now, sourceIndex: sourceIndex) }
         let fd = Socket.tcp(domain: plan.target.domain)
-        if fd < 0 { stats.finished(Outcome(errno: -fd)); return }
+        if fd < 0 { stats.finished(failure(-fd)); return }
         var rc: Int32 = 0
         if plan.close == .rst { rc = Socket.setAbortiveClose(fd) }
         if rc == 0, let range = plan.localPorts { rc = Socket.setLocalPortRange(fd, range) }
@@ -285,7 +285,7 @@ final class Worker {
         }
         if rc != 0 {
             Socket.close(fd)
-            stats.finished(Outcome(errno: -rc))
+            stats.finished(failure(-rc))
             return
         }
         freeCount -= 1
@@ -350,7 +350,7 @@ final class Worker {
     private func setupDone(_ i: Int, _ res: Int32) {
         slots[i].setupLeft -= 1
         guard res < 0, res != -ECANCELED, !slots[i].done else { return }
-        finish(i, Outcome(errno: -res))
+        finish(i, failure(-res))
     }
 
     private func handle(_ userData: UInt64, _ res: Int32) {
@@ -387,7 +387,7 @@ final class Worker {
         guard res == 0 else {
             // ENETUNREACH / EHOSTUNREACH with no route in this machine's own table: no SYN left (local).
             let local = (res == -ENETUNREACH || res == -EHOSTUNREACH) && !RouteTable.hasRouteCached(to: plan.target)
-            finish(i, res == -ECANCELED ? .connectTimeout : local ? .noRoute : Outcome(errno: -res))
+            finish(i, res == -ECANCELED ? .connectTimeout : local ? .noRoute : failure(-res))
             return
         }
         switch plan.connectCheck {
@@ -456,7 +456,7 @@ final class Worker {
 
     private func sendDone(_ i: Int, _ res: Int32) {
         guard res >= 0 else {
-            finish(i, res == -ECANCELED ? .responseTimeout : Outcome(errno: -res))
+            finish(i, res == -ECANCELED ? .responseTimeout : failure(-res))
             return
         }
         slots[i].sent += res
@@ -518,7 +518,7 @@ final class Worker {
 
     private func receive(_ i: Int) {
         var buffer = discard
-        var length = Worker.discardSize
+        var length = WorkerBuffers.discardBytes
         switch slots[i].phase {
         case .receivingHead:
             if let heads {
@@ -576,7 +576,7 @@ final class Worker {
         guard res >= 0 else {
             // An answer already judged a failure keeps that verdict if the close then fails too.
             let verdict = Outcome(code: slots[i].verdict)
-            finish(i, !verdict.isOK ? verdict : res == -ECANCELED ? .responseTimeout : Outcome(errno: -res))
+            finish(i, !verdict.isOK ? verdict : res == -ECANCELED ? .responseTimeout : failure(-res))
             return
         }
         switch slots[i].phase {
@@ -653,6 +653,15 @@ final class Worker {
         }
     }
 
+    /// A request's errno as the attempt's outcome. EBADF and EFAULT name a wrong descriptor or
+    /// buffer, which only a bug in the worker can give, never the network: they stop the program
+    /// rather than being counted as if the server had caused them.
+    @inline(__always)
+    private func failure(_ errno: Int32) -> Outcome {
+        precondition(errno != EBADF && errno != EFAULT, "a request failed with \(String(cString: strerror(errno))): a bug in portstorm's worker")
+        return Outcome(errno: errno)
+    }
+
     private func finish(_ i: Int, _ outcome: Outcome) {
         stats.finished(outcome)
         closeSocket(i)
@@ -673,10 +682,11 @@ final class Worker {
         busySlots -= 1
     }
 
-    /// Cancels every request in the ring; the attempts they belonged to stay counted as in flight.
+    /// Cancels every request in the ring; the attempts they belonged to stay counted as in flight,
+    /// except holds: their outcome was decided before the hold, so they end with it, closed now.
     private func abandonAll() {
         for i in 0..<max(1, plan.concurrency) where slots[i].phase != .free && !slots[i].done {
-            slots[i].abandoned = true
+            if slots[i].phase == .holding { finish(i, Outcome(code: slots[i].verdict)) } else { slots[i].abandoned = true }
         }
         ring.cancelAll(userData: OpTag.housekeeping.userData(0))
     }

@@ -43,3 +43,11 @@ struct WorkerPlan: Sendable {
     /// Attempts starting later than this after their due time count as delayed.
     static let delayThresholdNs: UInt64 = 10_000_000
 }
+
+/// Sizes of a worker's buffers.
+enum WorkerBuffers {
+    /// What a recv that only counts or discards bytes reads into (shared by all slots).
+    static let discardBytes = 64 * 1024
+    /// --protocol http: each recv of status line and headers lands in the slot's own buffer of this size.
+    static let httpBytes = 512
+}

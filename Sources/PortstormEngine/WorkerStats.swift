@@ -164,14 +164,29 @@ struct WorkerStats: Sendable {
         if mismatchSamples.count < 3 && !mismatchSamples.contains(text) { mismatchSamples.append(text) }
     }
 
-    /// What the worker publishes (every 200 ms): counts and the live latency buckets, made
-    /// cumulative in a new array (so the next `connected` does not copy the one it counts in).
-    var live: LiveStatus {
-        var s = LiveStatus(attempted: attempted, inFlight: inFlight, outcomes: outcomes, delayed: delayed)
+    /// Writes what the worker publishes (every 200 ms) into `s`, in place: counts and the live
+    /// latency buckets made cumulative. Nothing is allocated once `s` has its tables, as long as
+    /// no reader still holds a copy of them.
+    func fill(_ s: inout LiveStatus) {
+        s.attempted = attempted
+        s.inFlight = inFlight
+        s.delayed = delayed
+        s.outcomes.assign(outcomes)
+        let n = liveBuckets.count - 1
+        if s.connectBuckets.count != n { s.connectBuckets = [UInt64](repeating: 0, count: n) }
         var running: UInt64 = 0
-        s.connectBuckets = liveBuckets.dropLast().map { running &+= $0; return running }
+        for k in 0..<n {
+            running &+= liveBuckets[k]
+            s.connectBuckets[k] = running
+        }
         s.connectCount = connectLatency.count
         s.connectSumUs = Double(connectSumUs)
+    }
+
+    /// What the worker would publish now, as a new value (tests).
+    var live: LiveStatus {
+        var s = LiveStatus(attempted: 0, inFlight: 0, outcomes: OutcomeCounts(), delayed: 0)
+        fill(&s)
         return s
     }
 }

@@ -1,3 +1,5 @@
+import PortstormRecord
+
 /// One run of a lab: servers to start, the `portstorm run` arguments, and what is expected of it.
 public struct LabVariant: Sendable {
     public enum Role: String, Codable, Sendable { case prepare, broken, fix }
@@ -9,7 +11,17 @@ public struct LabVariant: Sendable {
     public var servers: [(mode: ServerMode, listen: String)] = []
     public var runArguments: [String]
     /// The outcome this run should mostly end in.
-    public var expected: String
+    public var expected: Outcome
+
+    public init(role: Role, title: String, sysctls: [(String, String)] = [], servers: [(mode: ServerMode, listen: String)] = [],
+                runArguments: [String], expected: Outcome) {
+        self.role = role
+        self.title = title
+        self.sysctls = sysctls
+        self.servers = servers
+        self.runArguments = runArguments
+        self.expected = expected
+    }
 }
 
 /// A lab: a failure reproduced on purpose in a namespace, explained, then fixed.
@@ -20,6 +32,14 @@ public struct Lab: Sendable {
     /// Extra set-up commands inside the namespace (e.g. an address on lo).
     public var setup: [[String]] = []
     public var variants: [LabVariant]
+
+    public init(name: String, summary: String, sysctls: [(String, String)], setup: [[String]] = [], variants: [LabVariant]) {
+        self.name = name
+        self.summary = summary
+        self.sysctls = sysctls
+        self.setup = setup
+        self.variants = variants
+    }
 }
 
 /// The labs `portstorm lab NAME` runs. Every run is bounded (count or duration) and stays
@@ -42,20 +62,20 @@ public enum LabCatalog {
         variants: [
             LabVariant(role: .broken, title: "client closes first at 150/s, 300 ports",
                        servers: [(.hold, "127.0.0.1:8080")],
-                       runArguments: ["127.0.0.1:8080", "--rate", "150", "-d", "4s", "-c", "500"], expected: "eaddrnotavail"),
+                       runArguments: ["127.0.0.1:8080", "--rate", "150", "-d", "4s", "-c", "500"], expected: .eaddrnotavail),
             LabVariant(role: .fix, title: "the server closes first (TIME_WAIT moves to the server)",
                        servers: [(.acceptClose, "127.0.0.1:8081")],
-                       runArguments: ["127.0.0.1:8081", "--rate", "150", "-d", "4s", "-c", "500", "--close", "server"], expected: "ok"),
+                       runArguments: ["127.0.0.1:8081", "--rate", "150", "-d", "4s", "-c", "500", "--close", "server"], expected: .ok),
             LabVariant(role: .fix, title: "SO_LINGER 0 (--close rst): no TIME_WAIT at all",
                        servers: [(.hold, "127.0.0.1:8082")],
-                       runArguments: ["127.0.0.1:8082", "--rate", "150", "-d", "4s", "-c", "500", "--close", "rst"], expected: "ok"),
+                       runArguments: ["127.0.0.1:8082", "--rate", "150", "-d", "4s", "-c", "500", "--close", "rst"], expected: .ok),
             LabVariant(role: .fix, title: "a wider ip_local_port_range (20000-60999)",
                        sysctls: [("net.ipv4.ip_local_port_range", "20000 60999")], servers: [(.hold, "127.0.0.1:8083")],
-                       runArguments: ["127.0.0.1:8083", "--rate", "150", "-d", "4s", "-c", "500"], expected: "ok"),
+                       runArguments: ["127.0.0.1:8083", "--rate", "150", "-d", "4s", "-c", "500"], expected: .ok),
             LabVariant(role: .fix, title: "four source addresses (a budget each)",
                        sysctls: [("net.ipv4.ip_local_port_range", "40000 40299")], servers: [(.hold, "127.0.0.1:8084")],
                        runArguments: ["127.0.0.1:8084", "--rate", "150", "-d", "4s", "-c", "500", "--source", "127.0.0.2-127.0.0.5"],
-                       expected: "ok"),
+                       expected: .ok),
         ])
 
     static let bindExhaustion = Lab(
@@ -65,12 +85,12 @@ public enum LabCatalog {
         variants: [
             LabVariant(role: .prepare, title: "250 of the 300 ports go to TIME_WAIT toward another server",
                        servers: [(.hold, "127.0.0.1:8080"), (.hold, "127.0.0.1:8081")],
-                       runArguments: ["127.0.0.1:8080", "-n", "250", "-c", "50", "--source", "127.0.0.1"], expected: "ok"),
+                       runArguments: ["127.0.0.1:8080", "-n", "250", "-c", "50", "--source", "127.0.0.1"], expected: .ok),
             LabVariant(role: .broken, title: "bind(127.0.0.1, 0) then connect: only free ports will do",
                        runArguments: ["127.0.0.1:8081", "-n", "200", "-c", "50", "--source", "127.0.0.1", "--bind-before-connect"],
-                       expected: "eaddrinuse"),
+                       expected: .eaddrinuse),
             LabVariant(role: .fix, title: "IP_BIND_ADDRESS_NO_PORT: connect() picks the port, shared across destinations",
-                       runArguments: ["127.0.0.1:8081", "-n", "200", "-c", "50", "--source", "127.0.0.1"], expected: "ok"),
+                       runArguments: ["127.0.0.1:8081", "-n", "200", "-c", "50", "--source", "127.0.0.1"], expected: .ok),
         ])
 
     static let refused = Lab(
@@ -79,10 +99,10 @@ public enum LabCatalog {
         sysctls: [],
         variants: [
             LabVariant(role: .broken, title: "no server on 127.0.0.1:8080",
-                       runArguments: ["127.0.0.1:8080", "-n", "200", "-c", "20"], expected: "econnrefused"),
+                       runArguments: ["127.0.0.1:8080", "-n", "200", "-c", "20"], expected: .econnrefused),
             LabVariant(role: .fix, title: "the server is started",
                        servers: [(.acceptClose, "127.0.0.1:8080")],
-                       runArguments: ["127.0.0.1:8080", "-n", "200", "-c", "20", "--close", "server"], expected: "ok"),
+                       runArguments: ["127.0.0.1:8080", "-n", "200", "-c", "20", "--close", "server"], expected: .ok),
         ])
 
     static let loopbackOnly = Lab(
@@ -93,10 +113,10 @@ public enum LabCatalog {
         variants: [
             LabVariant(role: .broken, title: "server on 127.0.0.1:8080, client to 192.0.2.10:8080",
                        servers: [(.acceptClose, "127.0.0.1:8080")],
-                       runArguments: ["192.0.2.10:8080", "-n", "200", "-c", "20", "--close", "server"], expected: "econnrefused"),
+                       runArguments: ["192.0.2.10:8080", "-n", "200", "-c", "20", "--close", "server"], expected: .econnrefused),
             LabVariant(role: .fix, title: "server on 0.0.0.0:8081 (every address)",
                        servers: [(.acceptClose, "0.0.0.0:8081")],
-                       runArguments: ["192.0.2.10:8081", "-n", "200", "-c", "20", "--close", "server"], expected: "ok"),
+                       runArguments: ["192.0.2.10:8081", "-n", "200", "-c", "20", "--close", "server"], expected: .ok),
         ])
 
     static let timeout = Lab(
@@ -107,11 +127,11 @@ public enum LabCatalog {
             LabVariant(role: .broken, title: "100/s against a slow acceptor, 2 s connect deadline",
                        servers: [(.slowAccept, "127.0.0.1:8080")],
                        runArguments: ["127.0.0.1:8080", "--rate", "100", "-d", "3s", "-c", "1000", "--connect-timeout", "2s", "--close", "server"],
-                       expected: "connect_timeout"),
+                       expected: .connectTimeout),
             LabVariant(role: .fix, title: "a server that accepts at once",
                        servers: [(.acceptClose, "127.0.0.1:8081")],
                        runArguments: ["127.0.0.1:8081", "--rate", "100", "-d", "3s", "-c", "1000", "--connect-timeout", "2s", "--close", "server"],
-                       expected: "ok"),
+                       expected: .ok),
         ])
 
     static let protocolMismatch = Lab(
@@ -121,13 +141,13 @@ public enum LabCatalog {
         variants: [
             LabVariant(role: .broken, title: "WebSocket handshake to a plain HTTP server",
                        servers: [(.http, "127.0.0.1:8080")],
-                       runArguments: ["127.0.0.1:8080", "--protocol", "ws", "-n", "100", "-c", "10"], expected: "protocol_mismatch"),
+                       runArguments: ["127.0.0.1:8080", "--protocol", "ws", "-n", "100", "-c", "10"], expected: .protocolMismatch),
             LabVariant(role: .broken, title: "WebSocket handshake to a raw TCP echo service",
                        servers: [(.echo, "127.0.0.1:8081")],
-                       runArguments: ["127.0.0.1:8081", "--protocol", "ws", "-n", "100", "-c", "10"], expected: "protocol_mismatch"),
+                       runArguments: ["127.0.0.1:8081", "--protocol", "ws", "-n", "100", "-c", "10"], expected: .protocolMismatch),
             LabVariant(role: .fix, title: "the same handshake to a WebSocket server",
                        servers: [(.ws, "127.0.0.1:8082")],
-                       runArguments: ["127.0.0.1:8082", "--protocol", "ws", "-n", "100", "-c", "10"], expected: "ok"),
+                       runArguments: ["127.0.0.1:8082", "--protocol", "ws", "-n", "100", "-c", "10"], expected: .ok),
         ])
 
     static let tlsMismatch = Lab(
@@ -137,14 +157,14 @@ public enum LabCatalog {
         variants: [
             LabVariant(role: .broken, title: "https:// to a plain HTTP server: the answer to the ClientHello is HTTP",
                        servers: [(.http, "127.0.0.1:8080")],
-                       runArguments: ["https://127.0.0.1:8080/", "--insecure", "-n", "100", "-c", "10"], expected: "tls_plain_server"),
+                       runArguments: ["https://127.0.0.1:8080/", "--insecure", "-n", "100", "-c", "10"], expected: .tlsPlainServer),
             LabVariant(role: .broken, title: "http:// to a TLS server: it answers nginx's 400 for plain HTTP",
                        servers: [(.https, "127.0.0.1:8443")],
-                       runArguments: ["http://127.0.0.1:8443/", "-n", "100", "-c", "10"], expected: "tls_required"),
+                       runArguments: ["http://127.0.0.1:8443/", "-n", "100", "-c", "10"], expected: .tlsRequired),
             LabVariant(role: .broken, title: "https:// to it without its CA: a self-signed certificate is not trusted",
-                       runArguments: ["https://127.0.0.1:8443/", "-n", "100", "-c", "10"], expected: "tls_cert_untrusted"),
+                       runArguments: ["https://127.0.0.1:8443/", "-n", "100", "-c", "10"], expected: .tlsCertUntrusted),
             LabVariant(role: .fix, title: "https:// with --cacert (the server's certificate)",
-                       runArguments: ["https://127.0.0.1:8443/", "--cacert", serverCertificate, "-n", "100", "-c", "10"], expected: "ok"),
+                       runArguments: ["https://127.0.0.1:8443/", "--cacert", serverCertificate, "-n", "100", "-c", "10"], expected: .ok),
         ])
 
     static let fdLimit = Lab(
@@ -155,10 +175,10 @@ public enum LabCatalog {
             LabVariant(role: .broken, title: "300 held connections under a 100-descriptor limit",
                        servers: [(.hold, "127.0.0.1:8080")],
                        runArguments: ["127.0.0.1:8080", "-n", "300", "-c", "300", "--open-files", "100", "--close", "server",
-                                      "--response-timeout", "500ms"], expected: "emfile"),
+                                      "--response-timeout", "500ms"], expected: .emfile),
             LabVariant(role: .fix, title: "the limit raised (portstorm raises it to fit -c by default); the hold server never closes, so each ends at the 500 ms answer deadline",
                        servers: [(.hold, "127.0.0.1:8081")],
                        runArguments: ["127.0.0.1:8081", "-n", "300", "-c", "300", "--close", "server", "--response-timeout", "500ms"],
-                       expected: "response_timeout"),
+                       expected: .responseTimeout),
         ])
 }

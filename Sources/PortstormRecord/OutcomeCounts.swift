@@ -16,6 +16,12 @@ public struct OutcomeCounts: Sendable, Equatable {
     /// Sum over every outcome but `ok`.
     public var failures: UInt64 { counts.dropFirst().reduce(0) { $0.addingSaturating($1) } }
 
+    /// Becomes a copy of `other`, element by element: no allocation while this table is not shared.
+    @inline(__always)
+    public mutating func assign(_ other: OutcomeCounts) {
+        for i in counts.indices { counts[i] = other.counts[i] }
+    }
+
     public mutating func merge(_ other: OutcomeCounts) {
         for i in counts.indices { counts[i] &+= other.counts[i] }
     }

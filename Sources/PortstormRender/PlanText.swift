@@ -19,32 +19,20 @@ public enum PlanText {
         out.append("\(h)portstorm capacity plan: \(target)")
         out.append("")
         if markdown {
-            out.append("| step | rate/s | ok/s | failed | mostly | connect p99 | peak port occupancy | TIME_WAIT at end |")
-            out.append("| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
-            for (i, s) in p.steps.enumerated() {
-                out.append("| \(i + 1) | \(Format.rate(s.rate)) | \(Format.rate(s.achievedRate * (1 - s.failureShare))) | "
-                           + String(format: "%.2f%%", s.failureShare * 100) + " | \(s.dominantFailure ?? "-") | \(Format.micros(s.connectP99Us)) | "
-                           + "\(s.peakOccupancy.map { String(format: "%.0f%%", $0 * 100) } ?? "-") | \(s.timeWaitAtEnd.map { Format.count($0) } ?? "-") |")
-            }
+            out += ReportTables.markdown(ReportTables.planSteps(p))
         } else {
             for (i, s) in p.steps.enumerated() { out.append("  " + stepLine(i, s)) }
         }
         out.append("")
+        return out.joined(separator: "\n") + "\n" + conclusion(p, markdown: markdown)
+    }
+
+    /// The plan's conclusion without the steps (printed after the step lines `plan` showed as it
+    /// went): the sustainable rate, the knee and its limit, caveats, the rule, what the target needs.
+    public static func conclusion(_ p: CapacityPlan, markdown: Bool = false) -> String {
+        var out: [String] = []
         let bullet = markdown ? "- " : "  "
-        if let rate = p.sustainableRate {
-            out.append("\(bullet)highest sustainable rate: \(Format.rate(rate)) new connections/s")
-        } else {
-            out.append("\(bullet)no step was sustainable: even the first rate failed")
-        }
-        if let k = p.kneeStep, let why = p.kneeReason {
-            out.append("\(bullet)knee at step \(k + 1): \(why)")
-            out.append("\(bullet)limit hit first: \(describe(p.limit))")
-        } else {
-            out.append("\(bullet)no knee up to the ceiling (\(Format.rate(p.steps.last?.rate ?? 0))/s): the limit is above it")
-        }
-        for c in p.caveats { out.append("\(bullet)caveat: \(c)") }
-        out.append(String(format: "\(bullet)knee rule: failures above %.1f%% of attempts, connect p99 above %.0fx the first step, or the generator falling behind",
-                          p.rule.maxFailureShare * 100, p.rule.latencyFactor))
+        out += conclusions(p).map { bullet + $0 }
         out.append("")
         out.append(markdown ? "## What \(Format.rate(p.targetRate))/s needs" : "  what \(Format.rate(p.targetRate))/s needs:")
         if markdown { out.append("") }
@@ -53,6 +41,27 @@ public enum PlanText {
         out.append(markdown ? "Steps run one after another: TIME_WAIT left by a step still holds ports in the next, as under sustained load."
                             : "  steps run one after another: TIME_WAIT left by a step still holds ports in the next, as under sustained load")
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// What the plan concludes, one sentence a line: the sustainable rate, the knee and the limit
+    /// hit first (or that there was none), caveats, and the knee rule.
+    public static func conclusions(_ p: CapacityPlan) -> [String] {
+        var out: [String] = []
+        if let rate = p.sustainableRate {
+            out.append("highest sustainable rate: \(Format.rate(rate)) new connections/s")
+        } else {
+            out.append("no step was sustainable: even the first rate failed")
+        }
+        if let k = p.kneeStep, let why = p.kneeReason {
+            out.append("knee at step \(k + 1): \(why)")
+            out.append("limit hit first: \(describe(p.limit))")
+        } else {
+            out.append("no knee up to the ceiling (\(Format.rate(p.steps.last?.rate ?? 0))/s): the limit is above it")
+        }
+        for c in p.caveats { out.append("caveat: \(c)") }
+        out.append(String(format: "knee rule: failures above %.1f%% of attempts, connect p99 above %.0fx the first step, or the generator falling behind",
+                          p.rule.maxFailureShare * 100, p.rule.latencyFactor))
+        return out
     }
 
     static func describe(_ limit: String?) -> String {

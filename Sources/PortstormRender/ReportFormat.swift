@@ -29,6 +29,28 @@ public enum ReportFormat: String, CaseIterable, Sendable {
     }
 }
 
+extension ReportFormat {
+    /// A plan record in each format: text and Markdown as `plan --report` writes them, HTML with
+    /// charts, CSV one row per step, JSON the record itself.
+    public func render(_ plan: PlanRecord) -> String {
+        switch self {
+        case .text: return PlanText.render(plan.plan, target: plan.target)
+        case .markdown: return PlanText.render(plan.plan, target: plan.target, markdown: true)
+        case .html: return PlanHTML.render(plan)
+        case .csv:
+            let rows = plan.plan.steps.map { s in
+                ["\(s.rate)", "\(s.achievedRate)", "\(s.attempted)", "\(s.ok)", String(format: "%.6f", s.failureShare), s.dominantFailure ?? "",
+                 "\(s.connectP99Us)", s.peakOccupancy.map { String(format: "%.4f", $0) } ?? "", s.timeWaitAtEnd.map(String.init) ?? ""].joined(separator: ",")
+            }
+            return (["rate,achieved_rate,attempted,ok,failure_share,mostly,connect_p99_us,peak_occupancy,time_wait_at_end"] + rows).joined(separator: "\n") + "\n"
+        case .json:
+            let e = JSONEncoder()
+            e.outputFormatting = [.prettyPrinted, .sortedKeys]
+            return (try? String(decoding: e.encode(plan), as: UTF8.self)).map { $0 + "\n" } ?? "{}\n"
+        }
+    }
+}
+
 /// The terminal report: the run's summary, then what it means.
 public enum ReportText {
     public static func render(_ r: RunRecord, _ a: Analysis) -> String {

@@ -25,14 +25,7 @@ public enum ReportMarkdown {
         md.append("")
         md.append("## Outcomes")
         md.append("")
-        md.append("| outcome | count | share | cause | first s | last s | occupancy at onset |")
-        md.append("| --- | ---: | ---: | --- | ---: | ---: | ---: |")
-        for (o, n) in t.outcomes.nonZero {
-            let onset = a.onsets.first { $0.outcome == o.name }
-            md.append("| \(o.name) | \(Format.count(n)) | \(Format.percent(n, of: t.attempted)) | \(o.cause == .none ? "-" : o.cause.rawValue) | "
-                      + "\(onset.map { "\($0.firstSecond)" } ?? "-") | \(onset.map { "\($0.lastSecond)" } ?? "-") | "
-                      + "\(onset?.occupancyAtOnset.map { String(format: "%.1f%%", $0 * 100) } ?? "-") |")
-        }
+        md += ReportTables.markdown(ReportTables.outcomes(r, a))
         md.append("")
         md.append("Attempted \(Format.count(t.attempted)), in flight at the end \(Format.count(t.inFlightAtEnd)).")
         md.append("")
@@ -53,32 +46,12 @@ public enum ReportMarkdown {
         }
         md.append("## Capacity")
         md.append("")
-        let cap = a.capacity
-        md.append("| | value |")
-        md.append("| --- | ---: |")
-        if cap.hosts != nil {
-            md.append("| port budget (hosts x sources x ports) | \(cap.budgetText) |")
-        } else {
-            md.append("| ports per tuple (effective range) | \(Format.count(cap.rangeSize)) |")
-            md.append("| tuples (source addresses) | \(cap.tuples) |")
-        }
-        md.append("| model: new connections/s without TIME_WAIT reuse | \(cap.modelRate.map { Format.rate($0) } ?? (c.close == .client ? "not bounded (no TIME_WAIT made here)" : "not bounded (client does not close first)")) |")
-        md.append("| TIME_WAIT reuse in effect | \(cap.reuseInEffect ? "yes" : "no") |")
-        md.append("| achieved successful connections/s | \(Format.rate(cap.achievedOkRate)) |")
-        if let want = cap.requestedRate { md.append("| requested | \(Format.rate(want)) |") }
+        md += ReportTables.markdown(ReportTables.capacity(r, a))
         md.append("")
         if let hosts = r.hosts {
             md.append("## Hosts")
             md.append("")
-            md.append("| host | shard | sources x ports | range | tcp_tw_reuse | attempted | ok | no port (eaddrnotavail/inuse) | out of ports from second | started after --start-at |")
-            md.append("| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-            for h in hosts {
-                let b = h.portBudget
-                let short = h.totals.outcomes[.eaddrnotavail].addingSaturating(h.totals.outcomes[.eaddrinuse])
-                md.append("| \(h.hostName) | \(h.shard.map { "\($0)" } ?? "-") | \(b.tuples) x \(Format.count(b.rangeSize)) | \(b.rangeLow)-\(b.rangeHigh) | "
-                          + "\(h.system.tcpTwReuse.map(String.init) ?? "-") | \(Format.count(h.totals.attempted)) | \(Format.count(h.totals.outcomes[.ok])) | "
-                          + "\(Format.count(short)) | \(h.firstExhaustionSecond.map(String.init) ?? "-") | \(h.startLateMs.map { "\($0) ms" } ?? "-") |")
-            }
+            md += ReportTables.markdown(ReportTables.hosts(hosts))
             md.append("")
         }
         if let rows = WitnessTable.rows(r, a) {
@@ -91,16 +64,10 @@ public enum ReportMarkdown {
             for row in rows { md.append("| \(row.what) | \(row.portstorm) | \(row.kernel) |") }
             md.append("")
         }
-        if !a.tuples.isEmpty {
+        if let tuples = ReportTables.portBudget(a) {
             md.append("## Port budget per tuple")
             md.append("")
-            md.append("| source | destination | ports | in use before the run | peak in use | peak made by this run | peak occupancy | peak TIME_WAIT |")
-            md.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-            for s in a.tuples {
-                md.append("| \(s.source) | \(s.destination):\(s.port) | \(Format.count(s.rangeSize)) | \(s.portsInUseAtStart.map { Format.count($0) } ?? "-") | "
-                          + "\(Format.count(s.peakPortsInUse)) | \(s.peakPortsMadeByRun.map { Format.count($0) } ?? "-") | "
-                          + String(format: "%.1f%%", s.peakOccupancy * 100) + " | \(Format.count(s.points.map(\.timeWait).max() ?? 0)) |")
-            }
+            md += ReportTables.markdown(tuples)
             md.append("")
         }
         md.append("## Findings")
@@ -117,6 +84,10 @@ public enum ReportMarkdown {
             }
             md.append("")
         }
+        md.append("## Configuration")
+        md.append("")
+        md += ReportTables.markdown(ReportTables.configuration(r))
+        md.append("")
         if !r.notes.isEmpty {
             md.append("## Notes")
             md.append("")

@@ -14,3 +14,17 @@ enum CLIError: Error {
         }
     }
 }
+
+/// How a command that did its work ended short of success: it has printed why (findings, a
+/// failed threshold, a lab's verdict), so only the exit status is left to give. Commands throw
+/// these; `ExitStatus.of` maps them.
+enum CommandEnd: Error {
+    /// A lab did not end as expected, or doctor found a problem.
+    case notAsExpected
+    /// diagnose: the target fails, or a problem or warning was found.
+    case targetFails
+    /// run: a --threshold failed.
+    case thresholdFailed
+    /// A stop signal ended the command early (its outputs are written).
+    case interrupted
+}

@@ -41,7 +41,6 @@ struct Demo: ParsableCommand {
         Terminal.out("demo: built-in http target on \(server.address); \(Int(seconds))s of HTTP churn, concurrency \(c)\n\n")
         let config = RunConfig(target: server.address.description, concurrency: c, durationSeconds: seconds,
                                close: .server, wireProtocol: .http)
-        let status = try RunExecution(output: output, report: "demo-report.html", quiet: false, observe: true, explain: true).execute(config)
-        if status != 0 { throw ExitCode(status) }
+        try RunExecution(output: output, report: "demo-report.html", quiet: false, observe: true, explain: true).execute(config)
     }
 }

@@ -27,7 +27,7 @@ struct Diagnose: ParsableCommand {
         Examples:
           portstorm diagnose localhost:8080
           portstorm diagnose 127.0.0.2:5432 --json
-          portstorm diagnose chat.example:443 --protocol ws --path /socket
+          portstorm diagnose ws://chat.example/socket
         """
     )
 
@@ -85,17 +85,9 @@ struct Diagnose: ParsableCommand {
             e.outputFormatting = [.prettyPrinted, .sortedKeys]
             Terminal.out(String(decoding: try e.encode(DiagnoseReport(observations: obs, findings: findings)), as: UTF8.self) + "\n")
         } else {
-            Terminal.out("portstorm diagnose \(hp): " + (obs.resolved.isEmpty ? (obs.resolveError != nil ? "not resolved" : "not tried") : "resolved to \(obs.resolved.joined(separator: ", "))") + "\n")
-            for p in obs.probes {
-                Terminal.out("  \(p.address)\(p.isLocal ? " (this machine)" : ""): "
-                             + p.outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-                             + (p.http.map { "; http \($0)" } ?? "") + (p.httpStatus.map { " \($0)" } ?? "")
-                             + (p.tls.map { "; tls handshake \($0)" } ?? "") + (p.tlsVerified.map { "; verified \($0)" } ?? "")
-                             + (p.ws.map { "; websocket \($0)" } ?? "") + "\n")
-            }
-            Terminal.out("\n" + FindingsText.render(findings).joined(separator: "\n") + "\n")
+            Terminal.out(DiagnoseText.render(obs, findings: findings, target: hp.description))
         }
-        if Diagnosis.fails(findings) { throw ExitCode(ExitStatus.targetFails) }
+        if Diagnosis.fails(findings) { throw CommandEnd.targetFails }
     }
 
     /// A handful of attempts through the engine, without output.

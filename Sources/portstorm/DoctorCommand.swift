@@ -62,7 +62,7 @@ struct Doctor: ParsableCommand {
         } else {
             Terminal.out(DoctorText.render(snapshot, findings))
         }
-        if findings.contains(where: { $0.severity == .problem }) { throw ExitCode(ExitStatus.notAsExpected) }
+        if findings.contains(where: { $0.severity == .problem }) { throw CommandEnd.notAsExpected }
     }
 }
 

@@ -44,14 +44,22 @@ enum ExitStatus {
             case .unavailable: return unavailable
             case .cannotWrite: return cannotWrite
             }
+        case let e as CommandEnd:
+            switch e {
+            case .notAsExpected: return notAsExpected
+            case .targetFails: return targetFails
+            case .thresholdFailed: return thresholdFailed
+            case .interrupted: return interrupted
+            }
         case is InputError: return usage
-        case is EngineError, is RingUnavailable: return unavailable
+        case is EngineError, is RingUnavailable, is LabRunUnavailable: return unavailable
         case is LabError: return notAsExpected
         default: return nil
         }
     }
 
-    /// The sentence printed for a typed error (nil: ArgumentParser's own errors and exit codes).
+    /// The sentence printed for a typed error (nil: ArgumentParser's own errors and exit codes,
+    /// and a `CommandEnd`, whose command has printed why).
     static func message(_ error: Error) -> String? {
         switch error {
         case let e as CLIError: return e.message
@@ -59,6 +67,7 @@ enum ExitStatus {
         case let e as EngineError: return e.description
         case let e as RingUnavailable: return e.description
         case let e as LabError: return e.description
+        case let e as LabRunUnavailable: return e.description
         default: return nil
         }
     }

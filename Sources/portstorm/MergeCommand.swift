@@ -7,15 +7,15 @@ struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Merge the records of several generator hosts into one record.",
         discussion: """
-        Each host ran its shard of one load (`run --shard I/N --start-at T -o host.json`). The merged
-        record adds the counts, merges the connect histograms exactly, adds the timelines up second
-        by second on the wall clock, and keeps each host's settings, sources and port budget in
-        `hosts`. Records of different targets, of another schema, or of the same shard twice are
+        Each host ran its shard of one load (`run --shard I/N --start-at T -o host.json`). The merged \
+        record adds the counts, merges the connect histograms exactly, adds the timelines up second \
+        by second on the wall clock, and keeps each host's settings, sources and port budget in \
+        `hosts`. Records of different targets, of another schema, or of the same shard twice are \
         refused.
 
         Examples:
           portstorm merge records/*.json -o merged.json
-          portstorm merge a.json b.json -o merged.json --report merged.md
+          portstorm merge host-*.json -o merged.json --report merged.md
         """
     )
 
@@ -58,7 +58,11 @@ struct Merge: ParsableCommand {
     }
 
     static func read(_ path: String, verb: String) throws(CLIError) -> RunRecord {
-        let data = try InputFile.read(path, what: "the record")
+        try decode(InputFile.read(path, what: "the record"), path: path, verb: verb)
+    }
+
+    /// A run record from the bytes of `path`, or one line saying why not.
+    static func decode(_ data: Data, path: String, verb: String) throws(CLIError) -> RunRecord {
         do {
             return try RunRecord.load(from: data)
         } catch let e as UnsupportedSchema {

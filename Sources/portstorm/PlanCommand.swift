@@ -19,7 +19,8 @@ struct Plan: ParsableCommand {
 
         Examples:
           portstorm plan 127.0.0.1:8080 --from 200 --to 5k
-          portstorm plan 127.0.0.1:8080 --from 100 --to 2k --step 100 --step-duration 3s --report plan.md
+          portstorm plan 127.0.0.1:8080 --from 100 --to 2k --step 100 \\
+              --step-duration 3s --report plan.md
         """
     )
 
@@ -58,8 +59,6 @@ struct Plan: ParsableCommand {
 
     @OptionGroup var outputs: OutputOptions
 
-    static let maxSteps = 40
-
     func run() throws {
         let rates: [Double], seconds: Double, rule: KneeRule, target: Double, base: RunConfig
         do {
@@ -67,9 +66,9 @@ struct Plan: ParsableCommand {
             guard lo <= hi else { throw InputError("--from \(from) is above --to \(to)") }
             let add = try step.map { (t) throws(InputError) in try InputParsing.amount(t, option: "--step") }
             guard add != nil || factor > 1.01 else { throw InputError("--factor must be above 1 (or give --step)") }
-            rates = Plan.ramp(from: lo, to: hi, step: add, factor: factor)
-            guard rates.count <= Plan.maxSteps else {
-                throw InputError("that ramp has \(rates.count) steps; at most \(Plan.maxSteps): raise --step or --factor")
+            rates = PlanRamp.rates(from: lo, to: hi, step: add, factor: factor)
+            guard rates.count <= PlanRamp.maxSteps else {
+                throw InputError("that ramp has \(rates.count) steps; at most \(PlanRamp.maxSteps): raise --step or --factor")
             }
             seconds = try InputParsing.duration(stepDuration, option: "--step-duration")
             guard seconds <= 600 else { throw InputError("--step-duration is at most 10m") }
@@ -101,27 +100,21 @@ struct Plan: ParsableCommand {
         let control = RunControl()
         let signals = SignalWatch(control: control) { _ in Terminal.err("\nstopping the plan after this step\n") }
         defer { signals.cancel() }
-        var steps: [PlanStep] = []
-        var system: SystemSnapshot?
-        for rate in rates {
+        let ran = try PlanRamp(rates: rates, rule: rule).run(runStep: { rate in
             var config = base
             config.rate = rate
-            guard case .success(let plan) = RunPlan.make(config) else { break }
-            let record = try Engine.run(plan, control: control, observer: KernelObserver(target: plan.target, localPorts: config.localPorts))
-            system = system ?? record.system
-            let s = PlanStep(record)
-            steps.append(s)
-            Terminal.out("  " + PlanText.stepLine(steps.count - 1, s) + "\n")
-            if control.level > 0 || CapacityPlan.knee(steps, rule: rule) != nil { break }
-        }
-        guard let system, !steps.isEmpty else {
-            if control.level > 0 { throw ExitCode(ExitStatus.interrupted) }
+            guard case .success(let plan) = RunPlan.make(config) else { return nil }
+            return try Engine.run(plan, control: control, observer: KernelObserver(target: plan.target, localPorts: config.localPorts))
+        }, stopped: { control.level > 0 }, onStep: { i, step in
+            Terminal.out("  " + PlanText.stepLine(i, step) + "\n")
+        })
+        guard let system = ran.system, !ran.steps.isEmpty else {
+            if control.level > 0 { throw CommandEnd.interrupted }
             throw CLIError.unavailable("no step of the plan ran")
         }
-        let result = CapacityPlan.make(steps: steps, rule: rule, targetRate: target, system: system, config: base,
+        let result = CapacityPlan.make(steps: ran.steps, rule: rule, targetRate: target, system: system, config: base,
                                        sources: max(1, firstPlan.sources.count))
-        Terminal.out("\n" + PlanText.render(result, target: self.target).split(separator: "\n", omittingEmptySubsequences: false)
-            .drop { !$0.hasPrefix("  highest") && !$0.hasPrefix("  no step") }.joined(separator: "\n"))
+        Terminal.out("\n" + PlanText.conclusion(result))
         if let planFile {
             let e = JSONEncoder()
             e.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -135,27 +128,6 @@ struct Plan: ParsableCommand {
             try reportFile.write(PlanText.render(result, target: self.target, markdown: ReportFormat.forPath(reportFile.path) == .markdown))
             if !reportFile.isStandardOutput { Terminal.out("  report: \(reportFile.path)\n") }
         }
-        if control.level > 0 { throw ExitCode(ExitStatus.interrupted) }
+        if control.level > 0 { throw CommandEnd.interrupted }
     }
-
-    /// The step rates: additive with --step, else geometric by --factor; the ceiling is always the last.
-    static func ramp(from lo: Double, to hi: Double, step: Double?, factor: Double) -> [Double] {
-        var rates: [Double] = []
-        var r = lo
-        while r < hi * 0.999 && rates.count <= maxSteps {
-            rates.append(r.rounded())
-            r = step.map { r + $0 } ?? r * factor
-        }
-        rates.append(hi.rounded())
-        return rates
-    }
-}
-
-/// `portstorm plan -o FILE`.
-struct PlanRecord: Codable {
-    var schema = "portstorm.plan/1"
-    var target: String
-    var used: String
-    var system: SystemSnapshot
-    var plan: CapacityPlan
 }

@@ -37,12 +37,14 @@ struct Portstorm: ParsableCommand {
             try Descriptors.require(for: command)
             try command.run()
             status = ExitStatus.success
+        } catch let end as CommandEnd {
+            status = ExitStatus.of(end)!
         } catch {
             if let message = ExitStatus.message(error), let code = ExitStatus.of(error) {
                 Terminal.err("portstorm: error: \(message)\n")
                 status = code
             } else if exitCode(for: error) == .success || error is ExitCode {
-                // Help, --version, and the statuses commands throw as ExitCode.
+                // Help and --version.
                 if Terminal.stdoutIsGone { Glibc.exit(ExitStatus.outputClosed) }
                 exit(withError: error)
             } else {

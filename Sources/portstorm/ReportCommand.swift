@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PortstormAnalysis
 import PortstormRecord
 import PortstormRender
 
@@ -8,7 +9,9 @@ struct Report: ParsableCommand {
         abstract: "Explain a run record: what failed, when, why, and what to change.",
         discussion: """
         Reads a record written by `portstorm run -o FILE` and renders the analysis: failure onsets, \
-        their relation to the local port budget, the sustainable-rate model, and advice.
+        their relation to the local port budget, the sustainable-rate model, and advice. A plan \
+        record (`portstorm plan -o FILE`) renders as the capacity plan: each step's rate asked and \
+        achieved, failures and connect p99, and the knee.
 
         Formats: text (terminal), markdown (a capacity-planning report for a ticket), html (one \
         self-contained file with charts), csv (the per-second timeline), json (the findings).
@@ -17,7 +20,7 @@ struct Report: ParsableCommand {
           portstorm report run.json
           portstorm report run.json --format html -o report.html
           portstorm report run.json --format csv > timeline.csv
-          portstorm report host-0.json host-1.json host-2.json --format markdown
+          portstorm report host-*.json --format markdown
         """
     )
 
@@ -33,9 +36,23 @@ struct Report: ParsableCommand {
 
     func run() throws {
         let file = try output.map { (p) throws(CLIError) in try OutputFile.check(p, what: "the report") }
-        let r = try Merge.load(records, verb: "report")
         let chosen = format ?? output.map(ReportFormat.forPath) ?? .text
-        let text = chosen.render(r)
+        let text: String
+        if records.count == 1 {
+            // One file: a run record, or a plan record (`portstorm plan -o`), told apart by its schema.
+            let data = try InputFile.read(records[0], what: "the record")
+            if PlanRecord.schema(of: data) == PlanRecord.currentSchema {
+                do {
+                    text = chosen.render(try PlanRecord.load(from: data))
+                } catch {
+                    throw CLIError.usage("\(records[0]) is not a portstorm plan record (\(Report.why(error)))")
+                }
+            } else {
+                text = chosen.render(try Merge.decode(data, path: records[0], verb: "report"))
+            }
+        } else {
+            text = chosen.render(try Merge.load(records, verb: "report"))
+        }
         if let file, !file.isStandardOutput {
             try file.write(text)
             Terminal.out("report: \(file.path) (\(chosen.rawValue))\n")

@@ -15,10 +15,12 @@ struct Run: ParsableCommand {
         Examples:
           portstorm run 127.0.0.1:8080 -c 200 -d 30s
           portstorm run 127.0.0.1:8080 --rate 2k -d 1m -o run.json
-          portstorm run localhost:80 --protocol http --path /health -n 50k
+          portstorm run http://localhost/health -n 50k
           portstorm run 127.0.0.1:9000 --close rst -c 1000 -d 20s
-          portstorm run 127.0.0.1:9000 --local-ports 40000-40009 -c 20 -n 20
-          portstorm run 127.0.0.1:9000 --source 127.0.0.2-127.0.0.9 --rate 5k -d 1m
+          portstorm run 127.0.0.1:9000 --local-ports 40000-40009 \\
+              -c 20 -n 20
+          portstorm run 127.0.0.1:9000 --source 127.0.0.2-127.0.0.9 \\
+              --rate 5k -d 1m
         """
     )
 
@@ -136,8 +138,7 @@ struct Run: ParsableCommand {
         if let at = config.startAt, at > Date().timeIntervalSince1970, !quiet {
             Terminal.err(String(format: "waiting %.1f s for --start-at\n", at - Date().timeIntervalSince1970))
         }
-        let status = try execution.execute(config)
-        if status != 0 { throw ExitCode(status) }
+        try execution.execute(config)
     }
 
     /// The load flags given on the command line, as the scenario runner hands them on (in the

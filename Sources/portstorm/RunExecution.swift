@@ -44,9 +44,10 @@ struct RunExecution {
     /// The host or pod name written into the record (`run --name`); nil: left out.
     var hostName: String?
 
-    /// Returns the process exit status; throws before the first attempt when the run cannot
-    /// start or an output cannot be written, and after the run when writing an output failed.
-    func execute(_ config: RunConfig) throws -> Int32 {
+    /// Throws before the first attempt when the run cannot start or an output cannot be written;
+    /// after the run when writing an output failed, a stop signal ended it (`CommandEnd.interrupted`)
+    /// or a threshold failed (`CommandEnd.thresholdFailed`), its outputs written either way.
+    func execute(_ config: RunConfig) throws {
         let plan = try RunPlan.make(config).get()
         let (recordFile, reportFile) = try Self.checkOutputs(record: output, report: report, json: json)
         let streamFile = try stream.map { (path) throws(CLIError) in try StreamFile.open(path, stdoutTaken: json || recordFile?.isStandardOutput == true
@@ -138,8 +139,8 @@ struct RunExecution {
             _ = Terminal.data(Array(data))
         }
         if let writeError { throw writeError }
-        if record.stopReason == .interrupted { return ExitStatus.interrupted }
-        return record.thresholds?.contains(where: { !$0.passed }) == true ? ExitStatus.thresholdFailed : 0
+        if record.stopReason == .interrupted { throw CommandEnd.interrupted }
+        if record.thresholds?.contains(where: { !$0.passed }) == true { throw CommandEnd.thresholdFailed }
     }
 
     /// Checks the record and report paths before any work; with `-` for one of them, standard

@@ -10,7 +10,7 @@ struct Serve: ParsableCommand {
         abstract: "Serve a built-in target on this machine, for churn tests and labs.",
         discussion: """
         Modes:
-        \(ServerMode.allCases.map { "  \($0.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)) \($0.summary)" }.joined(separator: "\n"))
+        \(HelpText.list(ServerMode.allCases.map { ($0.rawValue, $0.summary) }))
 
         Examples:
           portstorm serve --mode accept-close --listen 127.0.0.1:9000

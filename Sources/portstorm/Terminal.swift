@@ -17,13 +17,21 @@ enum Terminal {
     /// Whether the descriptor human-readable text goes to is a terminal.
     static var humanIsTTY: Bool { isatty(humanFD.load(ordering: .relaxed)) == 1 }
 
-    /// The width of the terminal on stderr, from TIOCGWINSZ, read afresh on every call so that a
-    /// resize (SIGWINCH) applies from the next line; else $COLUMNS, else 80.
-    static func columns() -> Int {
-        var ws = winsize()
-        if withUnsafeMutablePointer(to: &ws, { ioctl(2, UInt(TIOCGWINSZ), $0) }) == 0, ws.ws_col > 0 { return Int(ws.ws_col) }
+    /// The width of the terminal on `fd` (stderr, where the live line goes), from TIOCGWINSZ,
+    /// read afresh on every call: the live line asks once a second, so after a resize (the
+    /// kernel's SIGWINCH, which needs no handler here) the next line fits the new width. Not a
+    /// terminal: $COLUMNS, else 80.
+    static func columns(of fd: Int32 = 2) -> Int {
+        if let n = windowColumns(fd) { return n }
         if let text = getenv("COLUMNS").map({ String(cString: $0) }), let n = Int(text), n > 0 { return n }
         return 80
+    }
+
+    /// The columns of the terminal on `fd` (TIOCGWINSZ), or nil when it is not one or reports none.
+    static func windowColumns(_ fd: Int32) -> Int? {
+        var ws = winsize()
+        guard withUnsafeMutablePointer(to: &ws, { ioctl(fd, UInt(TIOCGWINSZ), $0) }) == 0, ws.ws_col > 0 else { return nil }
+        return Int(ws.ws_col)
     }
 
     /// Colours are used on a terminal unless NO_COLOR is set to anything non-empty (no-color.org)

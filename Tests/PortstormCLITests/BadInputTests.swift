@@ -47,7 +47,7 @@ import Testing
     @Test(arguments: [
         ("portstorm.run/9", "it is a portstorm.run/9 record (a newer version"),
         ("portstorm.run/1", "it is a portstorm.run/1 record (an older version"),
-        ("portstorm.plan/1", "its schema is 'portstorm.plan/1', not a run record"),
+        ("portstorm.dig/1", "its schema is 'portstorm.dig/1', not a run record"),
     ])
     func aRecordOfAnotherSchemaIsRefused(schema: String, fragment: String) throws {
         // A valid current record with only its schema changed: decoding would otherwise succeed.

@@ -4,7 +4,11 @@ import Testing
 /// Help reads cleanly at any width: paragraphs are wrapped by the parser (never by hand, which
 /// left lone words on lines of their own at 80 columns), and lists keep a hanging indent.
 @Suite struct HelpLayoutTests {
-    static let commands: [[String]] = [[], ["run"], ["report"], ["plan"], ["lab"], ["diagnose"], ["serve"], ["demo"], ["doctor"]]
+    static let commands: [[String]] = [[], ["run"], ["report"], ["merge"], ["plan"], ["lab"], ["diagnose"], ["serve"], ["demo"], ["doctor"]]
+
+    /// The widest an example line may be: the man page sets a subcommand's text 13 columns in, and
+    /// man at 80 columns has 78 for it, so a longer example would be broken by the formatter.
+    static let exampleWidth = 63
 
     func help(_ command: [String], columns: Int) throws -> String {
         let (p, out, _) = try CLIProcess.start(command + ["--help"], environment: ["COLUMNS": "\(columns)"])
@@ -31,11 +35,17 @@ import Testing
                 #expect(line.count > columns - 25, "\(name) at \(columns): a short line inside a paragraph: '\(line)' then '\(next)'")
             }
             // List entries: name, two spaces at least, description; continuations indented.
-            var inList = false
+            // Examples: one command a line (a long one continued with a backslash), never broken.
+            var inList = false, inExamples = false
             for line in prose {
-                if line == "Exit status:" || line == "Labs:" { inList = true; continue }
-                if line.isEmpty { inList = false }
+                if ["Exit status:", "Labs:", "Modes:"].contains(line) { inList = true; continue }
+                if line == "Examples:" { inExamples = true; continue }
+                if line.isEmpty { inList = false; inExamples = false }
                 if inList { #expect(line.hasPrefix("  "), "\(name) at \(columns): a list line at the margin: \(line)") }
+                if inExamples && columns > Self.exampleWidth {
+                    #expect(line.hasPrefix("  portstorm ") || line.hasPrefix("      "), "\(name) at \(columns): an example broken: \(line)")
+                    #expect(line.count <= Self.exampleWidth, "\(name): an example wider than the man page has room for: \(line)")
+                }
             }
         }
     }

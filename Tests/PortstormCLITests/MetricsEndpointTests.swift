@@ -6,7 +6,8 @@ import PortstormSystem
 import Testing
 
 /// `run --metrics-listen`: scraped with curl while the run goes on, checked by promtool (when
-/// installed) and always by a strict reading of the text format here.
+/// installed) and always by a strict reading of the text format here, and scraped by a real
+/// Prometheus (when installed) whose stored values are set against the record.
 @Suite(.serialized) struct MetricsEndpointTests {
     static let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first { FileManager.default.isExecutableFile(atPath: $0) }
     static let curlMissing = !FileManager.default.isExecutableFile(atPath: "/usr/bin/curl")
@@ -69,11 +70,20 @@ import Testing
         let port = try freePort()
         let record = FileManager.default.temporaryDirectory.appendingPathComponent("portstorm-metrics-\(getpid()).json").path
         defer { unlink(record) }
-        let (p, out, err) = try CLIProcess.start(["run", server.address.description, "--rate", "400", "-d", "3s", "--close", "client",
+        let (p, out, err) = try CLIProcess.start(["run", server.address.description, "--rate", "400", "-d", "5s", "--close", "client",
                                                   "--metrics-listen", "127.0.0.1:\(port)", "-o", record])
-        usleep(2_200_000)
+        // Scraped while the run lasts, once it has counted 400 attempts (a second at 400/s; a loaded
+        // machine may take a while to start the run): part of what the record counts in the end.
+        var scraped = ""
+        let started = Date()
+        repeat {
+            usleep(200_000)
+            let (rc, body, _) = try tool("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/metrics"])
+            if rc == 0, let line = body.split(separator: "\n").first(where: { $0.hasPrefix("portstorm_attempts_total") }),
+               let n = Double(line.split(separator: " ").last ?? ""), n >= 400 { scraped = body; break }
+        } while Date().timeIntervalSince(started) < 4.5
         let (status, headers, _) = try tool("/usr/bin/curl", ["-s", "-D", "-", "-o", "/dev/null", "http://127.0.0.1:\(port)/metrics"])
-        let (_, body, _) = try tool("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/metrics"])
+        let body = scraped
         _ = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
@@ -86,7 +96,6 @@ import Testing
         let attempts = try #require(value("portstorm_attempts_total"), "\(samples.prefix(3))")
         let ok = try #require(value("portstorm_outcomes_total", "outcome=\"ok\",cause=\"none\""), "\(body)")
         let r = try RunRecord.load(from: Data(contentsOf: URL(fileURLWithPath: record)))
-        // Scraped about 2 s into a 3 s run at 400/s: part of what the record counts in the end.
         #expect(attempts >= 400 && attempts < Double(r.totals.attempted), "\(attempts) of \(r.totals.attempted)")
         #expect(ok <= attempts && value("portstorm_in_flight") != nil)
         #expect(value("portstorm_connect_duration_seconds_count") == ok, "every ok connect is in the histogram")
@@ -100,6 +109,93 @@ import Testing
         // Gone with the run.
         let (after, _, _) = try tool("/usr/bin/curl", ["-s", "-o", "/dev/null", "http://127.0.0.1:\(port)/metrics"])
         #expect(after != 0, "the endpoint stops with the run")
+    }
+
+    static let prometheus = ["/usr/bin/prometheus", "/usr/local/bin/prometheus"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// One instant query to Prometheus's HTTP API: the sample values of the resulting vector.
+    func query(_ api: String, _ expression: String) throws -> [Double] {
+        let (rc, body, err) = try tool("/usr/bin/curl", ["-s", "-G", "--max-time", "5", "\(api)/api/v1/query", "--data-urlencode", "query=\(expression)"])
+        try #require(rc == 0, "curl \(rc): \(err)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any], "\(body)")
+        try #require(object["status"] as? String == "success", "\(body)")
+        let result = try #require((object["data"] as? [String: Any])?["result"] as? [[String: Any]], "\(body)")
+        return try result.map { sample in
+            let text = (sample["value"] as? [Any])?.last as? String
+            return try #require(text.flatMap(Double.init), "\(body)")
+        }
+    }
+
+    /// A real Prometheus (Debian's package) scrapes the endpoint every second while a bounded run
+    /// goes on; what it stored is then read back through its query API and set against the record.
+    @Test(.enabled(if: prometheus != nil && !curlMissing, "needs prometheus (Debian's prometheus package) and curl"))
+    func aRealPrometheusScrapesTheRun() throws {
+        let prometheus = try #require(Self.prometheus)
+        let server = try TargetServer.start(mode: .acceptClose, listen: SocketAddress(ip: "127.0.0.1", port: 0)!)
+        defer { server.stop() }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("portstorm-prometheus-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let metricsPort = try freePort(), apiPort = try freePort()
+        try #require(metricsPort != apiPort)
+        let config = """
+            global:
+              scrape_interval: 1s
+              evaluation_interval: 1s
+            scrape_configs:
+              - job_name: portstorm
+                scrape_interval: 1s
+                scrape_timeout: 900ms
+                static_configs:
+                  - targets: ['127.0.0.1:\(metricsPort)']
+            """
+        try config.write(to: dir.appendingPathComponent("prometheus.yml"), atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: prometheus)
+        p.arguments = ["--config.file=\(dir.path)/prometheus.yml", "--storage.tsdb.path=\(dir.path)/data",
+                       "--web.listen-address=127.0.0.1:\(apiPort)", "--log.level=warn"]
+        let logPath = dir.appendingPathComponent("prometheus.log").path
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = FileHandle(forWritingAtPath: logPath)
+        defer { try? log?.close() }
+        p.standardOutput = log
+        p.standardError = log
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        defer { p.terminate(); p.waitUntilExit() }
+        let api = "http://127.0.0.1:\(apiPort)"
+        // Ready within 60 s (a busy machine), or the test fails saying so.
+        var ready = false
+        for _ in 0..<120 where !ready && p.isRunning {
+            ready = (try? tool("/usr/bin/curl", ["-sf", "--max-time", "1", "\(api)/-/ready"]))?.0 == 0
+            if !ready { usleep(500_000) }
+        }
+        try #require(ready, "prometheus did not become ready on \(api): \((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
+        // Its discovery hands targets to the scrapers in batches (every 5 s): wait until ours is there.
+        var listed = false
+        for _ in 0..<60 where !listed {
+            listed = (try? tool("/usr/bin/curl", ["-s", "--max-time", "1", "\(api)/api/v1/targets"]))?.1.contains("127.0.0.1:\(metricsPort)") == true
+            if !listed { usleep(500_000) }
+        }
+        try #require(listed, "prometheus never listed the target 127.0.0.1:\(metricsPort)")
+
+        let record = dir.appendingPathComponent("run.json").path
+        let run = try CLIProcess.run(["run", server.address.description, "--rate", "300", "-d", "4s", "--close", "client",
+                                      "--metrics-listen", "127.0.0.1:\(metricsPort)", "-o", record, "--progress", "none"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let r = try RunRecord.load(from: Data(contentsOf: URL(fileURLWithPath: record)))
+        // Let the last scrape land in the database (its head is queryable at once).
+        usleep(1_500_000)
+        // The run's endpoint is gone, so the series are stale now: read what was stored over the last minute.
+        let attempts = try query(api, "max_over_time(portstorm_attempts_total{job=\"portstorm\"}[1m])")
+        let scrapes = try query(api, "count_over_time(portstorm_attempts_total{job=\"portstorm\"}[1m])")
+        let ok = try query(api, "max_over_time(portstorm_outcomes_total{job=\"portstorm\",outcome=\"ok\"}[1m])")
+        let up = try query(api, "max_over_time(up{job=\"portstorm\"}[1m])")
+        #expect(up == [1], "prometheus scraped the endpoint successfully at least once: \(up)")
+        try #require(attempts.count == 1, "one attempts series: \(attempts)")
+        #expect(attempts[0] > 0 && attempts[0] <= Double(r.totals.attempted), "stored \(attempts[0]), the record has \(r.totals.attempted)")
+        #expect(scrapes.first ?? 0 >= 2, "scraped at least twice during a 4 s run: \(scrapes)")
+        #expect(ok.count == 1 && ok[0] <= attempts[0] && ok[0] <= Double(r.totals.outcomes[.ok]), "ok \(ok) of \(attempts)")
     }
 
     @Test func aBadOrTakenAddressStopsTheRunBeforeItStarts() throws {

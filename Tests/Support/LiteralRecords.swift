@@ -35,8 +35,9 @@ public func literalRecord(_ seconds: [LiteralSecond], config: RunConfig = RunCon
         var k = KernelSecond(sockstat: SockstatSample(inuse: 10, orphan: 0, tw: Int64(s.timeWait), alloc: 10, mem: 1),
                              counters: s.counters)
         if let used = s.portsInUse {
+            // The lowest `used` ports of the range, counted per slice as the census does.
             var buckets = [Int](repeating: 0, count: 64)
-            buckets[0] = used
+            for offset in 0..<min(max(0, used), rangeSize) { buckets[offset * 64 / rangeSize] += 1 }
             k.census = Census(atMs: t * 1000 + 500, trigger: "periodic", tookUs: 100, tuples: [
                 TupleCensus(source: "127.0.0.1", destination: "127.0.0.1", port: 8080,
                             states: s.timeWait > 0 ? ["TIME_WAIT": s.timeWait, "ESTABLISHED": used - s.timeWait] : ["ESTABLISHED": used],
