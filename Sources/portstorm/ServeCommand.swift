@@ -16,7 +16,7 @@ struct Serve: ParsableCommand {
           portstorm serve --mode accept-close --listen 127.0.0.1:9000
           portstorm serve --mode http --listen [::1]:8080 --duration 1m
           portstorm serve --mode blackhole --listen 127.0.0.1:9001
-          portstorm serve --mode https --listen 127.0.0.1:8443 --cert-out ca.pem
+          portstorm serve --mode https --cert-out ca.pem
         """
     )
 
