@@ -19,9 +19,10 @@ final class Worker<R: AttemptRing> {
     let shared: WorkerShared
     var stats: WorkerStats
 
+    private var table: SlotTable
+    /// The table's slots (indexed by the low half of user_data).
     private let slots: UnsafeMutablePointer<Slot>
-    private let freeList: UnsafeMutablePointer<Int32>
-    private var freeCount: Int
+    private var freeCount: Int { table.freeCount }
     private let headCapacity: Int
     private let heads: UnsafeMutableRawPointer?
     private let discard: UnsafeMutableRawPointer
@@ -69,11 +70,8 @@ final class Worker<R: AttemptRing> {
         self.ring = ring
         stats = WorkerStats(expectedSeconds: plan.expectedSeconds)
 
-        slots = .allocate(capacity: n)
-        slots.initialize(repeating: Slot(), count: n)
-        freeList = .allocate(capacity: n)
-        for i in 0..<n { freeList[i] = Int32(n - 1 - i) }
-        freeCount = n
+        table = SlotTable(capacity: n)
+        slots = table.slots
         // http parses each recv's bytes in the slot's own buffer; ws and --expect keep the head.
         headCapacity = plan.statuses != nil ? WorkerBuffers.httpBytes : plan.check?.headCapacity ?? 0
         if plan.statuses != nil {
@@ -125,10 +123,9 @@ final class Worker<R: AttemptRing> {
 
     deinit {
         // The ring first: operations still in the kernel after a forced give-up may write into
-        // the buffers below until it is gone.
+        // the buffers below until it is gone. (The slot table and the deadline queues free their
+        // own buffers after this body, so after the ring too.)
         ring.close()
-        slots.deallocate()
-        freeList.deallocate()
         heads?.deallocate()
         discard.deallocate()
         payload?.deallocate()
@@ -288,8 +285,7 @@ final class Worker<R: AttemptRing> {
             stats.finished(failure(-rc))
             return
         }
-        freeCount -= 1
-        let i = Int(freeList[freeCount])
+        let i = table.take()
         busySlots += 1
         let epoch = slots[i].epoch &+ 1
         let address = UnsafePointer(target.baseAddress!.assumingMemoryBound(to: sockaddr.self))
@@ -310,8 +306,7 @@ final class Worker<R: AttemptRing> {
     /// failure cancels the rest, and its own completion names the outcome (see setupDone).
     private func startAttemptInRing(now: UInt64, sourceIndex: Int) {
         let options = options!
-        freeCount -= 1
-        let i = Int(freeList[freeCount])
+        let i = table.take()
         busySlots += 1
         let epoch = slots[i].epoch &+ 1
         let fd = Int32(i)
@@ -677,8 +672,7 @@ final class Worker<R: AttemptRing> {
         slots[i].phase = .free
         slots[i].done = false
         slots[i].abandoned = false
-        freeList[freeCount] = Int32(i)
-        freeCount += 1
+        table.give(i)
         busySlots -= 1
     }
 

@@ -33,21 +33,21 @@ enum Descriptors {
             + "raise it with ulimit -n 1024 (or prlimit --nofile=1024)")
     }
 
-    /// Descriptors open in this process: fcntl(F_GETFD) over every number below a small soft
-    /// limit (it needs no descriptor, so it works when none is free), else the entries of /proc/self/fd.
+    /// Descriptors open in this process: the entries of /proc/self/fd, or, when no descriptor is
+    /// free to list it (EMFILE) or /proc is absent, fcntl(F_GETFD) over every number below the soft
+    /// limit (up to 65,536; it needs no descriptor).
     static func openCount() -> Int {
-        let soft = ResourceLimits.openFiles().soft
-        if soft <= 65_536 {
+        if let dir = opendir("/proc/self/fd") {
+            defer { closedir(dir) }
             var n = 0
-            for fd in 0..<Int32(soft) where fcntl(fd, F_GETFD) != -1 { n += 1 }
-            return n
+            while let entry = readdir(dir) {
+                if entry.pointee.d_name.0 != CChar(UInt8(ascii: ".")) { n += 1 }
+            }
+            return n - 1  // the listing's own descriptor
         }
-        guard let dir = opendir("/proc/self/fd") else { return 0 }
-        defer { closedir(dir) }
+        let soft = min(ResourceLimits.openFiles().soft, 65_536)
         var n = 0
-        while let entry = readdir(dir) {
-            if entry.pointee.d_name.0 != CChar(UInt8(ascii: ".")) { n += 1 }
-        }
-        return n - 1  // the listing's own descriptor
+        for fd in 0..<Int32(soft) where fcntl(fd, F_GETFD) != -1 { n += 1 }
+        return n
     }
 }

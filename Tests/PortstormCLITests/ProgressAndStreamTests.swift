@@ -79,11 +79,16 @@ import Testing
         let stream = dir.appendingPathComponent("live.jsonl").path, record = dir.appendingPathComponent("run.json").path
         let (p, out, err) = try CLIProcess.start(["run", s.address.description, "--rate", "300", "-d", "4s", "--close", "server",
                                                   "--stream", stream, "-o", record, "--quiet"])
-        // Lines are there while the run goes on, not only at its end.
-        usleep(2_600_000)
-        let early = (try? String(contentsOfFile: stream, encoding: .utf8)) ?? ""
-        #expect(p.isRunning, "the run should still be going")
-        #expect(early.split(separator: "\n").count >= 2, "after 2.6 s: \(early)")
+        // Lines are there while the run goes on, not only at its end (polled: a loaded machine may
+        // take a while to start the run).
+        var early = "", running = true
+        let t0 = Date()
+        repeat {
+            usleep(100_000)
+            early = (try? String(contentsOfFile: stream, encoding: .utf8)) ?? ""
+            running = p.isRunning
+        } while early.split(separator: "\n").count < 2 && running && Date().timeIntervalSince(t0) < 3.9
+        #expect(early.split(separator: "\n").count >= 2 && running, "running \(running) after \(Date().timeIntervalSince(t0)) s: \(early)")
         _ = out.fileHandleForReading.readDataToEndOfFile()
         _ = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
