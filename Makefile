@@ -3,13 +3,14 @@ SWIFT ?= swift
 
 .PHONY: deps demo test build release clean fuzz install uninstall install-files install-check
 
-# liburing-dev (pkg-config liburing) is the one system package the build needs.
+# liburing-dev (pkg-config liburing) and libssl-dev (pkg-config openssl, OpenSSL 3) are the system
+# packages the build needs.
 deps:
-	@pkg-config --exists liburing 2>/dev/null || { \
+	@pkg-config --exists liburing openssl 2>/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq liburing-dev pkg-config; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq liburing-dev libssl-dev pkg-config; \
 	  else \
-	    echo "portstorm needs liburing-dev: run 'sudo apt-get install liburing-dev pkg-config', then retry" >&2; exit 1; \
+	    echo "portstorm needs liburing-dev and libssl-dev: run 'sudo apt-get install liburing-dev libssl-dev pkg-config', then retry" >&2; exit 1; \
 	  fi; }
 
 build: deps

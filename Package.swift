@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "PortstormRecord", targets: ["PortstormRecord"]),
         .library(name: "PortstormRender", targets: ["PortstormRender"]),
         .library(name: "PortstormSystem", targets: ["PortstormSystem"]),
+        .library(name: "PortstormTLS", targets: ["PortstormTLS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -24,6 +25,18 @@ let package = Package(
             name: "CLibURing",
             pkgConfig: "liburing",
             providers: [.apt(["liburing-dev"])]
+        ),
+        // OpenSSL 3 through pkg-config (Debian: libssl-dev).
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        // TLS client sessions over memory BIOs (OpenSSL only transforms bytes; the ring moves them),
+        // and the naming of TLS failures.
+        .target(
+            name: "PortstormTLS",
+            dependencies: ["COpenSSL", "PortstormRecord", "PortstormSystem"]
         ),
         // Typed wrappers over the kernel: ring, sockets, addresses, errno, limits.
         .target(
@@ -41,7 +54,7 @@ let package = Package(
         // Attempts, scheduling (rate / concurrency), outcomes.
         .target(
             name: "PortstormEngine",
-            dependencies: ["PortstormSystem", "PortstormRecord", "CLibURing"]
+            dependencies: ["PortstormSystem", "PortstormRecord", "PortstormTLS", "CLibURing"]
         ),
         // Kernel observation: sysctl snapshot, /proc/net counters, sock_diag census.
         .target(
@@ -51,7 +64,7 @@ let package = Package(
         // Built-in target servers, network namespaces, the labs: their catalogue, runner and verdicts.
         .target(
             name: "PortstormLab",
-            dependencies: ["PortstormSystem", "PortstormRecord", "PortstormEngine", "PortstormAnalysis"]
+            dependencies: ["PortstormSystem", "PortstormRecord", "PortstormEngine", "PortstormAnalysis", "PortstormTLS", "COpenSSL"]
         ),
         // Record -> findings: pure functions (preflight now; the reporter's analysis next).
         .target(
@@ -75,6 +88,7 @@ let package = Package(
         // Literal records shared by the tests.
         .target(name: "PortstormTestSupport", dependencies: ["PortstormRecord", "PortstormSystem"], path: "Tests/Support"),
         .testTarget(name: "PortstormSystemTests", dependencies: ["PortstormSystem"]),
+        .testTarget(name: "PortstormTLSTests", dependencies: ["PortstormTLS", "PortstormRecord"]),
         .testTarget(name: "PortstormAnalysisTests", dependencies: ["PortstormAnalysis", "PortstormRecord", "PortstormTestSupport"]),
         .testTarget(
             name: "PortstormProbesTests",

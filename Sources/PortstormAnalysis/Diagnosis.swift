@@ -48,6 +48,7 @@ public enum Diagnosis {
         }
         for p in o.probes where (p.outcomes["ok"] ?? 0) > 0 {
             out += protocolFindings(p, asked: o.protocolAsked)
+            out += tlsFindings(p, tlsAsked: o.tlsAsked == true)
         }
         if !o.probes.isEmpty && !anyOK && !out.contains(where: { $0.severity == .problem }) {
             out.append(Finding(.problem, "no-connect", "no connect to \(o.host):\(o.port) succeeded",

@@ -40,6 +40,7 @@ extension RunAnalysis {
         let counters = r.timeline.compactMap { $0.kernel?.counters }
         func total(_ counter: String) -> Int64 { counters.reduce(0) { $0 + ($1[counter] ?? 0) } }
         let target = "\(r.target.used)"
+        if let f = tlsCause(o, r, evidence: ev) { return f }  // RunAnalysis+TLS.swift: certificates, alerts, TLS vs plain
 
         switch name {
         case "eaddrinuse" where !r.sources.isEmpty && r.config.bindBeforeConnect:

@@ -207,7 +207,8 @@ public enum Engine {
             responseTimeoutNs: UInt64(config.responseTimeoutMs) * 1_000_000,
             expectedSeconds: Int(config.durationSeconds ?? 60) + 2,
             connectCheck: .syscall,
-            socketPath: .syscalls)
+            socketPath: .syscalls,
+            tls: plan.tls)
     }
 
     /// Sockets in the ring where the kernel can (see SocketPath), else system calls, with the

@@ -54,7 +54,27 @@ struct RecordBuilder {
                 return s
             }, notes: notes)
         record.startedAtMs = startMs
+        if config.tls != nil { Self.addTLS(results.map(\.stats), to: &record) }
         return record
+    }
+
+    /// The workers' handshake counts, latencies and failure sentences, merged.
+    static func addTLS(_ stats: [WorkerStats], to record: inout RunRecord) {
+        var latency = LatencyHistogram()
+        var tls = TLSTotals()
+        let names = ["other", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
+        for s in stats {
+            latency.merge(s.handshakeLatency)
+            tls.resumed += s.resumed
+            for (k, n) in s.versions.enumerated() where n > 0 { tls.versions[names[k], default: 0] += n }
+            for (detail, e) in s.tlsFailures {
+                tls.failures[detail, default: 0] += e.count
+                tls.failureOutcomes[detail] = Outcome(code: e.outcome).name
+            }
+        }
+        tls.handshakes = latency.count
+        record.latency.setHandshake(latency)
+        record.tls = tls
     }
 
     /// Adds the workers' seconds together, aligned on `t` (all workers share one start time).

@@ -1,6 +1,7 @@
 import Foundation
 import PortstormRecord
 import PortstormSystem
+import PortstormTLS
 
 /// A run ready to start: the configuration checked, the target resolved, the sources expanded.
 public struct RunPlan: Sendable {
@@ -16,6 +17,8 @@ public struct RunPlan: Sendable {
     let check: AnswerCheck?
     /// The statuses that count as ok (--protocol http only).
     let statuses: HTTPStatusSet?
+    /// The run's one TLS context (nil: plain TCP), shared by every worker.
+    let tls: TLSContext?
 
     /// Checks the configuration, resolves the target once and expands `--source`.
     /// Every failure is one sentence meant for the user.
@@ -135,8 +138,12 @@ public struct RunPlan: Sendable {
             let gib = Double(perSlot * config.concurrency) / Double(1 << 30)
             throw InputError("--protocol \(config.wireProtocol.rawValue) with --concurrency \(config.concurrency) needs \(String(format: "%.1f", gib)) GiB of answer buffers (\(perSlot) bytes per attempt in flight); at most \(maxAnswerBufferBytes / perSlot) attempts can be in flight with answers")
         }
+        var tls: TLSContext?
+        if let t = config.tls {
+            do { tls = try TLSContext(config: t, host: hp.host) } catch { throw InputError(error.message) }
+        }
         return RunPlan(config: config, host: hp.host, port: hp.port, resolved: resolved, target: target,
-                       sources: sources, payload: payload, check: check, statuses: statuses)
+                       sources: sources, payload: payload, check: check, statuses: statuses, tls: tls)
     }
 }
 

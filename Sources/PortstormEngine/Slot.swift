@@ -4,6 +4,8 @@ enum Phase: UInt8 {
     case connecting
     /// The connect completed with 0; the socket's pending error (SO_ERROR) is being read to confirm it.
     case verifying
+    /// TLS: the handshake is in progress (TLSExchange moves its records).
+    case handshaking
     case sending
     /// Reading the first bytes of the answer to judge them (ws, --expect).
     case receivingHead
@@ -23,7 +25,7 @@ enum Phase: UInt8 {
     /// The phases an answer deadline (--response-timeout) guards.
     var isExchanging: Bool {
         switch self {
-        case .sending, .receivingHead, .readingAnswer, .readingBody, .closingWebSocket, .awaitingClose, .draining: return true
+        case .handshaking, .sending, .receivingHead, .readingAnswer, .readingBody, .closingWebSocket, .awaitingClose, .draining: return true
         default: return false
         }
     }

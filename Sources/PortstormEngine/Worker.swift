@@ -2,6 +2,7 @@ import CLibURing
 import Glibc
 import PortstormRecord
 import PortstormSystem
+import PortstormTLS
 
 /// One worker: one ring on one thread, a fixed table of attempt slots, and its own counters.
 ///
@@ -43,6 +44,8 @@ final class Worker<R: AttemptRing> {
     private let direct: Bool
     /// Ring path: the option values the kernel reads when each linked setsockopt runs.
     private let options: SocketOptionValues?
+    /// TLS (--protocol https|wss|tls): the handshake and the records go through it (TLSExchange; MARK: TLS below).
+    private let tls: TLSExchange<R>?
 
     private var started: UInt64 = 0
     private var busySlots = 0
@@ -115,6 +118,7 @@ final class Worker<R: AttemptRing> {
         } else {
             options = nil
         }
+        if let context = plan.tls { tls = TLSExchange(context: context, slots: n, ring: ring) } else { tls = nil }
     }
 
     deinit {
@@ -362,8 +366,9 @@ final class Worker<R: AttemptRing> {
                 switch tag {
                 case .connect: connectDone(i, res)
                 case .verify: verifyDone(i, res)
-                case .send: sendDone(i, res)
-                case .recv: recvDone(i, res)
+                // TLS: the ciphertext's completions go to the exchange first (MARK: TLS below).
+                case .send: if let tls { tlsRoute(i, tls.sendCompleted(i, fd: slots[i].fd, res)) } else { sendDone(i, res) }
+                case .recv: if let tls { tlsRoute(i, tls.recvCompleted(i, fd: slots[i].fd, res)) } else { recvDone(i, res) }
                 default: break
                 }
             }
@@ -401,7 +406,20 @@ final class Worker<R: AttemptRing> {
             finish(i, Outcome(errno: socketError))
             return
         }
-        stats.connected(latencyNanos: monotonicNanos() &- slots[i].startNs)
+        let now = monotonicNanos()
+        stats.connected(latencyNanos: now &- slots[i].startNs)
+        if let tls {
+            // TLS: the handshake first, bounded by --response-timeout; then the exchange below.
+            slots[i].phase = .handshaking
+            answerDeadline(i)
+            tlsRoute(i, tls.start(i, fd: slots[i].fd, now: now))
+            return
+        }
+        exchange(i)
+    }
+
+    /// Once connected (and, over TLS, the handshake done): the request, the answer, the close.
+    private func exchange(_ i: Int) {
         if payload != nil {
             answerDeadline(i)
             sendMore(i)
@@ -426,6 +444,7 @@ final class Worker<R: AttemptRing> {
             slots[i].phase = .sending
         }
         let off = Int(slots[i].sent)
+        if let tls { tlsRoute(i, tls.write(i, fd: slots[i].fd, bytes.baseAddress! + off, bytes.count - off)); return }
         slots[i].pending += 1
         ring.send(fd: slots[i].fd, from: bytes.baseAddress! + off, length: bytes.count - off, userData: OpTag.send.userData(i))
     }
@@ -493,7 +512,6 @@ final class Worker<R: AttemptRing> {
     }
 
     private func receive(_ i: Int) {
-        slots[i].pending += 1
         var buffer = discard
         var length = WorkerBuffers.discardBytes
         switch slots[i].phase {
@@ -515,6 +533,8 @@ final class Worker<R: AttemptRing> {
         default:
             break
         }
+        if let tls { tlsRoute(i, tls.read(i, fd: slots[i].fd, into: buffer, capacity: length)); return }
+        slots[i].pending += 1
         ring.recv(fd: slots[i].fd, into: buffer, length: length, userData: OpTag.recv.userData(i))
     }
 
@@ -541,6 +561,8 @@ final class Worker<R: AttemptRing> {
                 guard guarded, slots[i].epoch == e.epoch, !slots[i].done, !slots[i].abandoned else { continue }
                 let op: OpTag = queue == 0 ? .connect : (phase == .sending || phase == .closingWebSocket ? .send : .recv)
                 ring.cancel(target: op.userData(i), userData: OpTag.housekeeping.userData(i))
+                // A TLS handshake has either a SEND or a RECV in flight.
+                if phase == .handshaking { ring.cancel(target: OpTag.send.userData(i), userData: OpTag.housekeeping.userData(i)) }
             }
         }
     }
@@ -579,6 +601,9 @@ final class Worker<R: AttemptRing> {
             verdict = readers![i].consume(bytes, eof: res == 0)
             if verdict == .invalid && slots[i].phase == .readingAnswer {
                 stats.noteMismatch(bytes)
+                if PlainToTLS.answersWithTLS(bytes) { slots[i].verdict = Outcome.tlsRequired.code }
+            } else if slots[i].phase == .readingAnswer && readers![i].status == 400 && PlainToTLS.saysHTTPSPort(bytes) {
+                slots[i].verdict = Outcome.tlsRequired.code
             }
         }
         switch verdict {
@@ -587,7 +612,7 @@ final class Worker<R: AttemptRing> {
             slots[i].phase = r.countedBodyBytesLeft > 0 || r.readsUntilClose ? .readingBody : .readingAnswer
             receive(i)
         case .invalid:
-            finish(i, .protocolMismatch)
+            finish(i, slots[i].verdict == Outcome.tlsRequired.code ? .tlsRequired : .protocolMismatch)
         case .complete:
             let r = readers![i]
             stats.answered(status: r.status)
@@ -596,6 +621,8 @@ final class Worker<R: AttemptRing> {
                 // A WebSocket-only server answering a plain request: a protocol mismatch.
                 stats.noteMismatch(status: r.status)
                 slots[i].verdict = Outcome.protocolMismatch.code
+            } else if slots[i].verdict == Outcome.tlsRequired.code {
+                stats.noteMismatch(status: r.status, text: PlainToTLS.nginxSentence)
             } else if !plan.statuses!.contains(r.status) {
                 slots[i].verdict = Outcome.httpStatus.code
             }
@@ -613,7 +640,7 @@ final class Worker<R: AttemptRing> {
         case .invalid:
             if closeFrame != nil, let status = AnswerCheck.statusCode(head) { stats.answered(status: status) }
             stats.noteMismatch(head)
-            finish(i, .protocolMismatch)
+            finish(i, PlainToTLS.answersWithTLS(head) || PlainToTLS.saysHTTPSPort(head) ? .tlsRequired : .protocolMismatch)
         case .valid:
             if closeFrame != nil { stats.answered(status: 101) }
             if res == 0 { slots[i].peerClosed = true }
@@ -656,5 +683,32 @@ final class Worker<R: AttemptRing> {
             if slots[i].phase == .holding { finish(i, Outcome(code: slots[i].verdict)) } else { slots[i].abandoned = true }
         }
         ring.cancelAll(userData: OpTag.housekeeping.userData(0))
+    }
+
+    // MARK: - TLS
+
+    /// Carries on after a TLS step: an operation in flight is owed a completion; a finished step
+    /// goes on as the plain path would (sendDone / recvDone with the plaintext count).
+    private func tlsRoute(_ i: Int, _ event: TLSEvent) {
+        switch event {
+        case .pending:
+            slots[i].pending += 1
+        case .handshakeDone:
+            let t = tls!
+            stats.handshaked(latencyNanos: monotonicNanos() &- t.handshakeStart(i), resumed: t.clients.resumed(i),
+                             version: t.clients.version(i))
+            exchange(i)
+        case .sent(let n):
+            sendDone(i, n)
+        case .received(let n):
+            recvDone(i, n)
+        case .failed(let f):
+            stats.tlsFailed(f.outcome, f.detail)
+            finish(i, f.outcome)
+        case .notTLS(let head):
+            stats.noteMismatch(head)
+            stats.tlsFailed(.tlsPlainServer, "the server answered the ClientHello with something other than TLS (its first bytes are in mismatchSamples)")
+            finish(i, .tlsPlainServer)
+        }
     }
 }

@@ -1,5 +1,6 @@
 import PortstormRecord
 import PortstormSystem
+import PortstormTLS
 
 /// What one worker thread is asked to do: its share of the run.
 struct WorkerPlan: Sendable {
@@ -36,6 +37,8 @@ struct WorkerPlan: Sendable {
     var connectCheck: ConnectCheck
     /// Sockets made in the ring (a fixed-file table of `concurrency` entries) or by system calls.
     var socketPath: SocketPath
+    /// TLS over each connection (nil: plain TCP).
+    var tls: TLSContext?
 
     /// Attempts starting later than this after their due time count as delayed.
     static let delayThresholdNs: UInt64 = 10_000_000

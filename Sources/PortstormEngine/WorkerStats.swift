@@ -34,6 +34,13 @@ struct WorkerStats: Sendable {
     var mismatchSamples: [String] = []
     /// HTTP status codes seen (index = code - 100, codes 100-599).
     var statuses = [UInt64](repeating: 0, count: 500)
+    /// TLS: handshake latencies, resumed handshakes, handshakes by version (index: the minor
+    /// version byte, 0x0303 TLS 1.2 -> 3; 0 for anything else), and failure sentences (rare: a
+    /// dictionary is fine there).
+    var handshakeLatency = LatencyHistogram()
+    var resumed: UInt64 = 0
+    var versions = [UInt64](repeating: 0, count: 5)
+    var tlsFailures: [String: (outcome: UInt16, count: UInt64)] = [:]
 
     // The second being filled.
     private var currentT = 0
@@ -73,6 +80,24 @@ struct WorkerStats: Sendable {
         liveBuckets[b] &+= 1
         connectSumUs &+= us
         if us > secLatencyMax { secLatencyMax = us }
+    }
+
+    /// A TLS handshake completed (SSL_version's value in `version`).
+    @inline(__always)
+    mutating func handshaked(latencyNanos: UInt64, resumed wasResumed: Bool, version: Int32) {
+        handshakeLatency.record(micros: latencyNanos / 1000)
+        if wasResumed { resumed &+= 1 }
+        let minor = Int(version) - 0x0300
+        versions[minor >= 1 && minor <= 4 ? minor : 0] &+= 1
+    }
+
+    /// Why a TLS connection failed (at most 32 distinct sentences are kept; the outcome counts all).
+    mutating func tlsFailed(_ outcome: Outcome, _ detail: String) {
+        if let e = tlsFailures[detail] {
+            tlsFailures[detail] = (e.outcome, e.count &+ 1)
+        } else if tlsFailures.count < 32 {
+            tlsFailures[detail] = (outcome.code, 1)
+        }
     }
 
     /// One HTTP answer's status code (100-599, as the status line's three digits allow 000-999:
@@ -127,6 +152,11 @@ struct WorkerStats: Sendable {
     mutating func noteMismatch(status: UInt16) {
         // Written as the status line it came from, so readers tell it from a non-HTTP answer.
         keepSample("HTTP/1.1 \(status) (the server asks for a WebSocket upgrade)")
+    }
+
+    /// A well-formed answer that still marks a mismatch, with the sentence that gives it away.
+    mutating func noteMismatch(status: UInt16, text: String) {
+        keepSample("HTTP/1.1 \(status) ... \(text)")
     }
 
     /// The first three distinct samples are kept.

@@ -45,7 +45,11 @@ public struct Lab: Sendable {
 /// The labs `portstorm lab NAME` runs. Every run is bounded (count or duration) and stays
 /// inside the lab's namespace.
 public enum LabCatalog {
-    public static let all: [Lab] = [exhaustion, bindExhaustion, refused, loopbackOnly, timeout, protocolMismatch, fdLimit]
+    public static let all: [Lab] = [exhaustion, bindExhaustion, refused, loopbackOnly, timeout, protocolMismatch, tlsMismatch, fdLimit]
+
+    /// In `runArguments`, replaced by the PEM file of the self-signed certificate of the variant's
+    /// TLS server (what a client passes to --cacert).
+    public static let serverCertificate = "@server-certificate"
 
     public static func named(_ name: String) -> Lab? { all.first { $0.name == name } }
 
@@ -144,6 +148,23 @@ public enum LabCatalog {
             LabVariant(role: .fix, title: "the same handshake to a WebSocket server",
                        servers: [(.ws, "127.0.0.1:8082")],
                        runArguments: ["127.0.0.1:8082", "--protocol", "ws", "-n", "100", "-c", "10"], expected: .ok),
+        ])
+
+    static let tlsMismatch = Lab(
+        name: "tls-mismatch",
+        summary: "TLS sent to a plain HTTP port, plain HTTP sent to a TLS port, and a certificate this machine does not trust: three failures that look alike in other tools",
+        sysctls: [],
+        variants: [
+            LabVariant(role: .broken, title: "https:// to a plain HTTP server: the answer to the ClientHello is HTTP",
+                       servers: [(.http, "127.0.0.1:8080")],
+                       runArguments: ["https://127.0.0.1:8080/", "--insecure", "-n", "100", "-c", "10"], expected: .tlsPlainServer),
+            LabVariant(role: .broken, title: "http:// to a TLS server: it answers nginx's 400 for plain HTTP",
+                       servers: [(.https, "127.0.0.1:8443")],
+                       runArguments: ["http://127.0.0.1:8443/", "-n", "100", "-c", "10"], expected: .tlsRequired),
+            LabVariant(role: .broken, title: "https:// to it without its CA: a self-signed certificate is not trusted",
+                       runArguments: ["https://127.0.0.1:8443/", "-n", "100", "-c", "10"], expected: .tlsCertUntrusted),
+            LabVariant(role: .fix, title: "https:// with --cacert (the server's certificate)",
+                       runArguments: ["https://127.0.0.1:8443/", "--cacert", serverCertificate, "-n", "100", "-c", "10"], expected: .ok),
         ])
 
     static let fdLimit = Lab(

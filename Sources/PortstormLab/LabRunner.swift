@@ -49,13 +49,23 @@ public struct LabRunner {
 
         var variants: [LabResult.Variant] = []
         var reproduced = Set<Outcome>()
+        // The self-signed certificate of the last TLS server started (see LabCatalog.serverCertificate).
+        var certificate = work.appendingPathComponent("none.pem").path
         for (i, v) in lab.variants.enumerated() where control.level == 0 {
             for (k, value) in v.sysctls { try site.sysctl(k, value) }
-            for s in v.servers { try site.spawn([executable, "serve", "--mode", s.mode.rawValue, "--listen", s.listen, "-d", "300s"]) }
+            for s in v.servers {
+                var tls: [String] = []
+                if s.mode.isTLS {
+                    certificate = work.appendingPathComponent("server-\(i).pem").path
+                    tls = ["--cert-out", certificate]
+                }
+                try site.spawn([executable, "serve", "--mode", s.mode.rawValue, "--listen", s.listen, "-d", "300s"] + tls)
+            }
             if !v.servers.isEmpty { usleep(serverStartMicros) }
             let file = work.appendingPathComponent("run-\(i).json").path
-            progress(.running(v, arguments: v.runArguments))
-            let status = try site.status([executable, "run"] + v.runArguments + ["--quiet", "-o", file])
+            progress(.running(v, arguments: v.runArguments.map { $0 == LabCatalog.serverCertificate ? "server.pem" : $0 }))
+            let arguments = v.runArguments.map { $0 == LabCatalog.serverCertificate ? certificate : $0 }
+            let status = try site.status([executable, "run"] + arguments + ["--quiet", "-o", file])
             if status == Self.runUnavailableStatus {
                 throw LabRunUnavailable(description: "the run of '\(v.title)' could not start inside namespace \(site.name) (exit \(status)): io_uring or the open-file limit; try portstorm doctor")
             }

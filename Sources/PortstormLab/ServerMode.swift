@@ -16,6 +16,25 @@ public enum ServerMode: String, CaseIterable, Sendable {
     /// A backlog of 4 accepted 20 times a second, then closed: under load the accept queue
     /// overflows, SYNs are dropped (ListenOverflows) and clients retry after 1 s, 3 s, ...
     case slowAccept = "slow-accept"
+    /// TLS, then as `http` (self-signed certificate made at start, or --cert/--key).
+    case https
+    /// TLS, then as `ws`.
+    case wss
+    /// TLS, then as `echo`.
+    case tls
+
+    /// Whether connections speak TLS first.
+    public var isTLS: Bool { self == .https || self == .wss || self == .tls }
+
+    /// What is served inside TLS (the mode itself for plain modes).
+    public var inner: ServerMode {
+        switch self {
+        case .https: return .http
+        case .wss: return .ws
+        case .tls: return .echo
+        default: return self
+        }
+    }
 
     public var summary: String {
         switch self {
@@ -26,6 +45,9 @@ public enum ServerMode: String, CaseIterable, Sendable {
         case .blackhole: return "never accept: SYNs are dropped, connects time out"
         case .ws: return "answer a WebSocket handshake, then hold"
         case .slowAccept: return "accept 20 a second from a backlog of 4: SYNs dropped under load"
+        case .https: return "TLS, then answer HTTP/1.1 200 (plain HTTP gets nginx's 400)"
+        case .wss: return "TLS, then answer a WebSocket handshake and hold"
+        case .tls: return "TLS, then echo what arrives"
         }
     }
 }

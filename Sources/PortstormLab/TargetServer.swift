@@ -1,5 +1,6 @@
 import Glibc
 import PortstormSystem
+import PortstormTLS
 import Synchronization
 
 /// A built-in target on one listening socket, served by one epoll thread.
@@ -10,10 +11,26 @@ public final class TargetServer: Sendable {
     public let address: SocketAddress
     private let state: ServerState
     private let thread: OSThread
+    /// TLS modes: the server's certificate (its PEM when self-signed: clients pass it to --cacert).
+    public let tls: TLSServerContext?
 
     /// Binds, listens and starts serving. Port 0 picks a free port (see `address`). With
     /// `reusePort`, other servers may listen on the same address (SO_REUSEPORT) and share its load.
-    public static func start(mode: ServerMode, listen: SocketAddress, reusePort: Bool = false) throws(SystemError) -> TargetServer {
+    /// A TLS mode without `tls` makes a self-signed certificate for localhost, 127.0.0.1 and ::1.
+    public static func start(mode: ServerMode, listen: SocketAddress, reusePort: Bool = false,
+                             tls given: TLSServerContext? = nil) throws(SystemError) -> TargetServer {
+        var tls: TLSServerContext? = nil
+        if mode.isTLS {
+            if let given {
+                tls = given
+            } else {
+                do throws(TLSSetupError) {
+                    tls = try TLSServerContext(selfSignedFor: [listen.ip].filter { !["0.0.0.0", "::", "127.0.0.1", "::1"].contains($0) })
+                } catch {
+                    throw SystemError("a TLS certificate: \(error.message)", errno: EPROTO)
+                }
+            }
+        }
         ResourceLimits.raiseOpenFiles(to: 1 << 20)
         let backlog: Int32 = mode == .blackhole ? 0 : mode == .slowAccept ? 4 : 65_535
         let fd = try Socket.listener(listen, backlog: backlog, nonBlocking: true, reusePort: reusePort)
@@ -33,13 +50,14 @@ public final class TargetServer: Sendable {
         }
         let poller = try Poller()
         let state = ServerState()
-        let loop = ServeLoop(mode: mode, listener: fd, poller: poller, state: state, filler: filler)
+        let loop = ServeLoop(mode: mode, listener: fd, poller: poller, state: state, filler: filler, tls: tls)
         let thread = OSThread { loop.run() }
-        return TargetServer(mode: mode, address: bound, state: state, thread: thread)
+        return TargetServer(mode: mode, address: bound, state: state, thread: thread, tls: tls)
     }
 
-    private init(mode: ServerMode, address: SocketAddress, state: ServerState, thread: OSThread) {
+    private init(mode: ServerMode, address: SocketAddress, state: ServerState, thread: OSThread, tls: TLSServerContext?) {
         self.mode = mode
+        self.tls = tls
         self.address = address
         self.state = state
         self.thread = thread

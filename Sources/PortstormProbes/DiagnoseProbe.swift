@@ -11,6 +11,8 @@ public struct DiagnoseProbe {
     public var deadlineMs: Int
     public var path: String
     public var protocolAsked: WireProtocol?
+    /// The protocol asked runs over TLS: the HTTP GET is replaced by one verified TLS attempt.
+    public var tlsAsked = false
     public var source: String?
     /// Runs a handful of attempts through the engine (the caller owns it): the config, and whether
     /// to observe the kernel while they run.
@@ -31,6 +33,7 @@ public struct DiagnoseProbe {
     public func observe() -> DiagnoseObservations {
         var obs = DiagnoseObservations(host: host, port: port, resolveError: nil, resolved: [], probes: [], otherLocalPorts: Listeners.ports(),
                                        protocolAsked: protocolAsked, proxyVariables: ProxySettings.inEffect())
+        if tlsAsked { obs.tlsAsked = true }
         if let s = source {
             let check = SocketAddress(ip: s, port: 0).map { SourceProbe.unusable([$0]).first ?? SourceCheck(address: s, local: true) }
             obs.source = check ?? SourceCheck(address: s, local: false, error: "not an IP address")
@@ -63,6 +66,30 @@ public struct DiagnoseProbe {
         }
         guard (p.outcomes["ok"] ?? 0) > 0 else {
             if !isLocal { p.path = PathProbe.observe(a) }
+            return p
+        }
+        // Which protocol the port speaks: one TLS handshake, certificates not checked.
+        var tlsConfig = config
+        tlsConfig.connections = 1
+        tlsConfig.concurrency = 1
+        tlsConfig.close = .client
+        tlsConfig.tls = TLSConfig(insecure: true)
+        if let r = connects(tlsConfig, false) {
+            p.tls = r.totals.outcomes.nonZero.first?.outcome.name
+            if p.tls == "tls_plain_server" { p.tlsSample = r.totals.mismatchSamples.first }
+        }
+        if tlsAsked {
+            // The protocol asked, over TLS with verification (the system's store): certificate
+            // problems show here.
+            var verified = tlsConfig
+            verified.tls = TLSConfig(sni: nil)
+            verified.wireProtocol = protocolAsked ?? .http
+            verified.path = path
+            verified.close = verified.wireProtocol == .http ? .server : .client
+            if let r = connects(verified, false) {
+                p.tlsVerified = r.totals.outcomes.nonZero.first?.outcome.name
+                p.tlsDetail = r.tls?.failures.keys.sorted().first
+            }
             return p
         }
         if protocolAsked != .tcp {

@@ -26,6 +26,14 @@ public struct DiagnoseObservations: Codable, Sendable {
         /// Outcome of one WebSocket handshake (only when asked for with --protocol ws).
         public var ws: String?
         public var wsSample: String?
+        /// Outcome of one TLS handshake without verification: `ok` when the port speaks TLS,
+        /// `tls_plain_server` when the answer is plain (its first bytes in `tlsSample`).
+        public var tls: String?
+        public var tlsSample: String?
+        /// With an https:// or wss:// target: one verified attempt of the protocol asked, its
+        /// outcome and why it failed (the record's `tls.failures` sentence).
+        public var tlsVerified: String?
+        public var tlsDetail: String?
 
         public init(address: String, isLocal: Bool, outcomes: [String: UInt64]) {
             self.address = address
@@ -60,6 +68,8 @@ public struct DiagnoseObservations: Codable, Sendable {
     public var otherLocalPorts: [UInt16]
     /// The protocol the user asked to check (`--protocol`), nil when not asked.
     public var protocolAsked: WireProtocol?
+    /// The protocol asked runs over TLS (an https:// or wss:// target, --protocol https|wss|tls).
+    public var tlsAsked: Bool?
     /// `--source`, checked with a bind(2) probe.
     public var source: SourceCheck?
     /// Proxy variables set in diagnose's environment, credentials removed (`HTTPS_PROXY=http://proxy:3128`).

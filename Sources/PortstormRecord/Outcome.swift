@@ -35,6 +35,13 @@ public struct Outcome: Hashable, Sendable, Comparable, CustomStringConvertible {
         ("response_timeout", .remote, nil),
         ("http_status", .remote, nil),
         ("no_route", .local, nil),
+        ("tls_handshake_failed", .remote, nil),
+        ("tls_cert_expired", .remote, nil),
+        ("tls_cert_untrusted", .local, nil),
+        ("tls_cert_name_mismatch", .local, nil),
+        ("tls_plain_server", .remote, nil),
+        ("tls_required", .remote, nil),
+        ("tls_handshake_timeout", .remote, nil),
     ]
 
     /// Errnos at or above this (and nonsensical ones, <= 0) are counted as `errno_255`;
@@ -68,6 +75,24 @@ public struct Outcome: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// usable route to the target: no SYN left (a route lookup without traffic says so). An ICMP
     /// unreachable from a router on the path stays `enetunreach` / `ehostunreach` (remote).
     public static let noRoute = Outcome(code: 15)
+    /// The TLS handshake failed: the server sent an alert (its name is in the record's `tls.failures`),
+    /// closed during the handshake, or OpenSSL refused what it sent.
+    public static let tlsHandshakeFailed = Outcome(code: 16)
+    /// The server's certificate has expired or is not valid yet (the server's to fix).
+    public static let tlsCertExpired = Outcome(code: 17)
+    /// The server's certificate is self-signed or issued by a CA this machine does not trust:
+    /// counted local, since the trust store (`--cacert`) is this side's.
+    public static let tlsCertUntrusted = Outcome(code: 18)
+    /// The certificate does not name the host asked for (`--sni`, or the target's host): local,
+    /// since the name checked is this side's choice; the record names both.
+    public static let tlsCertNameMismatch = Outcome(code: 19)
+    /// TLS was sent to a plain service: the answer to the ClientHello is not a TLS record.
+    public static let tlsPlainServer = Outcome(code: 20)
+    /// Plain HTTP or WebSocket was sent to a TLS port: the answer is a TLS record, or nginx's
+    /// "400 The plain HTTP request was sent to HTTPS port".
+    public static let tlsRequired = Outcome(code: 21)
+    /// Connected, but the TLS handshake did not complete within `--response-timeout`.
+    public static let tlsHandshakeTimeout = Outcome(code: 22)
 
     public init(code: UInt16) {
         precondition(Int(code) < Outcome.codeCount)
@@ -134,6 +159,13 @@ public struct Outcome: Hashable, Sendable, Comparable, CustomStringConvertible {
         case .responseTimeout: return "no answer within --response-timeout"
         case .httpStatus: return "HTTP status outside the accepted set"
         case .noRoute: return "no route in this machine's routing table"
+        case .tlsHandshakeFailed: return "TLS handshake failed"
+        case .tlsCertExpired: return "certificate expired or not yet valid"
+        case .tlsCertUntrusted: return "certificate not trusted (unknown CA, self-signed)"
+        case .tlsCertNameMismatch: return "certificate does not name the host"
+        case .tlsPlainServer: return "TLS sent to a plain (non-TLS) service"
+        case .tlsRequired: return "plain protocol sent to a TLS port"
+        case .tlsHandshakeTimeout: return "no TLS handshake within --response-timeout"
         default:
             guard let e = errno else { return name }
             return String(cString: strerror(e))

@@ -105,6 +105,27 @@ extension RunRecord {
             histogram.merge(r.latency.connectHistogram)
         }
         merged.latency = LatencyReport(connectHistogram: histogram)
+        // TLS runs: handshake latencies and counts add up like the connects.
+        let handshakes = records.compactMap(\.latency.handshakeHistogram)
+        if var h = handshakes.first {
+            for other in handshakes.dropFirst() {
+                guard h.sums(other.buckets.map { ($0[0], $0[1]) }) == .fits else { throw .tooLarge }
+                h.merge(other)
+            }
+            merged.latency.setHandshake(h)
+        }
+        let tls = records.compactMap(\.tls)
+        if !tls.isEmpty {
+            var sum = TLSTotals()
+            for t in tls {
+                sum.handshakes += t.handshakes
+                sum.resumed += t.resumed
+                sum.versions.merge(t.versions, uniquingKeysWith: +)
+                sum.failures.merge(t.failures, uniquingKeysWith: +)
+                sum.failureOutcomes.merge(t.failureOutcomes) { a, _ in a }
+            }
+            merged.tls = sum
+        }
         merged.timeline = mergedTimeline(records, offsets: offsets, startSecond: startSecond)
         merged.process = nil
         merged.engine = records.allSatisfy({ $0.engine == first.engine }) ? first.engine : nil

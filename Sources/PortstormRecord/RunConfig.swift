@@ -75,6 +75,9 @@ public struct RunConfig: Codable, Sendable, Equatable {
     public var shard: Shard?
     /// `--start-at`: Unix time in seconds at which the first attempt is due (the engine waits for it).
     public var startAt: Double?
+    /// The run speaks TLS (`--protocol https|wss|tls`, an https:// or wss:// target) with these
+    /// settings; `wireProtocol` is what goes inside it. nil: plain TCP.
+    public var tls: TLSConfig?
 
     public init(target: String, rate: Double? = nil, concurrency: Int = 100, durationSeconds: Double? = 10,
                 connections: Int? = nil, connectTimeoutMs: Int = 2000, responseTimeoutMs: Int = 5000,
@@ -102,7 +105,7 @@ public struct RunConfig: Codable, Sendable, Equatable {
         case target, rate, concurrency, durationSeconds, connections, connectTimeoutMs, responseTimeoutMs
         case close, wireProtocol = "protocol", send, expect, path, sources, localPorts, threads, bindBeforeConnect, openFiles
         case hostHeader = "host"
-        case holdMs, kernelPortSearch, expectStatus, shard, startAt
+        case holdMs, kernelPortSearch, expectStatus, shard, startAt, tls
     }
 
     public init(from decoder: Decoder) throws {
@@ -130,6 +133,7 @@ public struct RunConfig: Codable, Sendable, Equatable {
         expectStatus = try c.decodeIfPresent(String.self, forKey: .expectStatus)
         shard = try c.decodeIfPresent(Shard.self, forKey: .shard)
         startAt = try c.decodeIfPresent(Double.self, forKey: .startAt)
+        tls = try c.decodeIfPresent(TLSConfig.self, forKey: .tls)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -157,5 +161,6 @@ public struct RunConfig: Codable, Sendable, Equatable {
         try c.encodeIfPresent(expectStatus, forKey: .expectStatus)
         try c.encodeIfPresent(shard, forKey: .shard)
         try c.encodeIfPresent(startAt, forKey: .startAt)
+        try c.encodeIfPresent(tls, forKey: .tls)
     }
 }

@@ -48,6 +48,8 @@ public struct RunRecord: Codable, Sendable {
     public var startLateMs: Int64?
     /// A merged record's generator hosts, one per merged record (absent from a single host's record).
     public var hosts: [HostRun]?
+    /// TLS runs: handshakes completed and resumed, versions, and why handshakes failed (absent without TLS).
+    public var tls: TLSTotals?
 
     public init(tool: ToolInfo, startedAt: Date, endedAt: Date, elapsedSeconds: Double, stopReason: StopReason,
                 config: RunConfig, target: TargetInfo, sources: [String], system: SystemSnapshot, totals: Totals,
@@ -238,9 +240,19 @@ public struct Totals: Codable, Sendable, Equatable {
 public struct LatencyReport: Codable, Sendable {
     public var connect: LatencySummary
     public var connectHistogram: LatencyHistogram
+    /// TLS runs: handshake latency (connect confirmed to handshake complete, the ciphertext moved
+    /// by the ring), microseconds, of the handshakes that completed. Absent without TLS.
+    public var handshake: LatencySummary?
+    public var handshakeHistogram: LatencyHistogram?
     public init(connectHistogram: LatencyHistogram) {
         self.connect = connectHistogram.summary
         self.connectHistogram = connectHistogram
+    }
+
+    /// Adds the handshake latencies of a TLS run.
+    public mutating func setHandshake(_ histogram: LatencyHistogram) {
+        handshake = histogram.summary
+        handshakeHistogram = histogram
     }
 }
 

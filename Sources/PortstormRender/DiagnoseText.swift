@@ -12,7 +12,8 @@ public enum DiagnoseText {
         for p in obs.probes {
             let outcomes = p.outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             out += "  \(p.address)\(p.isLocal ? " (this machine)" : ""): \(outcomes)"
-                + (p.http.map { "; http \($0)" } ?? "") + (p.httpStatus.map { " \($0)" } ?? "") + (p.ws.map { "; websocket \($0)" } ?? "") + "\n"
+                + (p.http.map { "; http \($0)" } ?? "") + (p.httpStatus.map { " \($0)" } ?? "") + (p.ws.map { "; websocket \($0)" } ?? "")
+                + (p.tls.map { "; tls handshake \($0)" } ?? "") + (p.tlsVerified.map { "; verified \($0)" } ?? "") + "\n"
         }
         return out + "\n" + FindingsText.render(findings).joined(separator: "\n") + "\n"
     }

@@ -36,6 +36,14 @@ public enum ReportMarkdown {
         md.append("| ---: | ---: | ---: | ---: | ---: | ---: |")
         md.append("| \(Format.micros(l.p50)) | \(Format.micros(l.p90)) | \(Format.micros(l.p99)) | \(Format.micros(l.p999)) | \(Format.micros(l.max)) | \(Format.count(l.count)) |")
         md.append("")
+        if c.tls != nil, let h = r.latency.handshake {
+            md.append("## TLS handshake latency")
+            md.append("")
+            md.append("| p50 | p90 | p99 | p99.9 | max | handshakes | resumed |")
+            md.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+            md.append("| \(Format.micros(h.p50)) | \(Format.micros(h.p90)) | \(Format.micros(h.p99)) | \(Format.micros(h.p999)) | \(Format.micros(h.max)) | \(Format.count(h.count)) | \(Format.count(r.tls?.resumed ?? 0)) |")
+            md.append("")
+        }
         md.append("## Capacity")
         md.append("")
         md += ReportTables.markdown(ReportTables.capacity(r, a))

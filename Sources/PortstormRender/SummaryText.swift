@@ -4,6 +4,10 @@ import PortstormRecord
 public enum SummaryText {
     /// What each attempt does, as the header names it: one label per `--protocol`.
     public static func protocolLabel(_ c: RunConfig) -> String {
+        c.tls == nil ? plainLabel(c) : "tls, " + plainLabel(c)
+    }
+
+    private static func plainLabel(_ c: RunConfig) -> String {
         switch c.wireProtocol {
         case .http: return "http GET \(c.path)"
         case .ws: return "websocket handshake \(c.path)"
@@ -49,6 +53,16 @@ public enum SummaryText {
             lines.append("  connect latency  p50 \(Format.micros(l.p50))  p90 \(Format.micros(l.p90))  p99 \(Format.micros(l.p99))  p99.9 \(Format.micros(l.p999))  max \(Format.micros(l.max))  (\(Format.count(l.count)) connects)")
         } else {
             lines.append("  connect latency  no connection completed")
+        }
+        if c.tls != nil, let h = r.latency.handshake {
+            let tls = r.tls ?? TLSTotals()
+            let versions = tls.versions.sorted { $0.key < $1.key }.map { "\($0.key) \(Format.count($0.value))" }.joined(separator: ", ")
+            let resumed = c.tls?.resume == true ? ", \(Format.count(tls.resumed)) resumed" : ""
+            if h.count > 0 {
+                lines.append("  tls handshake    p50 \(Format.micros(h.p50))  p90 \(Format.micros(h.p90))  p99 \(Format.micros(h.p99))  p99.9 \(Format.micros(h.p999))  max \(Format.micros(h.max))  (\(Format.count(h.count)) handshakes\(resumed)\(versions.isEmpty ? "" : "; " + versions))")
+            } else {
+                lines.append("  tls handshake    no handshake completed")
+            }
         }
         if let p = r.process, p.peakInFlight >= 1000, let perConnection = p.bytesPerConnection {
             lines.append("  generator: peak \(Format.count(p.peakInFlight)) in flight, \(Format.count(p.maxRssKiB / 1024)) MiB peak RSS ("

@@ -1,16 +1,30 @@
 /// A target as the user may paste it: `HOST:PORT`, or a URL whose scheme portstorm speaks
-/// (`tcp://h:p`, `http://h[:p]/path`, `ws://h[:p]/path`). The scheme names what to speak once
-/// connected and the default port; the path (with its query) is the request path.
+/// (`tcp://h:p`, `http://h[:p]/path`, `ws://h[:p]/path`, and over TLS `https://`, `wss://`). The
+/// scheme names what to speak once connected and the default port; the path (with its query) is
+/// the request path.
 public struct TargetURL: Hashable, Sendable {
     /// The schemes portstorm speaks, each with the protocol of the same name.
     public enum Scheme: String, Sendable, CaseIterable {
-        case tcp, http, ws
+        case tcp, http, ws, https, wss
 
         /// The port a URL of this scheme means when it names none (tcp has none: it must be given).
         public var defaultPort: UInt16? {
             switch self {
             case .tcp: return nil
             case .http, .ws: return 80
+            case .https, .wss: return 443
+            }
+        }
+
+        /// Whether the scheme runs over TLS (https, wss).
+        public var isTLS: Bool { self == .https || self == .wss }
+
+        /// The scheme without TLS (https: http, wss: ws).
+        public var plain: Scheme {
+            switch self {
+            case .https: return .http
+            case .wss: return .ws
+            default: return self
             }
         }
     }
@@ -38,10 +52,6 @@ public struct TargetURL: Hashable, Sendable {
         }
         let name = s[..<sep.lowerBound].lowercased()
         guard let scheme = Scheme(rawValue: name) else {
-            if name == "https" || name == "wss" {
-                return .failure(InputError("'\(text)': TLS (\(name)://) is not supported yet; portstorm speaks \(spoken) "
-                                           + "(tcp://HOST:443 opens plain TCP connections to a TLS port, without a handshake)"))
-            }
             return .failure(InputError("'\(text)': portstorm does not speak '\(name)://'; it speaks \(spoken), or give HOST:PORT"))
         }
         let rest = s[sep.upperBound...]
@@ -76,7 +86,7 @@ public struct TargetURL: Hashable, Sendable {
             var path: String? = tail.isEmpty ? nil : String(tail)
             if let p = path, p.hasPrefix("?") { path = "/" + p }
             if scheme == .tcp, let p = path, p != "/" {
-                return .failure(InputError("'\(text)': a tcp:// target takes no path (\(p)); use http:// or ws:// for a request path"))
+                return .failure(InputError("'\(text)': a tcp:// target takes no path (\(p)); use http://, https://, ws:// or wss:// for a request path"))
             }
             if scheme == .tcp { path = nil }
             let blanks: Set<Character> = [" ", "\r", "\n", "\t", "\r\n"]

@@ -44,9 +44,9 @@ struct Diagnose: ParsableCommand {
     var path: String?
 
     @Option(name: .customLong("protocol"),
-            help: ArgumentHelp("The protocol your client speaks: tcp (no HTTP probe), http, ws (also a WebSocket handshake). Without it, one HTTP GET is tried as a hint.",
+            help: ArgumentHelp("The protocol your client speaks: tcp (no HTTP probe), http, ws (also a WebSocket handshake); https, wss, tls over TLS (a verified handshake instead of the plain GET). Without it, one HTTP GET is tried as a hint.",
                                valueName: "protocol"))
-    var wireProtocol: WireProtocol?
+    var spokenProtocol: SpokenProtocol?
 
     @Option(help: ArgumentHelp("The source address your client connects from.", valueName: "address"))
     var source: String?
@@ -59,7 +59,7 @@ struct Diagnose: ParsableCommand {
         let deadlineMs: Int
         let parsed = try ParsedTarget(target)
         hp = parsed.hostPort
-        if let given = wireProtocol, let fromURL = parsed.wireProtocol, given != fromURL {
+        if let given = spokenProtocol, let fromURL = parsed.spoken, given != fromURL {
             throw InputError("the target \(target) says \(fromURL.rawValue) but --protocol says \(given.rawValue): give one of them")
         }
         if let given = path, let fromURL = parsed.path, given != fromURL {
@@ -74,8 +74,10 @@ struct Diagnose: ParsableCommand {
         }
         if let unavailable = Ring.probe() { throw unavailable }
 
-        let probe = DiagnoseProbe(host: hp.host, port: hp.port, attempts: attempts, deadlineMs: deadlineMs, path: path ?? parsed.path ?? "/",
+        let wireProtocol = spokenProtocol?.wire
+        var probe = DiagnoseProbe(host: hp.host, port: hp.port, attempts: attempts, deadlineMs: deadlineMs, path: path ?? parsed.path ?? "/",
                                   protocolAsked: wireProtocol ?? parsed.wireProtocol, source: source, connects: Diagnose.quietRun)
+        probe.tlsAsked = (spokenProtocol ?? parsed.spoken)?.isTLS == true
         let obs = probe.observe()
         let findings = Diagnosis.rank(obs)
         if json {

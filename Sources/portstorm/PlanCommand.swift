@@ -81,11 +81,13 @@ struct Plan: ParsableCommand {
             target = try targetRate.map { (t) throws(InputError) in try InputParsing.amount(t, option: "--target-rate") } ?? hi
             let parsed = try ParsedTarget(self.target)
             let wireProtocol = try shape.wireProtocol(for: parsed)
-            base = RunConfig(target: parsed.engineTarget, rate: lo,
+            var config = RunConfig(target: parsed.engineTarget, rate: lo,
                              concurrency: try shape.concurrency(openLoop: true),
                              durationSeconds: seconds, connectTimeoutMs: try request.connectTimeoutMs(), close: shape.close(for: wireProtocol),
                              wireProtocol: wireProtocol, path: try request.path(for: parsed), sources: ports.source,
                              localPorts: try ports.portRange())
+            if try shape.usesTLS(for: parsed) { config.tls = TLSConfig() }
+            base = config
             if let report = outputs.report, ![.markdown, .text].contains(ReportFormat.forPath(report)) {
                 throw InputError("--report \(report): plan writes its report as Markdown (.md) or text (any other extension but .html, .csv, .json)")
             }

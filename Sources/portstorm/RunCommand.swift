@@ -24,7 +24,7 @@ struct Run: ParsableCommand {
         """
     )
 
-    @Argument(help: "The target: HOST:PORT (IPv6 in brackets, as in [::1]:8080), or a URL: tcp://HOST:PORT, http://HOST[:PORT]/PATH, ws://HOST[:PORT]/PATH (the scheme sets --protocol, the path --path).")
+    @Argument(help: "The target: HOST:PORT (IPv6 in brackets, as in [::1]:8080), or a URL: tcp://HOST:PORT, http://HOST[:PORT]/PATH, ws://HOST[:PORT]/PATH, https://..., wss://... (the scheme sets --protocol, the path --path).")
     var target: String?
 
     @Option(help: ArgumentHelp("Run a scenario file (YAML, see docs/scenarios.md); flags given beside it override the file's.", valueName: "file"))
@@ -66,6 +66,9 @@ struct Run: ParsableCommand {
     var host: String?
 
     @OptionGroup var ports: PortOptions
+
+    @OptionGroup(title: "TLS (https, wss, tls)")
+    var tlsOptions: TLSOptions
 
     @Flag(name: .customLong("bind-before-connect"), help: "Bind --source addresses without IP_BIND_ADDRESS_NO_PORT (reproduces EADDRINUSE).")
     var bindBeforeConnect = false
@@ -194,6 +197,7 @@ struct Run: ParsableCommand {
         config.expectStatus = expectStatus
         config.kernelPortSearch = kernelPortSearch
         config.holdMs = try hold.map { (t) throws(InputError) in max(1, Int(try InputParsing.duration(t, option: "--hold") * 1000)) }
+        config.tls = try tlsOptions.config(usesTLS: try shape.usesTLS(for: parsed))
         config.openFiles = try openFiles.map { (t) throws(InputError) in try InputParsing.count(t, option: "--open-files", max: 1e8) }
         try sharding.apply(to: &config)
         return config

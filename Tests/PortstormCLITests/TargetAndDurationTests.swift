@@ -22,14 +22,15 @@ import Testing
     }
 
     @Test(arguments: [
-        (["run", "https://127.0.0.1:9/"], "TLS (https://) is not supported yet"),
-        (["run", "wss://127.0.0.1:9/"], "TLS (wss://) is not supported yet"),
+        (["run", "https://127.0.0.1:9/", "--protocol", "http"], "says https but --protocol says http"),
+        (["run", "127.0.0.1:9", "--insecure"], "go with --protocol https, wss or tls"),
+        (["run", "wss://127.0.0.1:9/", "--tls-min", "1.1"], "--tls-min takes 1.2 or 1.3, not '1.1'"),
+        (["run", "https://127.0.0.1:9/", "--cacert", "/nonexistent/ca.pem"], "--cacert /nonexistent/ca.pem: OpenSSL cannot load CA certificates"),
         (["run", "gopher://127.0.0.1:9/"], "it speaks tcp://, http://, ws://"),
         (["run", "http://127.0.0.1:9/a", "--protocol", "ws"], "says http but --protocol says ws"),
         (["run", "http://127.0.0.1:9/a", "--path", "/b"], "has the path /a but --path says /b"),
-        (["plan", "https://127.0.0.1:9", "--to", "100"], "TLS (https://) is not supported yet"),
         (["plan", "127.0.0.1:9", "--to", "100", "--report", "plan.html"], "plan writes its report as Markdown (.md) or text"),
-        (["doctor", "--target", "wss://127.0.0.1:9"], "TLS (wss://) is not supported yet"),
+        (["diagnose", "https://127.0.0.1:9", "--protocol", "http"], "says https but --protocol says http"),
         (["diagnose", "ftp://127.0.0.1:9"], "portstorm does not speak 'ftp://'"),
         (["run", "127.0.0.1:9", "-d", "1m30"], "--duration '1m30' is not a positive duration: write 500ms, 10s, 2m, 1m30s or 1h"),
         (["run", "127.0.0.1:9", "--connect-timeout", "1s1s"], "--connect-timeout '1s1s' is not a positive duration"),

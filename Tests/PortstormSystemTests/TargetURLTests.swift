@@ -14,14 +14,17 @@ import Testing
         #expect(query.path == "/?x=1")
         let tcp = try TargetURL.parse("tcp://10.0.0.1:9000/").get()
         #expect(tcp.hostPort == HostPort(host: "10.0.0.1", port: 9000) && tcp.scheme == .tcp && tcp.path == nil)
+        let https = try TargetURL.parse("https://example.com/x").get()
+        #expect(https.hostPort == HostPort(host: "example.com", port: 443) && https.scheme == .https && https.path == "/x")
+        #expect(https.scheme!.isTLS && https.scheme!.plain == .http)
+        let wss = try TargetURL.parse("wss://[::1]:8443").get()
+        #expect(wss.hostPort == HostPort(host: "::1", port: 8443) && wss.scheme!.plain == .ws && wss.scheme!.isTLS)
         let plain = try TargetURL.parse("127.0.0.1:9000").get()
         #expect(plain.scheme == nil && plain.path == nil && plain.hostPort.port == 9000)
     }
 
     @Test(arguments: [
-        ("https://example.com/", "TLS (https://) is not supported yet; portstorm speaks tcp://, http://, ws://"),
-        ("wss://example.com:443/chat", "TLS (wss://) is not supported yet"),
-        ("ftp://example.com:21", "portstorm does not speak 'ftp://'; it speaks tcp://, http://, ws://, or give HOST:PORT"),
+        ("ftp://example.com:21", "portstorm does not speak 'ftp://'; it speaks tcp://, http://, ws://, https://, wss://, or give HOST:PORT"),
         ("tcp://127.0.0.1", "a tcp:// target needs one"),
         ("tcp://127.0.0.1:9000/x", "a tcp:// target takes no path"),
         ("http://", "has no host"),

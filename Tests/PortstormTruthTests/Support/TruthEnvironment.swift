@@ -35,6 +35,17 @@ enum TruthEnvironment {
         (try? Command.run(["python3", "-c", "pass"], timeout: 20))?.succeeded == true ? "python3" : nil
     }()
 
+    /// A Python with the `cryptography` package (the TLS tests make an expired certificate with it).
+    static let cryptographyPython: String? = {
+        for python in ["python3", "/usr/bin/python3"] {
+            if (try? Command.run([python, "-c", "import cryptography.x509"], timeout: 20))?.succeeded == true { return python }
+        }
+        return nil
+    }()
+
+    /// The openssl command (the TLS tests make their certificates with it).
+    static let openssl: Bool = (try? Command.run(["openssl", "version"], timeout: 20))?.succeeded == true
+
     /// A Python that can import websockets: python3 from PATH (pip) or Debian's (python3-websockets).
     static let websocketsPython: String? = {
         for python in ["python3", "/usr/bin/python3"] {

@@ -1,0 +1,145 @@
+import Foundation
+
+/// Certificates the TLS tests make for themselves in the test's directory: a CA and a leaf for
+/// `portstorm.test` and the server's address signed by it (openssl CLI, ECDSA P-256), and an
+/// expired leaf from the same CA (Python's `cryptography`: openssl 3.0's x509 command cannot set
+/// dates in the past).
+struct TLSFiles {
+    let caCert: String
+    let leafCert: String
+    let leafKey: String
+    /// nil when Python's cryptography package is not installed.
+    let expiredCert: String?
+    static let serverName = "portstorm.test"
+
+    static func make(in dir: URL, python: String?) throws -> TLSFiles {
+        let d = dir.appendingPathComponent("tls")
+        try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+        let p = d.path
+        try "subjectAltName=DNS:\(serverName),IP:\(TruthNet.serverIP)\n".write(toFile: "\(p)/ext.cnf", atomically: true, encoding: .utf8)
+        for args in [
+            ["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "\(p)/ca.key"],
+            ["openssl", "req", "-x509", "-new", "-key", "\(p)/ca.key", "-subj", "/CN=portstorm test CA", "-days", "2", "-out", "\(p)/ca.pem"],
+            ["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "\(p)/leaf.key"],
+            ["openssl", "req", "-new", "-key", "\(p)/leaf.key", "-subj", "/CN=\(serverName)", "-out", "\(p)/leaf.csr"],
+            ["openssl", "x509", "-req", "-in", "\(p)/leaf.csr", "-CA", "\(p)/ca.pem", "-CAkey", "\(p)/ca.key", "-CAcreateserial",
+             "-days", "2", "-extfile", "\(p)/ext.cnf", "-out", "\(p)/leaf.pem"],
+        ] {
+            try Command.must(args)
+        }
+        var expired: String?
+        if let python {
+            try """
+                import datetime, ipaddress, sys
+                from cryptography import x509
+                from cryptography.hazmat.primitives import hashes, serialization
+                from cryptography.x509.oid import NameOID
+                d, name, ip = sys.argv[1], sys.argv[2], sys.argv[3]
+                ca_key = serialization.load_pem_private_key(open(d + "/ca.key", "rb").read(), None)
+                ca = x509.load_pem_x509_certificate(open(d + "/ca.pem", "rb").read())
+                key = serialization.load_pem_private_key(open(d + "/leaf.key", "rb").read(), None)
+                now = datetime.datetime.now(datetime.timezone.utc)
+                cert = (x509.CertificateBuilder()
+                        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+                        .issuer_name(ca.subject).public_key(key.public_key())
+                        .serial_number(x509.random_serial_number())
+                        .not_valid_before(now - datetime.timedelta(days=10))
+                        .not_valid_after(now - datetime.timedelta(days=1))
+                        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name), x509.IPAddress(ipaddress.ip_address(ip))]), critical=False)
+                        .sign(ca_key, hashes.SHA256()))
+                open(d + "/expired.pem", "wb").write(cert.public_bytes(serialization.Encoding.PEM))
+                """.write(toFile: "\(p)/expired.py", atomically: true, encoding: .utf8)
+            try Command.must([python, "\(p)/expired.py", p, serverName, TruthNet.serverIP])
+            expired = "\(p)/expired.pem"
+        }
+        return TLSFiles(caCert: "\(p)/ca.pem", leafCert: "\(p)/leaf.pem", leafKey: "\(p)/leaf.key", expiredCert: expired)
+    }
+}
+
+extension TruthNet {
+    /// Debian's nginx over TLS, one worker, `keepalive_timeout 0`: on `port` the good certificate
+    /// (/ok answers 200), on `port + 1` the expired one (when made), on `port + 2` plain HTTP, on
+    /// `port + 3` the good certificate with TLS 1.2 only.
+    @discardableResult
+    func startTLSNginx(_ nginx: String, files: TLSFiles, port: UInt16) throws -> Server {
+        let root = dir.appendingPathComponent("nginx-tls")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let p = root.path
+        let ip = TruthNet.serverIP
+        let expired = files.expiredCert.map { """
+              server {
+                listen \(ip):\(port + 1) ssl;
+                ssl_certificate \($0); ssl_certificate_key \(files.leafKey);
+                location / { return 200 "ok\\n"; }
+              }
+            """ } ?? ""
+        let conf = """
+            worker_processes 1;
+            pid \(p)/nginx.pid;
+            error_log \(p)/error.log warn;
+            events { worker_connections 1024; }
+            http {
+              access_log off;
+              keepalive_timeout 0;
+              client_body_temp_path \(p)/body;
+              proxy_temp_path \(p)/proxy;
+              fastcgi_temp_path \(p)/fastcgi;
+              uwsgi_temp_path \(p)/uwsgi;
+              scgi_temp_path \(p)/scgi;
+              server {
+                listen \(ip):\(port) ssl backlog=4096;
+                ssl_certificate \(files.leafCert); ssl_certificate_key \(files.leafKey);
+                ssl_protocols TLSv1.2 TLSv1.3;
+                location /ok { return 200 "ok\\n"; }
+                location / { return 404; }
+              }
+            \(expired)
+              server {
+                listen \(ip):\(port + 2);
+                location / { return 200 "ok\\n"; }
+              }
+              server {
+                listen \(ip):\(port + 3) ssl;
+                ssl_certificate \(files.leafCert); ssl_certificate_key \(files.leafKey);
+                ssl_protocols TLSv1.2;
+                location / { return 200 "ok\\n"; }
+              }
+            }
+            """
+        try conf.write(to: root.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
+        return try startServer([nginx, "-p", p, "-c", "\(p)/nginx.conf", "-e", "\(p)/error.log", "-g", "daemon off;"],
+                               listeningOn: port + 3)
+    }
+
+    /// A WebSocket echo server over TLS (python `websockets` with an ssl context); like
+    /// `startWebSocketServer`, it prints `close-ok` per connection ended by a Close frame.
+    @discardableResult
+    func startSecureWebSocketServer(_ python: String, files: TLSFiles, port: UInt16) throws -> Server {
+        let script = dir.appendingPathComponent("wss_server.py")
+        try """
+            import asyncio, ssl, sys
+            import websockets
+            try:
+                from websockets.asyncio.server import serve
+            except ImportError:
+                from websockets.server import serve
+
+            async def handler(ws, *_):
+                try:
+                    async for message in ws:
+                        await ws.send(message)
+                    print("close-ok", flush=True)
+                except websockets.ConnectionClosedError as e:
+                    print("close-error", e, flush=True)
+
+            async def main():
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                context.load_cert_chain(sys.argv[3], sys.argv[4])
+                async with serve(handler, sys.argv[1], int(sys.argv[2]), ssl=context, backlog=1024):
+                    await asyncio.sleep(120)
+
+            asyncio.run(main())
+            """.write(to: script, atomically: true, encoding: .utf8)
+        return try startServer([python, "-u", script.path, TruthNet.serverIP, "\(port)", files.leafCert, files.leafKey], listeningOn: port)
+    }
+}
