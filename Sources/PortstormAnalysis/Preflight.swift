@@ -165,6 +165,13 @@ public enum Preflight {
         if let rate = load.rate { how.append("\(load.concurrency.grouped) in flight + \(RunAnalysis.rate(rate))/s x \(RunAnalysis.rate(min(120, load.durationSeconds ?? 120))) s of closed connections") }
         if let n = load.connections { how.append("-n \(n.grouped) attempts at most") }
         let evidence = ["net.netfilter.nf_conntrack_max = \(max); this load may need about \(need.grouped) entries (\(how.joined(separator: "; ")))"]
+        if need > max, s.nfConntrackCount == 0 {
+            // The module is loaded (the sysctl exists) but tracks nothing in this network namespace:
+            // no rule hooks it here, so the table cannot fill with this run's connections.
+            return Finding(.info, "conntrack", "connection tracking is loaded but tracks nothing in this network namespace",
+                           evidence: evidence + ["net.netfilter.nf_conntrack_count = 0 at start: no firewall rule seems to use connection tracking here"],
+                           advice: ["if a rule that uses conntrack (NAT, ct state) is added, raise net.netfilter.nf_conntrack_max first"])
+        }
         if need > max {
             return Finding(.warning, "conntrack", "the connection-tracking table may fill: new SYNs are then dropped and look like timeouts",
                            evidence: evidence + ["the kernel logs \"nf_conntrack: table full, dropping packet\""],

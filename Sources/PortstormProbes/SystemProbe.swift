@@ -21,6 +21,7 @@ public enum SystemProbe {
         s.fileMax = KernelInfo.sysctlInt("fs/file-max")
         s.nrOpen = KernelInfo.sysctlInt("fs/nr_open")
         s.nfConntrackMax = KernelInfo.sysctlInt("net/netfilter/nf_conntrack_max")
+        s.nfConntrackCount = KernelInfo.sysctlInt("net/netfilter/nf_conntrack_count")
         s.ioUringDisabled = KernelInfo.sysctlInt("kernel/io_uring_disabled")
         return s
     }

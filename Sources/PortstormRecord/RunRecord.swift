@@ -148,6 +148,9 @@ public struct SystemSnapshot: Codable, Sendable, Equatable {
     public var nrOpen: Int?
     /// net.netfilter.nf_conntrack_max, when the conntrack module is loaded.
     public var nfConntrackMax: Int?
+    /// net.netfilter.nf_conntrack_count at start: entries tracked in this network namespace. 0 where
+    /// the module is loaded but no rule hooks tracking into this namespace (a fresh one).
+    public var nfConntrackCount: Int?
     /// kernel.io_uring_disabled: 0 allowed, 1 restricted to a group, 2 disabled.
     public var ioUringDisabled: Int?
 

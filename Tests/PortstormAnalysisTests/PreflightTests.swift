@@ -86,6 +86,10 @@ func finding(_ topic: String, _ s: SystemSnapshot, _ load: PlannedLoad, ioUring:
         s = defaults()
         s.nfConntrackMax = 65_536
         #expect(finding("conntrack", s, PlannedLoad(rate: 1000))?.severity == .warning)
+        s.nfConntrackCount = 12
+        #expect(finding("conntrack", s, PlannedLoad(rate: 1000))?.severity == .warning, "entries tracked here: the table can fill")
+        s.nfConntrackCount = 0
+        #expect(finding("conntrack", s, PlannedLoad(rate: 1000))?.severity == .info, "nothing tracked in this namespace: no warning")
         #expect(finding("conntrack", defaults(), PlannedLoad()) == nil, "no conntrack module: no finding")
         #expect(finding("io_uring", defaults(), PlannedLoad(), ioUring: "blocked")?.severity == .problem)
         s = defaults()
