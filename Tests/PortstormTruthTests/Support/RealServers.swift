@@ -44,13 +44,13 @@ extension TruthNet {
     }
 
     /// A WebSocket echo server on the python `websockets` package (the asyncio API of 13+, or the
-    /// legacy one of Debian's 10.x). For each connection it prints `close-ok` when the client ended
-    /// it with a Close frame, `close-error ...` when it did not.
+    /// legacy one of Debian's 10.x), over TLS with `tls`. For each connection it prints `close-ok`
+    /// when the client ended it with a Close frame, `close-error ...` when it did not.
     @discardableResult
-    func startWebSocketServer(_ python: String, port: UInt16) throws -> Server {
+    func startWebSocketServer(_ python: String, port: UInt16, tls: TLSFiles? = nil) throws -> Server {
         let script = dir.appendingPathComponent("ws_server.py")
         try """
-            import asyncio, sys
+            import asyncio, ssl, sys
             import websockets
             try:
                 from websockets.asyncio.server import serve
@@ -66,12 +66,17 @@ extension TruthNet {
                     print("close-error", e, flush=True)
 
             async def main():
-                async with serve(handler, sys.argv[1], int(sys.argv[2]), backlog=1024):
+                context = None
+                if len(sys.argv) > 4:
+                    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                    context.load_cert_chain(sys.argv[3], sys.argv[4])
+                async with serve(handler, sys.argv[1], int(sys.argv[2]), ssl=context, backlog=1024):
                     await asyncio.sleep(120)
 
             asyncio.run(main())
             """.write(to: script, atomically: true, encoding: .utf8)
-        return try startServer([python, "-u", script.path, TruthNet.serverIP, "\(port)"], listeningOn: port)
+        let files = tls.map { [$0.leafCert, $0.leafKey] } ?? []
+        return try startServer([python, "-u", script.path, TruthNet.serverIP, "\(port)"] + files, listeningOn: port)
     }
 
     /// A TCP server in plain python that answers every connection with a status line and then

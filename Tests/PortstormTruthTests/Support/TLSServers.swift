@@ -111,35 +111,9 @@ extension TruthNet {
                                listeningOn: port + 3)
     }
 
-    /// A WebSocket echo server over TLS (python `websockets` with an ssl context); like
-    /// `startWebSocketServer`, it prints `close-ok` per connection ended by a Close frame.
+    /// A WebSocket echo server over TLS: `startWebSocketServer` with the leaf certificate and key.
     @discardableResult
     func startSecureWebSocketServer(_ python: String, files: TLSFiles, port: UInt16) throws -> Server {
-        let script = dir.appendingPathComponent("wss_server.py")
-        try """
-            import asyncio, ssl, sys
-            import websockets
-            try:
-                from websockets.asyncio.server import serve
-            except ImportError:
-                from websockets.server import serve
-
-            async def handler(ws, *_):
-                try:
-                    async for message in ws:
-                        await ws.send(message)
-                    print("close-ok", flush=True)
-                except websockets.ConnectionClosedError as e:
-                    print("close-error", e, flush=True)
-
-            async def main():
-                context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-                context.load_cert_chain(sys.argv[3], sys.argv[4])
-                async with serve(handler, sys.argv[1], int(sys.argv[2]), ssl=context, backlog=1024):
-                    await asyncio.sleep(120)
-
-            asyncio.run(main())
-            """.write(to: script, atomically: true, encoding: .utf8)
-        return try startServer([python, "-u", script.path, TruthNet.serverIP, "\(port)", files.leafCert, files.leafKey], listeningOn: port)
+        try startWebSocketServer(python, port: port, tls: files)
     }
 }
