@@ -73,14 +73,18 @@ import Testing
         let (p, out, err) = try CLIProcess.start(["run", server.address.description, "--rate", "400", "-d", "5s", "--close", "client",
                                                   "--metrics-listen", "127.0.0.1:\(port)", "-o", record])
         // Scraped while the run lasts, once it has counted 400 attempts (a second at 400/s; a loaded
-        // machine may take a while to start the run): part of what the record counts in the end.
+        // machine may take a while to start the run) and its first census of ports is in: part of
+        // what the record counts in the end.
         var scraped = ""
         let started = Date()
         repeat {
             usleep(200_000)
             let (rc, body, _) = try tool("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/metrics"])
             if rc == 0, let line = body.split(separator: "\n").first(where: { $0.hasPrefix("portstorm_attempts_total") }),
-               let n = Double(line.split(separator: " ").last ?? ""), n >= 400 { scraped = body; break }
+               let n = Double(line.split(separator: " ").last ?? ""), n >= 400, body.contains("portstorm_ports_in_use{") {
+                scraped = body
+                break
+            }
         } while Date().timeIntervalSince(started) < 4.5
         let (status, headers, _) = try tool("/usr/bin/curl", ["-s", "-D", "-", "-o", "/dev/null", "http://127.0.0.1:\(port)/metrics"])
         let body = scraped
