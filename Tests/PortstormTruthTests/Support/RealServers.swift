@@ -8,7 +8,27 @@ extension TruthNet {
     /// client to close.
     @discardableResult
     func startNginx(_ nginx: String, port: UInt16) throws -> Server {
-        let root = dir.appendingPathComponent("nginx")
+        try startNginx(nginx, in: "nginx", listeningOn: port, servers: """
+              server {
+                listen \(TruthNet.serverIP):\(port) backlog=4096;
+                location /ok { return 200 "ok\\n"; }
+                location /missing { return 404; }
+                location /down { return 503; }
+                location / { return 404; }
+              }
+              server {
+                listen \(TruthNet.serverIP):\(port + 1) backlog=4096;
+                keepalive_timeout 60s;
+                location /ok { return 200 "ok\\n"; }
+              }
+            """)
+    }
+
+    /// nginx with one worker and every path (pid, logs, temp dirs) in `folder` of the test's
+    /// directory, no access log, `keepalive_timeout 0` unless a server block says otherwise, and
+    /// `servers` (server blocks) in its http block; started once it listens on `port`.
+    func startNginx(_ nginx: String, in folder: String, listeningOn port: UInt16, servers: String) throws -> Server {
+        let root = dir.appendingPathComponent(folder)
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let p = root.path
         let conf = """
@@ -24,18 +44,7 @@ extension TruthNet {
               fastcgi_temp_path \(p)/fastcgi;
               uwsgi_temp_path \(p)/uwsgi;
               scgi_temp_path \(p)/scgi;
-              server {
-                listen \(TruthNet.serverIP):\(port) backlog=4096;
-                location /ok { return 200 "ok\\n"; }
-                location /missing { return 404; }
-                location /down { return 503; }
-                location / { return 404; }
-              }
-              server {
-                listen \(TruthNet.serverIP):\(port + 1) backlog=4096;
-                keepalive_timeout 60s;
-                location /ok { return 200 "ok\\n"; }
-              }
+            \(servers)
             }
             """
         try conf.write(to: root.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)

@@ -62,9 +62,6 @@ extension TruthNet {
     /// `port + 3` the good certificate with TLS 1.2 only.
     @discardableResult
     func startTLSNginx(_ nginx: String, files: TLSFiles, port: UInt16) throws -> Server {
-        let root = dir.appendingPathComponent("nginx-tls")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let p = root.path
         let ip = TruthNet.serverIP
         let expired = files.expiredCert.map { """
               server {
@@ -73,19 +70,7 @@ extension TruthNet {
                 location / { return 200 "ok\\n"; }
               }
             """ } ?? ""
-        let conf = """
-            worker_processes 1;
-            pid \(p)/nginx.pid;
-            error_log \(p)/error.log warn;
-            events { worker_connections 1024; }
-            http {
-              access_log off;
-              keepalive_timeout 0;
-              client_body_temp_path \(p)/body;
-              proxy_temp_path \(p)/proxy;
-              fastcgi_temp_path \(p)/fastcgi;
-              uwsgi_temp_path \(p)/uwsgi;
-              scgi_temp_path \(p)/scgi;
+        return try startNginx(nginx, in: "nginx-tls", listeningOn: port + 3, servers: """
               server {
                 listen \(ip):\(port) ssl backlog=4096;
                 ssl_certificate \(files.leafCert); ssl_certificate_key \(files.leafKey);
@@ -104,11 +89,7 @@ extension TruthNet {
                 ssl_protocols TLSv1.2;
                 location / { return 200 "ok\\n"; }
               }
-            }
-            """
-        try conf.write(to: root.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
-        return try startServer([nginx, "-p", p, "-c", "\(p)/nginx.conf", "-e", "\(p)/error.log", "-g", "daemon off;"],
-                               listeningOn: port + 3)
+            """)
     }
 
     /// A WebSocket echo server over TLS: `startWebSocketServer` with the leaf certificate and key.
