@@ -3,10 +3,10 @@ import Glibc
 /// Runs a test body on a thread of its own that first enters a new, empty network namespace
 /// (unshare(CLONE_NEWNET) moves only the calling thread), with loopback brought up (SIOCSIFFLAGS).
 /// The sockets the body opens, the threads it starts (they inherit the namespace) and what
-/// sock_diag shows it are then its own: sockets that earlier tests left in TIME_WAIT, and the
-/// namespace's TIME_WAIT cap (tcp_max_tw_buckets) that their churn may have reached, cannot touch
-/// its counts. /proc/self/net still shows the process's first namespace; use sock_diag, or
-/// /proc/thread-self/net, inside.
+/// sock_diag shows it are then its own: no other connect can take over its TIME_WAIT tuples
+/// (tcp_tw_reuse=2 allows that on loopback), and nothing earlier tests left behind is counted.
+/// /proc/self/net still shows the process's first namespace (the product's /proc readers see that
+/// one): use sock_diag, or /proc/thread-self/net, inside.
 public enum ThreadNetworkNamespace {
     /// Why a namespace cannot be made here (unshare needs CAP_SYS_ADMIN), or nil when it can.
     public static let unavailable: String? = geteuid() == 0 ? nil : "a network namespace of the test's own needs root"
@@ -20,18 +20,10 @@ public enum ThreadNetworkNamespace {
 
     /// Runs `body` inside a fresh namespace; throws what `body` throws, or why the namespace failed.
     public static func run<T>(_ body: () throws -> T) throws -> T {
-        try withoutActuallyEscaping(body) { body in
-            let box = Box(body)
-            var thread = pthread_t()
-            let started = pthread_create(&thread, nil, { raw in
-                let box = Unmanaged<Box<T>>.fromOpaque(raw!).takeUnretainedValue()
-                box.runInNewNamespace()
-                return nil
-            }, Unmanaged.passUnretained(box).toOpaque())
-            guard started == 0 else { throw Failure(message: "pthread_create: errno \(started)") }
-            pthread_join(thread, nil)
-            return try box.result!.get()
-        }
+        var result: Result<T, Error>?
+        let failure = withoutActuallyEscaping({ result = Result { try body() } }) { work in onNewThread(work) }
+        if let failure { throw Failure(message: failure) }
+        return try result!.get()
     }
 
     public struct Failure: Error, CustomStringConvertible {
@@ -39,22 +31,23 @@ public enum ThreadNetworkNamespace {
         public var description: String { message }
     }
 
-    private final class Box<T> {
-        let body: () throws -> T
-        var result: Result<T, Error>?
-        init(_ body: @escaping () throws -> T) { self.body = body }
+    /// Runs `work` on a new thread once it is in a new namespace with loopback up, and waits for
+    /// it; returns why the namespace could not be made (work then did not run), or nil.
+    private static func onNewThread(_ work: @escaping () -> Void) -> String? {
+        let job = NamespaceJob(work)
+        var thread = pthread_t()
+        let started = pthread_create(&thread, nil, namespaceThreadMain, Unmanaged.passUnretained(job).toOpaque())
+        guard started == 0 else { return "pthread_create: \(String(cString: strerror(started)))" }
+        pthread_join(thread, nil)
+        return job.failure
+    }
 
-        func runInNewNamespace() {
-            guard unshare(CLONE_NEWNET) == 0 else {
-                result = .failure(Failure(message: "unshare(CLONE_NEWNET): \(String(cString: strerror(errno)))"))
-                return
-            }
-            if let reason = ThreadNetworkNamespace.loopbackUp() {
-                result = .failure(Failure(message: reason))
-                return
-            }
-            result = Result { try body() }
-        }
+    /// unshare(2) with CLONE_NEWNET (0x40000000, linux/sched.h). Glibc declares unshare only under
+    /// _GNU_SOURCE, which Swift's Glibc module does not see: the symbol is looked up at run time.
+    static func unshareNetwork() -> Int32 {
+        typealias Unshare = @convention(c) (Int32) -> Int32
+        guard let symbol = dlsym(nil, "unshare") else { errno = ENOSYS; return -1 }
+        return unsafeBitCast(symbol, to: Unshare.self)(0x4000_0000)
     }
 
     /// Sets IFF_UP on `lo` in the calling thread's namespace; nil on success, else why not.
@@ -69,10 +62,31 @@ public enum ThreadNetworkNamespace {
         guard withUnsafeMutablePointer(to: &request, { ioctl(fd, UInt(SIOCGIFFLAGS), $0) }) == 0 else {
             return "SIOCGIFFLAGS lo: \(String(cString: strerror(errno)))"
         }
-        request.ifr_ifru.ifru_flags |= Int16(IFF_UP.rawValue)
+        request.ifr_ifru.ifru_flags |= Int16(IFF_UP)
         guard withUnsafeMutablePointer(to: &request, { ioctl(fd, UInt(SIOCSIFFLAGS), $0) }) == 0 else {
             return "SIOCSIFFLAGS lo: \(String(cString: strerror(errno)))"
         }
         return nil
     }
+}
+
+/// What the namespace's thread runs, and why it could not (written by that thread before it ends,
+/// read after pthread_join).
+private final class NamespaceJob: @unchecked Sendable {
+    let work: () -> Void
+    var failure: String?
+    init(_ work: @escaping () -> Void) { self.work = work }
+}
+
+/// The namespace thread's start routine: unshare, loopback up, then the job's work.
+private func namespaceThreadMain(_ raw: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
+    let job = Unmanaged<NamespaceJob>.fromOpaque(raw!).takeUnretainedValue()
+    if ThreadNetworkNamespace.unshareNetwork() != 0 {
+        job.failure = "unshare(CLONE_NEWNET): \(String(cString: strerror(errno)))"
+    } else if let reason = ThreadNetworkNamespace.loopbackUp() {
+        job.failure = reason
+    } else {
+        job.work()
+    }
+    return nil
 }
