@@ -1,14 +1,15 @@
 import Glibc
 
-/// Runs a test body on a thread of its own that first enters a new, empty network namespace
-/// (unshare(CLONE_NEWNET) moves only the calling thread), with loopback brought up (SIOCSIFFLAGS).
-/// The sockets the body opens, the threads it starts (they inherit the namespace) and what
-/// sock_diag shows it are then its own: no other connect can take over its TIME_WAIT tuples
-/// (tcp_tw_reuse=2 allows that on loopback), and nothing earlier tests left behind is counted.
-/// /proc/self/net still shows the process's first namespace (the product's /proc readers see that
-/// one): use sock_diag, or /proc/thread-self/net, inside.
+/// Moves the calling thread into a new, empty network namespace for the length of a test body
+/// (unshare(CLONE_NEWNET) moves only the calling thread), with loopback brought up (SIOCSIFFLAGS),
+/// then back (setns to the namespace it came from). The body stays on the test's thread, so its
+/// expectations are the test's. The sockets it opens, the threads it starts (they inherit the
+/// namespace) and what sock_diag shows it are then its own: no other connect can take over its
+/// TIME_WAIT tuples (tcp_tw_reuse=2 allows that on loopback), and nothing earlier tests left
+/// behind is counted. /proc/self/net still shows the process's first namespace (the product's
+/// /proc readers see that one): use sock_diag, or /proc/thread-self/net, inside.
 public enum ThreadNetworkNamespace {
-    /// Why a namespace cannot be made here (unshare needs CAP_SYS_ADMIN), or nil when it can.
+    /// Why a namespace cannot be made here (unshare and setns need CAP_SYS_ADMIN), or nil when it can.
     public static let unavailable: String? = geteuid() == 0 ? nil : "a network namespace of the test's own needs root"
 
     /// Runs `body` in a fresh namespace where one can be made, passing `true`; otherwise runs it
@@ -19,11 +20,18 @@ public enum ThreadNetworkNamespace {
     }
 
     /// Runs `body` inside a fresh namespace; throws what `body` throws, or why the namespace failed.
+    /// Threads that `body` starts must have ended when it returns (they stay in the namespace).
     public static func run<T>(_ body: () throws -> T) throws -> T {
-        var result: Result<T, Error>?
-        let failure = withoutActuallyEscaping({ result = Result { try body() } }) { work in onNewThread(work) }
-        if let failure { throw Failure(message: failure) }
-        return try result!.get()
+        let home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
+        guard home >= 0 else { throw Failure(message: "open /proc/thread-self/ns/net: \(String(cString: strerror(errno)))") }
+        defer { close(home) }
+        guard call("unshare", 0x4000_0000) == 0 else {  // CLONE_NEWNET
+            throw Failure(message: "unshare(CLONE_NEWNET): \(String(cString: strerror(errno)))")
+        }
+        // A thread left in the test's namespace would run later tests there: stop instead.
+        defer { precondition(call("setns", home, 0x4000_0000) == 0, "setns back to the test's namespace: errno \(errno)") }
+        if let reason = loopbackUp() { throw Failure(message: reason) }
+        return try body()
     }
 
     public struct Failure: Error, CustomStringConvertible {
@@ -31,23 +39,14 @@ public enum ThreadNetworkNamespace {
         public var description: String { message }
     }
 
-    /// Runs `work` on a new thread once it is in a new namespace with loopback up, and waits for
-    /// it; returns why the namespace could not be made (work then did not run), or nil.
-    private static func onNewThread(_ work: @escaping () -> Void) -> String? {
-        let job = NamespaceJob(work)
-        var thread = pthread_t()
-        let started = pthread_create(&thread, nil, namespaceThreadMain, Unmanaged.passUnretained(job).toOpaque())
-        guard started == 0 else { return "pthread_create: \(String(cString: strerror(started)))" }
-        pthread_join(thread, nil)
-        return job.failure
-    }
-
-    /// unshare(2) with CLONE_NEWNET (0x40000000, linux/sched.h). Glibc declares unshare only under
-    /// _GNU_SOURCE, which Swift's Glibc module does not see: the symbol is looked up at run time.
-    static func unshareNetwork() -> Int32 {
-        typealias Unshare = @convention(c) (Int32) -> Int32
-        guard let symbol = dlsym(nil, "unshare") else { errno = ENOSYS; return -1 }
-        return unsafeBitCast(symbol, to: Unshare.self)(0x4000_0000)
+    /// unshare(2) and setns(2): glibc declares them only under _GNU_SOURCE, which Swift's Glibc
+    /// module does not see, so the symbols are looked up at run time.
+    private static func call(_ name: String, _ arguments: Int32...) -> Int32 {
+        guard let symbol = dlsym(nil, name) else { errno = ENOSYS; return -1 }
+        switch arguments.count {
+        case 1: return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Int32).self)(arguments[0])
+        default: return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int32) -> Int32).self)(arguments[0], arguments[1])
+        }
     }
 
     /// Sets IFF_UP on `lo` in the calling thread's namespace; nil on success, else why not.
@@ -70,23 +69,3 @@ public enum ThreadNetworkNamespace {
     }
 }
 
-/// What the namespace's thread runs, and why it could not (written by that thread before it ends,
-/// read after pthread_join).
-private final class NamespaceJob: @unchecked Sendable {
-    let work: () -> Void
-    var failure: String?
-    init(_ work: @escaping () -> Void) { self.work = work }
-}
-
-/// The namespace thread's start routine: unshare, loopback up, then the job's work.
-private func namespaceThreadMain(_ raw: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
-    let job = Unmanaged<NamespaceJob>.fromOpaque(raw!).takeUnretainedValue()
-    if ThreadNetworkNamespace.unshareNetwork() != 0 {
-        job.failure = "unshare(CLONE_NEWNET): \(String(cString: strerror(errno)))"
-    } else if let reason = ThreadNetworkNamespace.loopbackUp() {
-        job.failure = reason
-    } else {
-        job.work()
-    }
-    return nil
-}
