@@ -20,18 +20,20 @@ public enum ThreadNetworkNamespace {
 
     /// Runs `body` inside a fresh namespace; throws what `body` throws, or why the namespace failed.
     public static func run<T>(_ body: () throws -> T) throws -> T {
-        try withoutActuallyEscaping(body) { body in
-            let box = Box(body)
+        var result: Result<T, Error>?
+        let failure: String? = withoutActuallyEscaping({ result = Result { try body() } }) { (work: @escaping () -> Void) -> String? in
+            let box = Work(work)
             var thread = pthread_t()
             let started = pthread_create(&thread, nil, { raw in
-                let box = Unmanaged<Box<T>>.fromOpaque(raw!).takeUnretainedValue()
-                box.runInNewNamespace()
+                Unmanaged<Work>.fromOpaque(raw!).takeUnretainedValue().runInNewNamespace()
                 return nil
             }, Unmanaged.passUnretained(box).toOpaque())
-            guard started == 0 else { throw Failure(message: "pthread_create: errno \(started)") }
+            guard started == 0 else { return "pthread_create: errno \(started)" }
             pthread_join(thread, nil)
-            return try box.result!.get()
+            return box.failure
         }
+        if let failure { throw Failure(message: failure) }
+        return try result!.get()
     }
 
     public struct Failure: Error, CustomStringConvertible {
@@ -39,21 +41,26 @@ public enum ThreadNetworkNamespace {
         public var description: String { message }
     }
 
-    private final class Box<T> {
-        let body: () throws -> T
-        var result: Result<T, Error>?
-        init(_ body: @escaping () throws -> T) { self.body = body }
+    /// CLONE_NEWNET (sched.h declares it and unshare(2) only under _GNU_SOURCE, which the Glibc
+    /// module is not built with).
+    private static let cloneNewNet: Int32 = 0x4000_0000
+
+    /// The body, run on the new thread (not generic: a C function pointer cannot capture a type).
+    private final class Work {
+        let body: () -> Void
+        var failure: String?
+        init(_ body: @escaping () -> Void) { self.body = body }
 
         func runInNewNamespace() {
-            guard unshare(CLONE_NEWNET) == 0 else {
-                result = .failure(Failure(message: "unshare(CLONE_NEWNET): \(String(cString: strerror(errno)))"))
+            guard unshareNetwork(ThreadNetworkNamespace.cloneNewNet) == 0 else {
+                failure = "unshare(CLONE_NEWNET): \(String(cString: strerror(errno)))"
                 return
             }
             if let reason = ThreadNetworkNamespace.loopbackUp() {
-                result = .failure(Failure(message: reason))
+                failure = reason
                 return
             }
-            result = Result { try body() }
+            body()
         }
     }
 
@@ -69,10 +76,16 @@ public enum ThreadNetworkNamespace {
         guard withUnsafeMutablePointer(to: &request, { ioctl(fd, UInt(SIOCGIFFLAGS), $0) }) == 0 else {
             return "SIOCGIFFLAGS lo: \(String(cString: strerror(errno)))"
         }
-        request.ifr_ifru.ifru_flags |= Int16(IFF_UP.rawValue)
+        request.ifr_ifru.ifru_flags |= Int16(IFF_UP)
         guard withUnsafeMutablePointer(to: &request, { ioctl(fd, UInt(SIOCSIFFLAGS), $0) }) == 0 else {
             return "SIOCSIFFLAGS lo: \(String(cString: strerror(errno)))"
         }
         return nil
     }
+}
+
+/// unshare(2), looked up in the C library at run time.
+private func unshareNetwork(_ flags: Int32) -> Int32 {
+    guard let symbol = dlsym(nil, "unshare") else { errno = ENOSYS; return -1 }
+    return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Int32).self)(flags)
 }
