@@ -54,6 +54,18 @@ func tlsRunRecord() -> RunRecord {
         #expect(ReportConsistency.problems(record: r, findings: []).contains { $0.hasPrefix("second 1: handshake latency percentiles out of order") })
     }
 
+    @Test func theJSONSummaryHasTheHandshakeLatencyBesideTheConnectLatency() throws {
+        func summary(_ r: RunRecord) throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: try SummaryJSON(r, findings: []).data()) as? [String: Any])
+        }
+        let tls = try summary(tlsRunRecord())
+        let handshake = try #require(tls["handshakeLatency"] as? [String: Any], "\(tls.keys.sorted())")
+        let maxMs = try #require(handshake["maxMs"] as? Double)
+        #expect(handshake["count"] as? Int == 8 && maxMs >= 45 && maxMs < 45.1 && tls["connectLatency"] != nil, "the slowest was 45 ms: \(handshake)")
+        let plain = try summary(hostRecord("plain", startMs: 1_790_000_000_000, perSecond: [[40]], shard: nil))
+        #expect(plain["connectLatency"] != nil && plain["handshakeLatency"] == nil)
+    }
+
     @Test func prometheusTextHasTheHandshakeHistogramInTLSRunsOnly() throws {
         var s = LiveStatus(elapsedSeconds: 2, attempted: 10)
         s.connectBuckets = Array(repeating: 10, count: LiveStatus.connectBoundsUs.count)
