@@ -1,14 +1,15 @@
 import Glibc
 
-/// Runs a test body on a thread of its own that first enters a new, empty network namespace
-/// (unshare(CLONE_NEWNET) moves only the calling thread), with loopback brought up (SIOCSIFFLAGS).
-/// The sockets the body opens, the threads it starts (they inherit the namespace) and what
-/// sock_diag shows it are then its own: sockets that earlier tests left in TIME_WAIT, and the
-/// namespace's TIME_WAIT cap (tcp_max_tw_buckets) that their churn may have reached, cannot touch
-/// its counts. /proc/self/net still shows the process's first namespace; use sock_diag, or
-/// /proc/thread-self/net, inside.
+/// Moves the calling thread into a new, empty network namespace for the length of a test body
+/// (unshare(CLONE_NEWNET) moves only the calling thread), with loopback brought up (SIOCSIFFLAGS),
+/// then back (setns to the namespace it came from). The body stays on the test's thread, so its
+/// expectations are the test's. The sockets it opens, the threads it starts (they inherit the
+/// namespace) and what sock_diag shows it are then its own: no other connect can take over its
+/// TIME_WAIT tuples (tcp_tw_reuse=2 allows that on loopback), and nothing earlier tests left
+/// behind is counted. /proc/self/net still shows the process's first namespace (the product's
+/// /proc readers see that one): use sock_diag, or /proc/thread-self/net, inside.
 public enum ThreadNetworkNamespace {
-    /// Why a namespace cannot be made here (unshare needs CAP_SYS_ADMIN), or nil when it can.
+    /// Why a namespace cannot be made here (unshare and setns need CAP_SYS_ADMIN), or nil when it can.
     public static let unavailable: String? = geteuid() == 0 ? nil : "a network namespace of the test's own needs root"
 
     /// Runs `body` in a fresh namespace where one can be made, passing `true`; otherwise runs it
@@ -19,21 +20,18 @@ public enum ThreadNetworkNamespace {
     }
 
     /// Runs `body` inside a fresh namespace; throws what `body` throws, or why the namespace failed.
+    /// Threads that `body` starts must have ended when it returns (they stay in the namespace).
     public static func run<T>(_ body: () throws -> T) throws -> T {
-        var result: Result<T, Error>?
-        let failure: String? = withoutActuallyEscaping({ result = Result { try body() } }) { (work: @escaping () -> Void) -> String? in
-            let box = Work(work)
-            var thread = pthread_t()
-            let started = pthread_create(&thread, nil, { raw in
-                Unmanaged<Work>.fromOpaque(raw!).takeUnretainedValue().runInNewNamespace()
-                return nil
-            }, Unmanaged.passUnretained(box).toOpaque())
-            guard started == 0 else { return "pthread_create: errno \(started)" }
-            pthread_join(thread, nil)
-            return box.failure
+        let home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
+        guard home >= 0 else { throw Failure(message: "open /proc/thread-self/ns/net: \(String(cString: strerror(errno)))") }
+        defer { close(home) }
+        guard call("unshare", 0x4000_0000) == 0 else {  // CLONE_NEWNET
+            throw Failure(message: "unshare(CLONE_NEWNET): \(String(cString: strerror(errno)))")
         }
-        if let failure { throw Failure(message: failure) }
-        return try result!.get()
+        // A thread left in the test's namespace would run later tests there: stop instead.
+        defer { precondition(call("setns", home, 0x4000_0000) == 0, "setns back to the test's namespace: errno \(errno)") }
+        if let reason = loopbackUp() { throw Failure(message: reason) }
+        return try body()
     }
 
     public struct Failure: Error, CustomStringConvertible {
@@ -41,26 +39,13 @@ public enum ThreadNetworkNamespace {
         public var description: String { message }
     }
 
-    /// CLONE_NEWNET (sched.h declares it and unshare(2) only under _GNU_SOURCE, which the Glibc
-    /// module is not built with).
-    private static let cloneNewNet: Int32 = 0x4000_0000
-
-    /// The body, run on the new thread (not generic: a C function pointer cannot capture a type).
-    private final class Work {
-        let body: () -> Void
-        var failure: String?
-        init(_ body: @escaping () -> Void) { self.body = body }
-
-        func runInNewNamespace() {
-            guard unshareNetwork(ThreadNetworkNamespace.cloneNewNet) == 0 else {
-                failure = "unshare(CLONE_NEWNET): \(String(cString: strerror(errno)))"
-                return
-            }
-            if let reason = ThreadNetworkNamespace.loopbackUp() {
-                failure = reason
-                return
-            }
-            body()
+    /// unshare(2) and setns(2): glibc declares them only under _GNU_SOURCE, which Swift's Glibc
+    /// module does not see, so the symbols are looked up at run time.
+    private static func call(_ name: String, _ arguments: Int32...) -> Int32 {
+        guard let symbol = dlsym(nil, name) else { errno = ENOSYS; return -1 }
+        switch arguments.count {
+        case 1: return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Int32).self)(arguments[0])
+        default: return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int32) -> Int32).self)(arguments[0], arguments[1])
         }
     }
 
@@ -84,8 +69,3 @@ public enum ThreadNetworkNamespace {
     }
 }
 
-/// unshare(2), looked up in the C library at run time.
-private func unshareNetwork(_ flags: Int32) -> Int32 {
-    guard let symbol = dlsym(nil, "unshare") else { errno = ENOSYS; return -1 }
-    return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Int32).self)(flags)
-}
