@@ -69,7 +69,7 @@ final class Worker<R: AttemptRing> {
         self.shared = shared
         let n = max(1, plan.concurrency)
         self.ring = ring
-        stats = WorkerStats(expectedSeconds: plan.expectedSeconds)
+        stats = WorkerStats(expectedSeconds: plan.expectedSeconds, tls: plan.tls != nil)
 
         table = SlotTable(capacity: n)
         slots = table.slots

@@ -57,6 +57,19 @@ struct RecordSchemaTests {
         #expect(r.totals.outcomes[.ok] > 0, "\(r.totals.outcomes)")
     }
 
+    @Test func anHTTPSRunWithItsHandshakesPerSecondIsValid() throws {
+        let server = try TargetServer.start(mode: .https, listen: SocketAddress(ip: "127.0.0.1", port: 0)!)
+        defer { server.stop() }
+        let ca = temporaryFile("https-ca")
+        defer { try? FileManager.default.removeItem(at: ca) }
+        try #require(server.tls?.selfSignedPEM).write(to: ca, atomically: true, encoding: .utf8)
+        let file = try record("https", ["https://127.0.0.1:\(server.address.port)/", "--cacert", ca.path, "--rate", "100", "-d", "2s"])
+        defer { try? FileManager.default.removeItem(at: file) }
+        try expectValid(file)
+        let r = try RunRecord.load(from: Data(contentsOf: file))
+        #expect(r.tls?.handshakes ?? 0 > 0 && r.timeline.contains { $0.handshakeLatencyUs != nil }, "\(String(describing: r.tls))")
+    }
+
     @Test func aRunWithThresholdsIsValid() throws {
         let server = try TargetServer.start(mode: .http, listen: SocketAddress(ip: "127.0.0.1", port: 0)!)
         defer { server.stop() }
