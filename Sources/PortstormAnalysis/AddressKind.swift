@@ -23,4 +23,13 @@ public enum AddressKind {
         }
         return nil
     }
+
+    /// Whether `ip` is a loopback address (127.0.0.0/8, ::1): the target is this machine.
+    public static func isLoopback(_ ip: String) -> Bool {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, ip, &v4) == 1 { return UInt32(bigEndian: v4.s_addr) >> 24 == 127 }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, ip, &v6) == 1 { return withUnsafeBytes(of: &v6) { $0.dropLast().allSatisfy { $0 == 0 } && $0[15] == 1 } }
+        return false
+    }
 }

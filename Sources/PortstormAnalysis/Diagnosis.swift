@@ -81,14 +81,21 @@ public enum Diagnosis {
         let rules = o.firewall?.matching ?? []
         switch failure {
         case "econnrefused":
+            let byICMP = refusedByICMP(p)
             guard p.isLocal, let listeners = p.listeners else {
                 if !rules.isEmpty {
                     return Finding(.problem, "firewall", "a local firewall rule rejects connections to port \(port)",
-                                   evidence: ["\(p.address):\(port) refused every connect"] + firewallEvidence(o),
+                                   evidence: ["\(p.address):\(port) refused every connect"] + refusalEvidence(p) + firewallEvidence(o),
                                    advice: ["remove or narrow that rule, or allow \(p.address):\(port)"])
                 }
+                if byICMP {
+                    return Finding(.problem, "refused", "\(p.address):\(port) refuses connections with an ICMP port-unreachable: a reject rule on the path or at the server, not a closed port",
+                                   evidence: refusalEvidence(p) + firewallEvidence(o),
+                                   advice: ["check the firewall rules at the server and on the path for a reject rule on port \(port) (nft list ruleset, iptables -S; cloud security groups and network ACLs too)",
+                                            "the server may well be running: the rule answers before the SYN reaches it"])
+                }
                 return Finding(.problem, "refused", "\(p.address):\(port) refuses connections: nothing accepts there",
-                               evidence: ["the SYN was answered with RST (or ICMP port unreachable)"] + firewallEvidence(o),
+                               evidence: refusalEvidence(p) + firewallEvidence(o),
                                advice: ["check that the server runs and listens on port \(port) (ss -ltn on the server)",
                                         "a server listening on 127.0.0.1 only refuses clients on other addresses",
                                         "a firewall REJECT rule on the path or at the server answers the same way",
@@ -96,8 +103,19 @@ public enum Diagnosis {
             }
             if listeners.isEmpty {
                 let near = o.otherLocalPorts.filter { $0 != port }.prefix(8).map(String.init).joined(separator: ", ")
+                let nothing = near.isEmpty ? "no TCP listener at all" : "no listener on port \(port); listening ports here: \(near)"
+                if !rules.isEmpty || byICMP {
+                    // The rule answers before the SYN reaches TCP: it is what refuses, listener or not.
+                    return Finding(.problem, "firewall",
+                                   rules.isEmpty ? "a firewall rule on this machine rejects connections to port \(port) (ICMP port-unreachable), and nothing listens there"
+                                                 : "a local firewall rule rejects connections to port \(port), and nothing listens there",
+                                   evidence: refusalEvidence(p) + firewallEvidence(o) + [nothing],
+                                   advice: [rules.isEmpty ? "find the reject rule for port \(port) in this machine's firewall (nft list ruleset, iptables -S) and remove or narrow it"
+                                                          : "remove or narrow that rule, or add an accept rule for \(p.address):\(port) before it",
+                                            "and start the server, or check the port number"])
+                }
                 return Finding(.problem, "refused", "nothing listens on port \(port) on this machine",
-                               evidence: near.isEmpty ? ["no TCP listener at all"] : ["listening ports here: \(near)"],
+                               evidence: [nothing] + refusalEvidence(p),
                                advice: ["start the server, or check the port number"])
             }
             let v6 = isIPv6(p.address)
@@ -112,7 +130,7 @@ public enum Diagnosis {
                 return Finding(.problem, "firewall",
                                rules.isEmpty ? "the server listens on \(wildcard), which covers \(p.address), yet connects are refused: a firewall rule or a reset on the path"
                                              : "a local firewall rule rejects connections to port \(port); the server listens on \(wildcard), which covers \(p.address)",
-                               evidence: [listening] + firewallEvidence(o), advice: advice)
+                               evidence: [listening] + refusalEvidence(p) + firewallEvidence(o), advice: advice)
             }
             if sameFamily.isEmpty {
                 let other = v6 ? "IPv4" : "IPv6"
@@ -161,12 +179,39 @@ public enum Diagnosis {
         case "ehostunreach", "enetunreach", "no_route":
             if let f = pathFinding(p, o) { return f }
             if failure == "no_route" { return noRoute(p, routeError: nil) }
+            if p.isLocal || p.path?.route == .local {
+                // An address of this machine: no router on the path, so the ICMP was made here.
+                let kind = failure == "enetunreach" ? "network" : "host"
+                return Finding(.problem, "firewall",
+                               rules.isEmpty ? "a firewall rule on this machine rejects connections to port \(port) (ICMP \(kind) unreachable)"
+                                             : "a local firewall rule rejects connections to port \(port) (ICMP \(kind) unreachable)",
+                               evidence: ["\(failure): \(p.address) is an address of this machine (route local), so no router is on the path: a reject rule here answered the SYN"] + firewallEvidence(o),
+                               advice: [rules.isEmpty ? "find the reject rule for port \(port) in this machine's firewall (nft list ruleset, iptables -S) and remove or narrow it"
+                                                      : "remove or narrow that rule, or add an accept rule for \(p.address):\(port) before it"])
+            }
             return Finding(.problem, "unreachable", "a router on the path reports \(p.address) unreachable",
                            evidence: ["\(failure): the route from this machine is fine\(p.path.flatMap { $0.gateway }.map { " (via \($0))" } ?? ""); an ICMP \(failure == "enetunreach" ? "network" : "host") unreachable came back"],
                            advice: ["trace the path (traceroute -T -p \(port) \(p.address)); the router that answers has no route to it or filters it"])
         default:
             return Finding(.warning, "other", "\(failure) toward \(p.address):\(port)")
         }
+    }
+
+    /// At least one ICMP destination-unreachable arrived per refused connect of the probe.
+    static func refusedByICMP(_ p: DiagnoseObservations.AddressProbe) -> Bool {
+        guard let icmp = p.icmpUnreachables, let refused = p.outcomes["econnrefused"], refused > 0 else { return false }
+        return icmp >= Int64(clamping: refused)
+    }
+
+    /// What answered the refused SYNs, as far as the ICMP counter of the probe tells.
+    static func refusalEvidence(_ p: DiagnoseObservations.AddressProbe) -> [String] {
+        let refused = p.outcomes["econnrefused"] ?? 0
+        guard let icmp = p.icmpUnreachables else { return ["the SYN was answered with RST (or ICMP port unreachable)"] }
+        if icmp == 0 { return ["the SYN was answered with RST: no ICMP destination-unreachable arrived during the \(refused.grouped) connects"] }
+        if refusedByICMP(p) {
+            return ["an ICMP port-unreachable answered the SYN, not a RST: \(icmp.grouped) ICMP destination-unreachable messages arrived for \(refused.grouped) refused connects (Icmp InDestUnreachs): a reject rule, not a closed port"]
+        }
+        return ["the SYNs were answered with RST or ICMP port-unreachable (\(icmp.grouped) ICMP destination-unreachable messages for \(refused.grouped) refused connects)"]
     }
 
     /// No route in this machine's table, or an on-link address no host answers ARP/ND for.

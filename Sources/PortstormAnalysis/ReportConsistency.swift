@@ -186,6 +186,9 @@ public enum ReportConsistency {
                findings.contains(where: { $0.topic == "port-exhaustion" }) {
                 out.append("finding \"\(f.title)\" while another says the client ran out of ports")
             }
+            if text.contains("answered the SYN with RST"), case .icmp(let received) = RunAnalysis.refusedBy(r) {
+                out.append("finding \"\(f.title)\" says the refusals were RSTs while this namespace received \(received.grouped) ICMP destination-unreachable messages for \(r.totals.outcomes[.econnrefused].grouped) refused connects")
+            }
             if let w = RunAnalysis.witnessCheck(r) {
                 let overflowed = (w.listenOverflows ?? 0) > 0 && (w.passiveOpens.map { $0 < Int64(clamping: w.connected) } ?? false)
                 if overflowed, f.title.contains("accepted but did not answer") {
@@ -197,6 +200,12 @@ public enum ReportConsistency {
                 }
                 if f.topic == "kernel-witness", f.severity == .ok, let opens = w.activeOpens, opens < Int64(clamping: w.sentSYN) {
                     out.append("finding \"\(f.title)\" while ActiveOpens +\(opens.grouped) is below the \(w.sentSYN.grouped) SYNs portstorm counted")
+                }
+                if f.topic == "kernel-witness", f.severity == .ok, let opens = w.activeOpens, opens > Int64(clamping: w.sentSYNAtMost) {
+                    out.append("finding \"\(f.title)\" while ActiveOpens +\(opens.grouped) is above the \(w.sentSYNAtMost.grouped) SYNs portstorm's attempts can have sent")
+                }
+                if let m = text.firstMatch(of: #/(\d[\d,]*) attempts that sent a SYN/#), let n = count(m.1), n != w.sentSYN {
+                    out.append("finding \"\(f.title)\" says \(n.grouped) attempts sent a SYN; the totals give \(w.sentSYN.grouped)")
                 }
                 if let m = text.firstMatch(of: #/portstorm counted (\d[\d,]*) connected/#), let n = count(m.1), n != w.connected {
                     out.append("finding \"\(f.title)\" says portstorm counted \(n.grouped) connected; the totals give \(w.connected.grouped)")

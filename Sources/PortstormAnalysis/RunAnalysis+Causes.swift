@@ -19,7 +19,7 @@ extension RunAnalysis {
 
     static func when(_ o: Onset) -> String {
         o.firstSecond == o.lastSecond ? "in second \(o.firstSecond)"
-            : "from second \(o.firstSecond) to \(o.lastSecond), peak \(o.peakPerSecond)/s"
+            : "from second \(o.firstSecond) to \(o.lastSecond), peak \(o.peakPerSecond.grouped)/s"
     }
 
     /// How clients name the mismatch: "unexpected response code" when an HTTP answer came back,
@@ -94,14 +94,7 @@ extension RunAnalysis {
                            evidence: ev, advice: portAdvice(r))
 
         case "econnrefused":
-            ev.append("the server (or a host on the path) answered the SYN with RST: nothing accepts connections at \(target)")
-            if r.target.resolved.count > 1 { ev.append("\(r.target.host) resolved to \(r.target.resolved.joined(separator: ", ")); portstorm used \(target)") }
-            if let rel = portRelation(o) { ev.append(rel) }
-            return Finding(.problem, "refused", "connections refused by \(target)", evidence: ev, advice: [
-                "check that the server is started and listening on that port (ss -ltn on the server)",
-                "a server listening on 127.0.0.1 only refuses clients that use another address: listen on 0.0.0.0 or the right one",
-                "check the port, and that \(r.target.host) resolves to the server's address (not an old IP, a proxy or a CDN)",
-            ])
+            return refusedCause(o, r, evidence: ev)
 
         case "connect_timeout", "etimedout":
             ev.append(name == "etimedout" ? "the kernel gave up after its SYN retries (tcp_syn_retries = \(r.system.tcpSynRetries.map(String.init) ?? "?"))"

@@ -30,6 +30,15 @@ extension RunAnalysis {
             return Finding(.problem, "no-route", "this machine has no route to \(hostOnly(target))", evidence: ev, advice: advice)
 
         case "ehostunreach", "enetunreach", "connect_timeout", "etimedout":
+            if let p = r.path, p.route == .local, o.outcome == "ehostunreach" || o.outcome == "enetunreach" {
+                // No router between this machine and its own address: the ICMP was made here.
+                let kind = o.outcome == "enetunreach" ? "network" : "host"
+                ev.append("\(hostOnly(target)) is an address of this machine (route local\(p.device.map { ", dev \($0)" } ?? "")): no router is on the path")
+                ev.append("an ICMP \(kind) unreachable answered the SYN: a reject rule in this machine's firewall (reject with icmp type \(kind)-unreachable, or admin-prohibited)")
+                return Finding(.problem, "firewall", "a firewall rule on this machine rejects connections to \(target) (ICMP \(kind) unreachable)", evidence: ev, advice: [
+                    "find the rule for port \(r.target.port) in this machine's firewall (nft list ruleset, iptables -S) and remove or narrow it; portstorm diagnose \(target) names it when it can read the rules",
+                ])
+            }
             guard let p = r.path, p.route == .found else { return nil }
             guard p.neighbourUnanswered, let hop = p.neighbourAddress else {
                 guard o.outcome == "ehostunreach" || o.outcome == "enetunreach" else { return nil }

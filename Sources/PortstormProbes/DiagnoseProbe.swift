@@ -63,6 +63,9 @@ public struct DiagnoseProbe {
             p.outcomes = r.totals.outcomes.byName
             p.occupancy = r.timeline.compactMap { $0.kernel?.census?.busiest?.occupancy }.max()
             p.listenOverflows = r.timeline.compactMap { $0.kernel?.counters["ListenOverflows"] }.reduce(0, +)
+            if let c = r.kernelWitness?.counters, c["InDestUnreachs"] != nil || c["Icmp6InDestUnreachs"] != nil {
+                p.icmpUnreachables = max(0, c["InDestUnreachs"] ?? 0) &+ max(0, c["Icmp6InDestUnreachs"] ?? 0)
+            }
         }
         guard (p.outcomes["ok"] ?? 0) > 0 else {
             if !isLocal { p.path = PathProbe.observe(a) }

@@ -138,13 +138,15 @@ public final class KernelObserver: RunObserver {
 
     public func witness() -> KernelWitness? { witnessed }
 
-    private func readTables() -> [String: [String: Int64]] {
+    /// /proc/net/netstat and /proc/net/snmp; with `snmp6`, /proc/net/snmp6 too (the witness's ICMPv6 count).
+    private func readTables(snmp6: Bool = true) -> [String: [String: Int64]] {
         var tables = ProcCounters.table(KernelInfo.readSmallFile("/proc/net/netstat") ?? "")
         tables.merge(ProcCounters.table(KernelInfo.readSmallFile("/proc/net/snmp") ?? "")) { a, _ in a }
+        if snmp6 { tables.merge(ProcCounters.snmp6(KernelInfo.readSmallFile("/proc/net/snmp6") ?? "")) { a, _ in a } }
         return tables
     }
 
-    private func readCounters() -> [String: Int64] { ProcCounters.explainingCounters(readTables()) }
+    private func readCounters() -> [String: Int64] { ProcCounters.explainingCounters(readTables(snmp6: false)) }
 
     private func readSockstat() -> SockstatSample? {
         KernelInfo.readSmallFile("/proc/net/sockstat").flatMap { ProcCounters.sockstat($0, KernelInfo.readSmallFile("/proc/net/sockstat6")) }

@@ -36,11 +36,28 @@ public enum ProcCounters {
 
     /// The counters kept over the whole run (`KernelWitness.counters`): the explaining ones, plus
     /// the server side's completed handshakes (PassiveOpens), closes with unread data that sent RST
-    /// instead of FIN (TCPAbortOnClose), and TIME_WAIT sockets entered (TW; the kernel counts a
-    /// socket in TW when it arms its TIME_WAIT timer, in TWKilled when that timer is under 4 s).
+    /// instead of FIN (TCPAbortOnClose), TIME_WAIT sockets entered (TW; the kernel counts a
+    /// socket in TW when it arms its TIME_WAIT timer, in TWKilled when that timer is under 4 s),
+    /// ICMP errors that reached a TCP socket while its owner held it (LockDroppedIcmps: the error
+    /// is kept as the socket's soft error, and the socket is not counted in AttemptFails), and the
+    /// ICMP destination-unreachable messages received (/proc/net/snmp `Icmp`, /proc/net/snmp6).
     public static let witnessed: [(String, String)] = explaining + [
         ("Tcp", "PassiveOpens"), ("TcpExt", "TCPAbortOnClose"), ("TcpExt", "TW"),
+        ("TcpExt", "LockDroppedIcmps"), ("Icmp", "InDestUnreachs"), (snmp6Table, "Icmp6InDestUnreachs"),
     ]
+
+    /// The table name `snmp6` gives /proc/net/snmp6's counters in the parsed tables.
+    public static let snmp6Table = "snmp6"
+
+    /// /proc/net/snmp6: one `Name value` pair a line (`Icmp6InDestUnreachs 3`), as table `snmp6`.
+    public static func snmp6(_ text: String) -> [String: [String: Int64]] {
+        var row: [String: Int64] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+            if parts.count == 2, let v = Int64(parts[1]) { row[String(parts[0])] = v }
+        }
+        return row.isEmpty ? [:] : [snmp6Table: row]
+    }
 
     /// Picks the explaining counters out of parsed netstat + snmp tables.
     public static func explainingCounters(_ tables: [String: [String: Int64]]) -> [String: Int64] {

@@ -12,6 +12,10 @@ public struct DiagnoseObservations: Codable, Sendable {
         public var listeners: [String]?
         /// ListenOverflows growth during the probe (namespace-wide, /proc/net/netstat).
         public var listenOverflows: Int64
+        /// ICMP destination-unreachable messages received during the connects (namespace-wide,
+        /// /proc/net/snmp `Icmp InDestUnreachs` plus /proc/net/snmp6 `Icmp6InDestUnreachs`): a refusal
+        /// by ICMP is a reject rule, one by RST a closed port. nil when not observed.
+        public var icmpUnreachables: Int64?
         /// Busiest tuple occupancy toward this address.
         public var occupancy: Double?
         /// The route and neighbour entry toward the address, taken after the connects failed.

@@ -18,30 +18,46 @@ public struct Outcome: Hashable, Sendable, Comparable, CustomStringConvertible {
         case unknown
     }
 
-    private static let named: [(name: String, cause: Cause, errno: Int32?)] = [
-        ("ok", .none, nil),
-        ("eaddrnotavail", .local, EADDRNOTAVAIL),
-        ("eaddrinuse", .local, EADDRINUSE),
-        ("econnrefused", .remote, ECONNREFUSED),
-        ("etimedout", .remote, ETIMEDOUT),
-        ("connect_timeout", .remote, nil),
-        ("econnreset", .remote, ECONNRESET),
-        ("ehostunreach", .remote, EHOSTUNREACH),
-        ("enetunreach", .remote, ENETUNREACH),
-        ("emfile", .local, EMFILE),
-        ("enfile", .local, ENFILE),
-        ("enobufs", .local, ENOBUFS),
-        ("protocol_mismatch", .remote, nil),
-        ("response_timeout", .remote, nil),
-        ("http_status", .remote, nil),
-        ("no_route", .local, nil),
-        ("tls_handshake_failed", .remote, nil),
-        ("tls_cert_expired", .remote, nil),
-        ("tls_cert_untrusted", .local, nil),
-        ("tls_cert_name_mismatch", .local, nil),
-        ("tls_plain_server", .remote, nil),
-        ("tls_required", .remote, nil),
-        ("tls_handshake_timeout", .remote, nil),
+    /// How far an attempt got on the wire before it ended: what the kernel's ActiveOpens (a SYN
+    /// sent) and a local server's PassiveOpens (a handshake completed) can be compared with.
+    public enum Reach: String, Sendable, Codable, CaseIterable {
+        /// Ended before connect() sent a SYN (no port, no descriptor, no route): ActiveOpens does not count it.
+        case noSYN
+        /// Sent a SYN; not counted connected: refused (RST or ICMP), unreachable (ICMP), timed out
+        /// (a connection that timed out after its handshake ends here too, with its SYN).
+        case sentSYN
+        /// The handshake completed on the client's side (SYN-ACK received): it sent a SYN too.
+        case connected
+        /// An errno outside the named outcomes: it may have come from socket(), connect() or a
+        /// read after the handshake, so the record cannot tell whether a SYN left.
+        case unknown
+    }
+
+    /// Every named outcome, with its cause, its errno, and how far its attempts got (`Reach`).
+    private static let named: [(name: String, cause: Cause, errno: Int32?, reach: Reach)] = [
+        ("ok", .none, nil, .connected),
+        ("eaddrnotavail", .local, EADDRNOTAVAIL, .noSYN),
+        ("eaddrinuse", .local, EADDRINUSE, .noSYN),
+        ("econnrefused", .remote, ECONNREFUSED, .sentSYN),
+        ("etimedout", .remote, ETIMEDOUT, .sentSYN),
+        ("connect_timeout", .remote, nil, .sentSYN),
+        ("econnreset", .remote, ECONNRESET, .connected),
+        ("ehostunreach", .remote, EHOSTUNREACH, .sentSYN),
+        ("enetunreach", .remote, ENETUNREACH, .sentSYN),
+        ("emfile", .local, EMFILE, .noSYN),
+        ("enfile", .local, ENFILE, .noSYN),
+        ("enobufs", .local, ENOBUFS, .noSYN),
+        ("protocol_mismatch", .remote, nil, .connected),
+        ("response_timeout", .remote, nil, .connected),
+        ("http_status", .remote, nil, .connected),
+        ("no_route", .local, nil, .noSYN),
+        ("tls_handshake_failed", .remote, nil, .connected),
+        ("tls_cert_expired", .remote, nil, .connected),
+        ("tls_cert_untrusted", .local, nil, .connected),
+        ("tls_cert_name_mismatch", .local, nil, .connected),
+        ("tls_plain_server", .remote, nil, .connected),
+        ("tls_required", .remote, nil, .connected),
+        ("tls_handshake_timeout", .remote, nil, .connected),
     ]
 
     /// Errnos at or above this (and nonsensical ones, <= 0) are counted as `errno_255`;
@@ -139,6 +155,12 @@ public struct Outcome: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     public var name: String {
         Int(code) < Outcome.namedCount ? Outcome.named[Int(code)].name : "errno_\(Int(code) - Outcome.namedCount)"
+    }
+
+    /// How far this outcome's attempts got: total over every code (named outcomes from the
+    /// table above, any other errno `unknown`).
+    public var reach: Reach {
+        Int(code) < Outcome.namedCount ? Outcome.named[Int(code)].reach : .unknown
     }
 
     public var cause: Cause {

@@ -26,6 +26,11 @@ public struct OutcomeCounts: Sendable, Equatable {
         for i in counts.indices { counts[i] &+= other.counts[i] }
     }
 
+    /// Sum over the outcomes of one `Outcome.Reach`, stopping at 2^64-1.
+    public func count(_ reach: Outcome.Reach) -> UInt64 {
+        counts.indices.reduce(0) { Outcome(code: UInt16($1)).reach == reach ? $0.addingSaturating(counts[$1]) : $0 }
+    }
+
     /// The outcomes with a non-zero count, in code order.
     public var nonZero: [(outcome: Outcome, count: UInt64)] {
         counts.indices.compactMap { counts[$0] > 0 ? (Outcome(code: UInt16($0)), counts[$0]) : nil }
