@@ -53,7 +53,7 @@ public enum ProcCounters {
     public static func snmp6(_ text: String) -> [String: [String: Int64]] {
         var row: [String: Int64] = [:]
         for line in text.split(separator: "\n") {
-            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+            let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             if parts.count == 2, let v = Int64(parts[1]) { row[String(parts[0])] = v }
         }
         return row.isEmpty ? [:] : [snmp6Table: row]

@@ -121,3 +121,42 @@ import Testing
         #expect(AddressKind.internalRange("8.8.8.8") == nil && AddressKind.internalRange("2001:db8::1") == nil)
     }
 }
+
+/// diagnose on a local address behind a local reject rule (what `nft ... reject with icmp type ...`
+/// does to 127.0.0.1): the rule is named, not a router or a stopped server.
+@Suite struct DiagnoseLocalRejectTests {
+    let rule9200 = "table inet t chain input: tcp dport 9200 reject with icmp port-unreachable"
+    let rule9300 = "table inet t chain input: tcp dport 9300 reject with icmp host-unreachable"
+
+    func observe(_ port: UInt16, _ outcomes: [String: UInt64], icmp: Int64?, listeners: [String] = [], rules: [String]) -> DiagnoseObservations {
+        var p = DiagnoseObservations.AddressProbe(address: "127.0.0.1", isLocal: true, outcomes: outcomes)
+        p.listeners = listeners
+        p.icmpUnreachables = icmp
+        var o = DiagnoseObservations(host: "127.0.0.1", port: port, resolveError: nil, resolved: ["127.0.0.1"], probes: [p], otherLocalPorts: [])
+        o.firewall = .init(tool: "nft", matching: rules)
+        return o
+    }
+
+    @Test func noListenerBehindARejectRuleNamesTheRule() throws {
+        let f = try #require(Diagnosis.rank(observe(9200, ["econnrefused": 2], icmp: 2, rules: [rule9200])).first)
+        #expect(f.topic == "firewall")
+        #expect(f.title == "a local firewall rule rejects connections to port 9200, and nothing listens there")
+        #expect(f.evidence.contains("local firewall rule (nft): \(rule9200)"))
+        #expect(f.evidence.contains { $0.hasPrefix("an ICMP port-unreachable answered the SYN, not a RST") })
+        // Without a rule and without ICMP: a closed port, as before.
+        let closed = try #require(Diagnosis.rank(observe(9200, ["econnrefused": 2], icmp: 0, rules: [])).first)
+        #expect(closed.title == "nothing listens on port 9200 on this machine")
+        #expect(closed.advice == ["start the server, or check the port number"])
+        // The rules unreadable, the ICMP counter still tells.
+        let icmpOnly = try #require(Diagnosis.rank(observe(9200, ["econnrefused": 2], icmp: 2, rules: [])).first)
+        #expect(icmpOnly.title == "a firewall rule on this machine rejects connections to port 9200 (ICMP port-unreachable), and nothing listens there")
+    }
+
+    @Test func aLocalHostUnreachableIsALocalRuleNotARouter() throws {
+        let f = try #require(Diagnosis.rank(observe(9300, ["ehostunreach": 2], icmp: 2, rules: [rule9300])).first)
+        #expect(f.topic == "firewall")
+        #expect(f.title == "a local firewall rule rejects connections to port 9300 (ICMP host unreachable)")
+        #expect(f.evidence.contains("local firewall rule (nft): \(rule9300)"))
+        #expect(!([f.title] + f.evidence + f.advice).contains { $0.contains("router") && !$0.contains("no router") || $0.contains("traceroute") })
+    }
+}

@@ -63,8 +63,10 @@ import Testing
         let f = try #require(consistent(r).first { $0.topic == "kernel-witness" })
         #expect(f.severity == .problem)
         #expect(f.evidence.first == "portstorm counted 40 connected and 50 attempts that sent a SYN; the kernel opened 45 (ActiveOpens +45)")
-        // More in the kernel is other programs' share: agreement.
+        // More in the kernel is no agreement either: another program's, or attempts left out.
         r.kernelWitness?.counters["ActiveOpens"] = 70
+        #expect(consistent(r).first { $0.topic == "kernel-witness" }?.severity == .info)
+        r.kernelWitness?.counters["ActiveOpens"] = 50
         #expect(consistent(r).first { $0.topic == "kernel-witness" }?.severity == .ok)
     }
 
@@ -121,12 +123,12 @@ import Testing
 
     @Test func refusalsTheKernelDidNotSeeAreADisagreement() throws {
         var r = literalRecord([LiteralSecond(ok: 0, failures: ["econnrefused": 100])])
-        r.kernelWitness = KernelWitness(counters: ["ActiveOpens": 100, "AttemptFails": 100, "OutRsts": 100])
+        r.kernelWitness = KernelWitness(counters: ["ActiveOpens": 100, "AttemptFails": 100, "LockDroppedIcmps": 0, "OutRsts": 100])
         #expect(consistent(r).first { $0.topic == "kernel-witness" }?.severity == .ok)
         r.kernelWitness?.counters["AttemptFails"] = 60
         let f = try #require(consistent(r).first { $0.topic == "kernel-witness" })
         #expect(f.severity == .problem)
-        #expect(f.evidence.first == "portstorm counted 100 connects refused or timed out by the kernel (econnrefused, etimedout); AttemptFails grew by 60")
+        #expect(f.evidence.first == "portstorm counted 100 connects refused or timed out by the kernel (econnrefused, etimedout); AttemptFails grew by 60 and LockDroppedIcmps by 0")
     }
 
     @Test func anRstCloseThatSentNoRSTIsSaid() throws {

@@ -32,6 +32,19 @@ func fixture(_ name: String) throws -> String {
         #expect(tables["Udp"] == nil)
     }
 
+    /// The witness's ICMP counters: LockDroppedIcmps (netstat), InDestUnreachs (snmp), and
+    /// Icmp6InDestUnreachs from /proc/net/snmp6's one-pair-a-line layout.
+    @Test func picksTheICMPCountersOfTheWitness() throws {
+        var tables = ProcCounters.table(try fixture("netstat.txt"))
+        tables.merge(ProcCounters.table(try fixture("snmp.txt"))) { a, _ in a }
+        tables.merge(ProcCounters.snmp6("Ip6InReceives                   \t12\nIcmp6InMsgs 5\nIcmp6InDestUnreachs             \t3\nUdp6InErrors 0\n")) { a, _ in a }
+        let c = ProcCounters.counters(ProcCounters.witnessed, tables)
+        #expect(c["Icmp6InDestUnreachs"] == 3)
+        #expect(c["LockDroppedIcmps"] != nil)
+        #expect(c["InDestUnreachs"] != nil)
+        #expect(ProcCounters.snmp6("").isEmpty)
+    }
+
     @Test func rejectsMisalignedTables() {
         let t = ProcCounters.table("Tcp: A B C\nTcp: 1 2\nTcpExt: X\nIpExt: 5\n")
         #expect(t.isEmpty)

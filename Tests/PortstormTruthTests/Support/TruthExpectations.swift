@@ -22,6 +22,15 @@ func expectTruthful(_ run: TruthRun, sourceLocation: SourceLocation = #_sourceLo
                 sourceLocation: sourceLocation)
     }
     expectWitnessAgrees(run, sourceLocation: sourceLocation)
+    // portstorm's own witness: its classification of the outcomes gives the kernel's exact count
+    // here (portstorm alone in the namespace), and it claims no disagreement.
+    if let record = run.record, let w = RunAnalysis.analyze(record).witness, w.maybeSentSYN == 0 {
+        #expect(Int64(w.sentSYN) == run.client["ActiveOpens"],
+                "the report counts \(w.sentSYN) attempts that sent a SYN; the client's kernel counted ActiveOpens +\(run.client["ActiveOpens"])",
+                sourceLocation: sourceLocation)
+        let claims = run.findings.filter { $0.topic == "kernel-witness" && $0.severity != .ok }
+        #expect(claims.isEmpty, "the kernel witness disagrees: \(claims.map(\.title))", sourceLocation: sourceLocation)
+    }
     #expect(!run.findings.isEmpty, "portstorm report --format json gave no findings: \(run.reportText.prefix(300))", sourceLocation: sourceLocation)
     if let record = run.record {
         let problems = ConsistencyGate.problems(record: record, findings: run.findings)
