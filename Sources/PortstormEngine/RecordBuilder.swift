@@ -55,6 +55,9 @@ struct RecordBuilder {
             }, notes: notes)
         record.startedAtMs = startMs
         if config.tls != nil { Self.addTLS(results.map(\.stats), to: &record) }
+        var firstByte = LatencyHistogram()
+        for s in results.map(\.stats) { firstByte.merge(s.firstByteLatency) }
+        if config.readsAnswer { record.latency.setFirstByte(firstByte) }
         return record
     }
 

@@ -15,6 +15,7 @@ extension Worker {
         } else if plan.check != nil {
             // --expect without --send: judge what the server says first (a banner).
             slots[i].phase = .receivingHead
+            requestSentNs?[i] = monotonicNanos()
             answerDeadline(i)
             receive(i)
         } else {
@@ -54,7 +55,10 @@ extension Worker {
         }
         if Int(slots[i].sent) < payload!.count {
             sendMore(i)
-        } else if plan.statuses != nil {
+            return
+        }
+        requestSentNs?[i] = monotonicNanos()
+        if plan.statuses != nil {
             slots[i].phase = .readingAnswer
             readers![i] = HTTPResponseReader()
             receive(i)
@@ -162,6 +166,11 @@ extension Worker {
             let verdict = Outcome(code: slots[i].verdict)
             finish(i, !verdict.isOK ? verdict : res == -ECANCELED ? .responseTimeout : failure(-res))
             return
+        }
+        if res > 0, let marks = requestSentNs, marks[i] != 0,
+           slots[i].phase == .readingAnswer || slots[i].phase == .receivingHead {
+            stats.firstByte(latencyNanos: monotonicNanos() &- marks[i])
+            marks[i] = 0
         }
         switch slots[i].phase {
         case .draining:

@@ -116,6 +116,15 @@ extension RunRecord {
             }
             merged.latency.setHandshake(h)
         }
+        // Runs that read answers: first-byte latencies add up the same way.
+        let firstBytes = records.compactMap(\.latency.firstByteHistogram)
+        if var f = firstBytes.first {
+            for other in firstBytes.dropFirst() {
+                guard f.sums(other.buckets.map { ($0[0], $0[1]) }) == .fits else { throw .tooLarge }
+                f.merge(other)
+            }
+            merged.latency.setFirstByte(f)
+        }
         let tls = records.compactMap(\.tls)
         if !tls.isEmpty {
             var sum = TLSTotals()

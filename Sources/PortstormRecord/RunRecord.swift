@@ -247,9 +247,21 @@ public struct LatencyReport: Codable, Sendable {
     /// by the ring), microseconds, of the handshakes that completed. Absent without TLS.
     public var handshake: LatencySummary?
     public var handshakeHistogram: LatencyHistogram?
+    /// Runs that read an answer (http, https, ws, wss, --send/--expect): time to the answer's
+    /// first byte, microseconds, from the request's last byte accepted by the kernel (or by TLS)
+    /// to the first byte read back; without --send, from the connection being ready (a banner).
+    /// Of the answers whose first byte arrived. Absent when the run reads no answer.
+    public var firstByte: LatencySummary?
+    public var firstByteHistogram: LatencyHistogram?
     public init(connectHistogram: LatencyHistogram) {
         self.connect = connectHistogram.summary
         self.connectHistogram = connectHistogram
+    }
+
+    /// Adds the first-byte latencies of a run that reads answers.
+    public mutating func setFirstByte(_ histogram: LatencyHistogram) {
+        firstByte = histogram.summary
+        firstByteHistogram = histogram
     }
 
     /// Adds the handshake latencies of a TLS run.
