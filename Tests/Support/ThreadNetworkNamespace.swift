@@ -1,5 +1,10 @@
 import Glibc
 
+// unshare(2) and CLONE_NEWNET sit behind _GNU_SOURCE in <sched.h>, which Swift's Glibc module
+// does not define: declared here (the flag's value is from <linux/sched.h>).
+@_silgen_name("unshare") private func unshareCall(_ flags: Int32) -> Int32
+private let cloneNewNet: Int32 = 0x4000_0000
+
 /// Runs a test body on a thread of its own that first enters a new, empty network namespace
 /// (unshare(CLONE_NEWNET) moves only the calling thread), with loopback brought up (SIOCSIFFLAGS).
 /// The sockets the body opens, the threads it starts (they inherit the namespace) and what
@@ -20,18 +25,12 @@ public enum ThreadNetworkNamespace {
 
     /// Runs `body` inside a fresh namespace; throws what `body` throws, or why the namespace failed.
     public static func run<T>(_ body: () throws -> T) throws -> T {
-        try withoutActuallyEscaping(body) { body in
-            let box = Box(body)
-            var thread = pthread_t()
-            let started = pthread_create(&thread, nil, { raw in
-                let box = Unmanaged<Box<T>>.fromOpaque(raw!).takeUnretainedValue()
-                box.runInNewNamespace()
-                return nil
-            }, Unmanaged.passUnretained(box).toOpaque())
-            guard started == 0 else { throw Failure(message: "pthread_create: errno \(started)") }
-            pthread_join(thread, nil)
-            return try box.result!.get()
+        var result: Result<T, Error>?
+        let started = withoutActuallyEscaping(body) { body -> Int32 in
+            onThreadOfItsOwn(Job { result = inNewNamespace(body) })
         }
+        guard started == 0 else { throw Failure(message: "pthread_create: errno \(started)") }
+        return try result!.get()
     }
 
     public struct Failure: Error, CustomStringConvertible {
@@ -39,22 +38,28 @@ public enum ThreadNetworkNamespace {
         public var description: String { message }
     }
 
-    private final class Box<T> {
-        let body: () throws -> T
-        var result: Result<T, Error>?
-        init(_ body: @escaping () throws -> T) { self.body = body }
+    private final class Job {
+        let work: () -> Void
+        init(_ work: @escaping () -> Void) { self.work = work }
+    }
 
-        func runInNewNamespace() {
-            guard unshare(CLONE_NEWNET) == 0 else {
-                result = .failure(Failure(message: "unshare(CLONE_NEWNET): \(String(cString: strerror(errno)))"))
-                return
-            }
-            if let reason = ThreadNetworkNamespace.loopbackUp() {
-                result = .failure(Failure(message: reason))
-                return
-            }
-            result = Result { try body() }
+    /// Runs the job on a new thread and waits for it; pthread_create's result.
+    private static func onThreadOfItsOwn(_ job: Job) -> Int32 {
+        var thread = pthread_t()
+        let started = pthread_create(&thread, nil, { raw in
+            Unmanaged<Job>.fromOpaque(raw!).takeUnretainedValue().work()
+            return nil
+        }, Unmanaged.passUnretained(job).toOpaque())
+        if started == 0 { pthread_join(thread, nil) }
+        return withExtendedLifetime(job) { started }
+    }
+
+    private static func inNewNamespace<T>(_ body: () throws -> T) -> Result<T, Error> {
+        guard unshareCall(cloneNewNet) == 0 else {
+            return .failure(Failure(message: "unshare(CLONE_NEWNET): \(String(cString: strerror(errno)))"))
         }
+        if let reason = loopbackUp() { return .failure(Failure(message: reason)) }
+        return Result { try body() }
     }
 
     /// Sets IFF_UP on `lo` in the calling thread's namespace; nil on success, else why not.
@@ -69,7 +74,7 @@ public enum ThreadNetworkNamespace {
         guard withUnsafeMutablePointer(to: &request, { ioctl(fd, UInt(SIOCGIFFLAGS), $0) }) == 0 else {
             return "SIOCGIFFLAGS lo: \(String(cString: strerror(errno)))"
         }
-        request.ifr_ifru.ifru_flags |= Int16(IFF_UP.rawValue)
+        request.ifr_ifru.ifru_flags |= Int16(IFF_UP)
         guard withUnsafeMutablePointer(to: &request, { ioctl(fd, UInt(SIOCSIFFLAGS), $0) }) == 0 else {
             return "SIOCSIFFLAGS lo: \(String(cString: strerror(errno)))"
         }
