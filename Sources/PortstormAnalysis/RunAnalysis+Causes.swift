@@ -168,6 +168,13 @@ extension RunAnalysis {
             if codes.contains(where: { $0.key.hasPrefix("5") }) { advice.append("5xx: the server (or a proxy in front of it) failed or was overloaded: compare with a lower rate, read the server's error log") }
             if codes.contains(where: { $0.key == "429" }) { advice.append("429: the server limits the rate of requests from this client") }
             if codes.contains(where: { $0.key == "401" || $0.key == "403" }) { advice.append("401/403: the server refuses this request without credentials") }
+            if let requests = r.tls?.clientCertificateRequests, requests > 0 {
+                ev.append("the server asked for a client certificate in \(requests.grouped) attempts (a CertificateRequest in the TLS handshake); portstorm sent none")
+                if codes.contains(where: { $0.key == "400" || $0.key == "403" }) {
+                    advice.insert("400/403 after a client certificate was asked for: the server requires one (nginx with ssl_verify_client on answers 400 "
+                                  + "\"No required SSL certificate was sent\") and portstorm does not send one: " + clientCertificateFix, at: 0)
+                }
+            }
             advice.append("if these statuses are expected, accept them with --expect-status")
             // "error" would be wrong when the accepted set leaves out a success (200 under --expect-status 201).
             return Finding(.problem, "http-status", "the server answered with HTTP statuses outside the accepted set (\(accepted))",

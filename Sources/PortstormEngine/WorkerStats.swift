@@ -41,6 +41,8 @@ struct WorkerStats: Sendable {
     var resumed: UInt64 = 0
     var versions = [UInt64](repeating: 0, count: 5)
     var tlsFailures: [String: (outcome: UInt16, count: UInt64)] = [:]
+    /// Attempts whose server asked for a client certificate (counted once per attempt).
+    var clientCertificateRequests: UInt64 = 0
 
     // The second being filled.
     private var currentT = 0

@@ -73,6 +73,8 @@ public final class TLSContext: @unchecked Sendable {
                 throw TLSSetupError("OpenSSL refused --alpn \(config.alpn.joined(separator: ","))")
             }
         }
+        // portstorm sends no client certificate; a server's request for one is noted per connection.
+        ps_ctx_note_client_cert_requests(ctx)
         if config.resume {
             // Sessions are kept by the caller (one per worker), not in OpenSSL's cache.
             _ = ps_ctx_set_session_cache_client(ctx)

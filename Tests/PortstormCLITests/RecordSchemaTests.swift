@@ -57,6 +57,20 @@ struct RecordSchemaTests {
         #expect(r.totals.outcomes[.ok] > 0, "\(r.totals.outcomes)")
     }
 
+    /// A TLS run writes config.tls, latency.handshake and tls (with clientCertificateRequests).
+    @Test func anHTTPSRunIsValid() throws {
+        let server = try TargetServer.start(mode: .https, listen: SocketAddress(ip: "127.0.0.1", port: 0)!)
+        defer { server.stop() }
+        let ca = temporaryFile("https-ca")
+        try #require(server.tls?.selfSignedPEM).write(to: ca, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: ca) }
+        let file = try record("https", ["https://\(server.address)/", "--cacert", ca.path, "-n", "20", "-c", "4"])
+        defer { try? FileManager.default.removeItem(at: file) }
+        try expectValid(file)
+        let r = try RunRecord.load(from: Data(contentsOf: file))
+        #expect(r.totals.outcomes[.ok] == 20 && r.tls?.handshakes == 20 && r.tls?.clientCertificateRequests == 0, "\(r.totals.outcomes) \(String(describing: r.tls))")
+    }
+
     @Test func aRunWithThresholdsIsValid() throws {
         let server = try TargetServer.start(mode: .http, listen: SocketAddress(ip: "127.0.0.1", port: 0)!)
         defer { server.stop() }
