@@ -39,7 +39,7 @@ struct Scenario {
         "max-failures": "--max-failures", "latency-factor": "--latency-factor", "target-rate": "--target-rate",
         "concurrency": "-c", "close": "--close", "protocol": "--protocol", "path": "--path", "source": "--source",
         "local-ports": "--local-ports", "connect-timeout": "--connect-timeout",
-    ]
+    ].merging(tlsFlags) { a, _ in a }
 
     static func load(_ path: String) throws(InputError) -> Scenario {
         let data: Data

@@ -40,8 +40,8 @@ struct ScenarioRunner {
             }
         case .ramp(let arguments, let serve):
             let merged = try merge(arguments, allowed: Set(Scenario.rampFlags.values), path: path)
-            try withServer(serve, path, trustNeeded: false) { target, _ in
-                let args = substitute(merged.arguments, target)
+            try withServer(serve, path, trustNeeded: !merged.arguments.contains { $0 == "--cacert" || $0 == "--insecure" }) { target, trust in
+                let args = substitute(merged.arguments, target) + trust
                 if !quiet { Terminal.out(settingsLine("plan", args, merged.overridden)) }
                 let cmd = try parse(Plan.self, args + passedOn(quiet: false), path)
                 try cmd.run()

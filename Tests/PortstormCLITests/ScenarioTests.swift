@@ -1,4 +1,5 @@
 import Foundation
+import PortstormAnalysis
 import PortstormLab
 import Testing
 @testable import portstorm
@@ -154,5 +155,20 @@ import Testing
         #expect(r.status == 64, "\(r.stdout) \(r.stderr)")
         #expect(r.stderr.hasPrefix("portstorm: error: ") && r.stderr.contains(fragment), "\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+    }
+
+    /// A ramp takes the TLS keys too (plan shares run's TLS options); the built-in server's
+    /// certificate is handed to --cacert, and every step's handshakes are in the plan record.
+    @Test func aRampOverTLS() throws {
+        let path = try write("name: r\nserve:\n  mode: https\nramp:\n  protocol: https\n  from: 20\n  to: 40\n  factor: 2\n  step-duration: 1s\n  tls-resume: true\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let record = path + ".json"
+        defer { try? FileManager.default.removeItem(atPath: record) }
+        let r = try CLIProcess.run(["run", "--scenario", path, "-o", record, "--tls-max", "1.3"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains(" --tls-resume ") && r.stdout.contains(" --tls-max 1.3 --cacert /"), "\(r.stdout)")
+        let plan = try PlanRecord.load(from: Data(contentsOf: URL(fileURLWithPath: record)))
+        #expect(plan.tls?.resume == true && plan.tls?.maxVersion == "1.3" && plan.plan.steps.count == 2, "\(plan.plan.steps)")
+        #expect(plan.plan.steps.allSatisfy { $0.ok == $0.attempted && $0.handshakes == $0.attempted && ($0.resumed ?? 0) > 0 }, "\(plan.plan.steps)")
     }
 }
