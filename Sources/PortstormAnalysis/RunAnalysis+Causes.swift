@@ -140,6 +140,15 @@ extension RunAnalysis {
                            advice: ["lower --concurrency, or look at net.ipv4.tcp_mem and memory pressure"])
 
         case "protocol_mismatch":
+            if r.totals.mismatchSamples == [Totals.silentClose] {
+                // Every answer judged was the server's close without a byte: no protocol to compare.
+                let tls = r.tls.map { $0.handshakes > 0 ? " after the TLS handshake had completed (\($0.handshakes.grouped) handshakes)" : "" } ?? ""
+                ev.append("the server closed the connection without sending a byte\(tls)")
+                return Finding(.problem, "no-answer", "the server closed connections without answering", evidence: ev, advice: [
+                    "a server that refuses clients after accepting them closes without a word (a client certificate it wants, an allow-list, a limit on connections or requests): read its error log",
+                    "check that the port serves what the client speaks, and what the server does with this request (--path, --send)",
+                ])
+            }
             let expected = ["http": "an HTTP/1.x status line", "ws": "a WebSocket upgrade (101 with the right Sec-WebSocket-Accept)"]
             ev.append("connected, but the answer was not \(expected[r.config.wireProtocol.rawValue] ?? "the expected text")")
             for sample in r.totals.mismatchSamples {

@@ -147,7 +147,7 @@ struct WorkerStats: Sendable {
             default: return String(format: "\\x%02x", b)
             }
         }.joined()
-        keepSample(text.isEmpty ? "(nothing before the close)" : text)
+        keepSample(text.isEmpty ? Totals.silentClose : text)
     }
 
     /// A status line that marks a protocol mismatch although well formed (426, 101, Upgrade: websocket).

@@ -187,6 +187,28 @@ struct TLSTruthTests {
         #expect(server.output.split(separator: "\n").filter { $0 == "closed-without-close-notify" }.count == 20, "\(server.output.prefix(300))")
     }
 
+    /// A server that completes the handshake, reads the request and closes without a word (as one
+    /// that refuses a client after accepting it may): not a failed handshake, not "different
+    /// protocols", but a server that closed without answering, after the handshake.
+    @Test(.timeLimit(.minutes(1)), .enabled(if: TruthEnvironment.python != nil, "python3 is not installed"))
+    func aServerThatClosesAfterTheHandshakeWithoutAWord() throws {
+        let net = try TruthNet.pair()
+        defer { net.close() }
+        let files = try TLSFiles.make(in: net.dir, python: nil)
+        let server = try net.startHTTPSWithoutCloseNotify(TruthEnvironment.python!, files: files, port: 8471, answering: false)
+        for version in ["1.3", "1.2"] {
+            let run = try net.run("https://\(TruthNet.serverIP):8471/", ["--cacert", files.caCert, "--tls-max", version, "--tls-min", version,
+                                                                         "-n", "10", "-c", "2"])
+            expectTruthful(run)
+            expectAllAccepted(run)
+            #expect(run.nonZero == ["protocol_mismatch": 10] && count(run, "handshakes") == 10, "TLS \(version): \(run.nonZero) \(tlsTotals(run))")
+            #expect(run.findingsText.contains("the server closed connections without answering")
+                    && run.findingsText.contains("after the tls handshake had completed (10 handshakes)")
+                    && !run.findingsText.contains("different protocols"), "TLS \(version): \(run.reportText)")
+        }
+        #expect(server.output.split(separator: "\n").filter { $0 == "closed-without-close-notify" }.count == 20, "\(server.output.prefix(300))")
+    }
+
     @Test(.timeLimit(.minutes(1)), .enabled(if: TruthEnvironment.websocketsPython != nil, "python3 with the websockets package is not installed"))
     func aRealSecureWebSocketServer() throws {
         let net = try TruthNet.pair()

@@ -109,10 +109,11 @@ extension TruthNet {
                          "-key", files.leafKey, "-CAfile", files.caCert, "-Verify", "1", "-www"], listeningOn: port)
     }
 
-    /// An HTTPS server in Python's ssl module that answers every request with 200 and then closes
-    /// the socket without a close_notify (no unwrap), as many servers do.
+    /// An HTTPS server in Python's ssl module that reads each request, answers it with 200 (or,
+    /// `answering: false`, with nothing) and then closes the socket without a close_notify (no
+    /// unwrap), as many servers do.
     @discardableResult
-    func startHTTPSWithoutCloseNotify(_ python: String, files: TLSFiles, port: UInt16) throws -> Server {
+    func startHTTPSWithoutCloseNotify(_ python: String, files: TLSFiles, port: UInt16, answering: Bool = true) throws -> Server {
         let script = dir.appendingPathComponent("https_no_close_notify.py")
         try """
             import socket, ssl, sys
@@ -132,14 +133,16 @@ extension TruthNet {
                         if not d:
                             break
                         data += d
-                    t.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: 3\\r\\nConnection: close\\r\\n\\r\\nok\\n")
+                    if sys.argv[5] == "answer":
+                        t.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: 3\\r\\nConnection: close\\r\\n\\r\\nok\\n")
                     t.close()
                     print("closed-without-close-notify", flush=True)
                 except Exception as e:
                     print("error", e, flush=True)
                     c.close()
             """.write(to: script, atomically: true, encoding: .utf8)
-        return try startServer([python, script.path, TruthNet.serverIP, String(port), files.leafCert, files.leafKey], listeningOn: port)
+        return try startServer([python, script.path, TruthNet.serverIP, String(port), files.leafCert, files.leafKey,
+                                answering ? "answer" : "silent"], listeningOn: port)
     }
 
     /// A WebSocket echo server over TLS: `startWebSocketServer` with the leaf certificate and key.
