@@ -32,19 +32,18 @@ public struct CensusTaker: Sendable {
         let start = monotonicNanos()
         let targetIP = IPBytes(target)
         let span = Int(rangeHigh) - Int(rangeLow) + 1
-        var groups: [IPBytes: (states: [Int], inUse: Int, before: Int, buckets: [Int])] = [:]
+        var groups: [IPBytes: Tally] = [:]
         var held: HeldPorts = [:]
         try SockDiag.dump(family: target.family, states: SockDiag.connectionStates, destinationPort: target.port) { s in
             guard s.destination == targetIP else { return }
-            var g = groups[s.source] ?? ([Int](repeating: 0, count: 12), 0, 0, [Int](repeating: 0, count: Self.bucketCount))
-            g.states[Int(min(s.state, 11))] += 1
-            if s.sourcePort >= rangeLow && s.sourcePort <= rangeHigh {
-                g.inUse += 1
-                g.buckets[(Int(s.sourcePort) - Int(rangeLow)) * Self.bucketCount / span] += 1
-                if heldAtStart?[s.source]?.contains(s.sourcePort) == true { g.before += 1 }
-                if collect { held[s.source, default: []].insert(s.sourcePort) }
-            }
-            groups[s.source] = g
+            let inRange = s.sourcePort >= rangeLow && s.sourcePort <= rangeHigh
+            // Counted in place (the dictionary's default subscript yields its value): a copy per
+            // socket would allocate the two arrays again, two mallocs per socket of the census.
+            groups[s.source, default: Tally()].count(
+                state: Int(min(s.state, 11)),
+                bucket: inRange ? (Int(s.sourcePort) - Int(rangeLow)) * Self.bucketCount / span : nil,
+                heldBefore: inRange && heldAtStart?[s.source]?.contains(s.sourcePort) == true)
+            if inRange && collect { held[s.source, default: []].insert(s.sourcePort) }
         }
         let tuples = groups.map { source, g in
             var states: [String: Int] = [:]
@@ -54,5 +53,22 @@ public struct CensusTaker: Sendable {
                                buckets: g.buckets, heldBefore: heldAtStart == nil ? nil : g.before)
         }.sorted { $0.source < $1.source }
         return (Census(atMs: atMs, trigger: trigger, tookUs: Int((monotonicNanos() - start) / 1000), tuples: tuples), held)
+    }
+
+    /// One tuple's counts while a census runs: sockets by state number, ports in use inside the
+    /// range and in which slice of it, and how many of those were in use at the start census.
+    struct Tally {
+        var states = [Int](repeating: 0, count: 12)
+        var inUse = 0
+        var before = 0
+        var buckets = [Int](repeating: 0, count: CensusTaker.bucketCount)
+
+        mutating func count(state: Int, bucket: Int?, heldBefore: Bool) {
+            states[state] += 1
+            guard let bucket else { return }
+            inUse += 1
+            buckets[bucket] += 1
+            if heldBefore { before += 1 }
+        }
     }
 }

@@ -1,5 +1,6 @@
 import CLibURing
 import Glibc
+import Synchronization
 
 /// Why a ring could not be created, with the one sentence a user needs.
 public struct RingUnavailable: Error, CustomStringConvertible, Sendable {
@@ -86,9 +87,27 @@ public final class Ring {
         }
     }
 
+    /// What the kernel was found to offer, by question: it cannot change while the process runs, so
+    /// the preflight, the run and doctor ask the kernel once.
+    private static let features = Mutex<[String: String?]>([:])
+
+    /// The cached answer to `question`, else `probe`'s, kept.
+    private static func once(_ question: String, _ probe: () -> String?) -> String? {
+        features.withLock { known in
+            if let answer = known[question] { return answer }
+            let answer = probe()
+            known[question] = .some(answer)
+            return answer
+        }
+    }
+
     /// Whether getsockopt through the ring (SOCKET_URING_OP_GETSOCKOPT, Linux 6.7+) works here: one
-    /// SO_ERROR read of a fresh socket on a small ring, once per run.
+    /// SO_ERROR read of a fresh socket on a small ring, once per process.
     public static func supportsSocketGetsockopt() -> Bool {
+        once("getsockopt") { probeSocketGetsockopt() ? nil : "no" } == nil
+    }
+
+    private static func probeSocketGetsockopt() -> Bool {
         guard let ring = try? Ring(entries: 4, cqEntries: 8) else { return false }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return false }
@@ -105,9 +124,13 @@ public final class Ring {
 
     /// Why sockets cannot be created in the ring here, or nil when they can: one SOCKET into a
     /// fixed-file table (IORING_OP_SOCKET, 5.19), a setsockopt and a getsockopt on it through
-    /// IORING_OP_URING_CMD (6.7), all linked, on a small ring, once per run. With `bind`, also
+    /// IORING_OP_URING_CMD (6.7), all linked, on a small ring, once per process. With `bind`, also
     /// IORING_OP_BIND (6.11), from the kernel's opcode probe.
     public static func directSocketsUnsupported(bind: Bool) -> String? {
+        once(bind ? "direct sockets with bind" : "direct sockets") { probeDirectSockets(bind: bind) }
+    }
+
+    private static func probeDirectSockets(bind: Bool) -> String? {
         guard let ring = try? Ring(entries: 8, cqEntries: 16) else { return "no ring" }
         let rc = ring.registerSparseFiles(1)
         guard rc == 0 else { return "registering a file table failed (io_uring_register_files_sparse: \(String(cString: strerror(-rc))))" }

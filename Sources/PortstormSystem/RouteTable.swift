@@ -53,8 +53,9 @@ public enum RouteTable {
         body += attribute(1, addr)                                                                         // RTA_DST
         var out: RouteLookup?
         var failure: Int32?
-        try Netlink.request(type: 26, flags: 0x0001, body: body) { type, payload in                         // RTM_GETROUTE
-            if type == 2 { failure = payload.count >= 4 ? -payload.loadUnaligned(as: Int32.self) : EIO; return }
+        try Netlink.request(family: Netlink.routeProtocol, type: 26, flags: Netlink.requestFlag, body: body,
+                            timeoutSeconds: 1) { type, payload in                                             // RTM_GETROUTE
+            if type == Netlink.errorType { failure = Netlink.errorCode(payload); return }
             guard type == 24, payload.count >= 12 else { return }                                           // RTM_NEWROUTE
             var r = RouteLookup(error: nil, type: payload[7])
             forEachAttribute(payload, from: 12) { kind, value in
@@ -79,7 +80,8 @@ public enum RouteTable {
         let want = addressBytes(address)
         let body: [UInt8] = [UInt8(address.domain), 0, 0, 0] + le32(0) + [0, 0, 0, 0]                        // struct ndmsg
         var found: NeighbourEntry?
-        try Netlink.request(type: 30, flags: 0x0301, body: body) { type, payload in                         // RTM_GETNEIGH, dump
+        try Netlink.request(family: Netlink.routeProtocol, type: 30, flags: Netlink.requestFlag | Netlink.dumpFlag, body: body,
+                            timeoutSeconds: 1) { type, payload in                                             // RTM_GETNEIGH
             guard type == 28, payload.count >= 12, payload[0] == UInt8(address.domain) else { return }       // RTM_NEWNEIGH
             let index = payload.loadUnaligned(fromByteOffset: 4, as: Int32.self)
             if let i = interfaceIndex, i != index { return }
@@ -155,44 +157,6 @@ public enum RouteTable {
         return a
     }
 
-    static func le16(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8)] }
-    static func le32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
-}
-
-/// One request on a NETLINK_ROUTE socket, its answers passed to `body` (message type, payload).
-enum Netlink {
-    static func request(type: UInt16, flags: UInt16, body: [UInt8],
-                        _ each: (UInt16, UnsafeRawBufferPointer) -> Void) throws(SystemError) {
-        let fd = socket(AF_NETLINK, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)  // NETLINK_ROUTE
-        guard fd >= 0 else { throw SystemError.last("socket(AF_NETLINK, NETLINK_ROUTE)") }
-        defer { Glibc.close(fd) }
-        var timeout = timeval(tv_sec: 1, tv_usec: 0)
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let message = RouteTable.le32(UInt32(16 + body.count)) + RouteTable.le16(type) + RouteTable.le16(flags)
-            + RouteTable.le32(1) + RouteTable.le32(0) + body
-        let sent = message.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
-        guard sent == message.count else { throw SystemError.last("send(rtnetlink request)") }
-        let dump = flags & 0x0300 != 0
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
-        defer { buffer.deallocate() }
-        while true {
-            let n = recv(fd, buffer.baseAddress, buffer.count, 0)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SystemError.last("recv(rtnetlink)")
-            }
-            if n == 0 { return }
-            var off = 0
-            while off + 16 <= n {
-                let len = Int(buffer.loadUnaligned(fromByteOffset: off, as: UInt32.self))
-                let kind = buffer.loadUnaligned(fromByteOffset: off + 4, as: UInt16.self)
-                guard len >= 16, off + len <= n else { return }
-                if kind == 3 { return }                                                   // NLMSG_DONE
-                each(kind, UnsafeRawBufferPointer(rebasing: buffer[(off + 16)..<(off + len)]))
-                if kind == 2 && !dump { return }                                          // NLMSG_ERROR ends a get
-                off += (len + 3) & ~3
-            }
-            if !dump { return }
-        }
-    }
+    static func le16(_ v: UInt16) -> [UInt8] { Netlink.le16(v) }
+    static func le32(_ v: UInt32) -> [UInt8] { Netlink.le32(v) }
 }

@@ -69,9 +69,6 @@ public enum SockDiag {
     public static let connectionStates: UInt32 = 0xFFF & ~(1 << 10)
     public static let listenState: UInt32 = 1 << 10
 
-    /// NETLINK_SOCK_DIAG (linux/netlink.h).
-    private static let netlinkSockDiag: Int32 = 4
-    private static let headerSize = 16
     private static let requestSize = 56
     private static let messageSize = 72
 
@@ -79,39 +76,17 @@ public enum SockDiag {
     /// whose destination port is `destinationPort` when one is given.
     public static func dump(family: SocketAddress.Family, states: UInt32, destinationPort: UInt16?,
                             _ body: (DiagSocket) -> Void) throws(SystemError) {
-        let fd = socket(AF_NETLINK, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), netlinkSockDiag)
-        guard fd >= 0 else { throw SystemError.last("socket(AF_NETLINK, NETLINK_SOCK_DIAG)") }
-        defer { Glibc.close(fd) }
         let request = makeRequest(family: family, states: states, destinationPort: destinationPort)
-        let sent = request.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
-        guard sent == request.count else { throw SystemError.last("send(sock_diag request)") }
-
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 8)
-        defer { buffer.deallocate() }
-        while true {
-            let n = recv(fd, buffer.baseAddress, buffer.count, 0)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SystemError.last("recv(sock_diag)")
-            }
-            if n == 0 { return }
-            var off = 0
-            while off + headerSize <= n {
-                let len = Int(buffer.loadUnaligned(fromByteOffset: off, as: UInt32.self))
-                let type = buffer.loadUnaligned(fromByteOffset: off + 4, as: UInt16.self)
-                guard len >= headerSize, off + len <= n else { return }
-                switch type {
-                case 3:  // NLMSG_DONE
-                    return
-                case 2:  // NLMSG_ERROR: a negative errno follows the header
-                    let code = buffer.loadUnaligned(fromByteOffset: off + headerSize, as: Int32.self)
-                    if code != 0 { throw SystemError("sock_diag dump", errno: -code) }
-                case 20 where len >= headerSize + messageSize:  // SOCK_DIAG_BY_FAMILY
-                    body(parse(UnsafeRawBufferPointer(rebasing: buffer[(off + headerSize)..<(off + len)])))
-                default:
-                    break
-                }
-                off += (len + 3) & ~3
+        try Netlink.request(family: Netlink.sockDiagProtocol, type: 20, flags: Netlink.requestFlag | Netlink.dumpFlag,
+                            body: request, bufferSize: 256 * 1024) { (type, payload) throws(SystemError) in  // SOCK_DIAG_BY_FAMILY
+            switch type {
+            case Netlink.errorType:
+                let code = Netlink.errorCode(payload)
+                if code != 0 { throw SystemError("sock_diag dump", errno: code) }
+            case 20 where payload.count >= messageSize:
+                body(parse(payload))
+            default:
+                break
             }
         }
     }
@@ -133,6 +108,8 @@ public enum SockDiag {
                           source: address(8), destination: address(24))
     }
 
+    /// struct inet_diag_req_v2 (family, protocol, ext, pad, states, match-all sockid), then the
+    /// INET_DIAG_REQ_BYTECODE attribute when a destination port is given.
     static func makeRequest(family: SocketAddress.Family, states: UInt32, destinationPort: UInt16?) -> [UInt8] {
         var bytecode: [UInt8] = []
         if let port = destinationPort {
@@ -140,19 +117,13 @@ public enum SockDiag {
             bytecode = [12, 8] + le16(12) + [0, 0] + le16(port)
         }
         let attribute = bytecode.isEmpty ? [] : le16(UInt16(4 + bytecode.count)) + le16(1) + bytecode
-        let total = headerSize + requestSize + attribute.count
-        var r: [UInt8] = []
-        r += le32(UInt32(total))
-        r += le16(20)                       // SOCK_DIAG_BY_FAMILY
-        r += le16(0x0001 | 0x0300)          // NLM_F_REQUEST | NLM_F_DUMP
-        r += le32(1) + le32(0)              // seq, pid
-        r += [UInt8(family == .ipv4 ? AF_INET : AF_INET6), UInt8(IPPROTO_TCP), 0, 0]
+        var r: [UInt8] = [UInt8(family == .ipv4 ? AF_INET : AF_INET6), UInt8(IPPROTO_TCP), 0, 0]
         r += le32(states)
         r += [UInt8](repeating: 0, count: 48)  // inet_diag_sockid: match-all
         r += attribute
         return r
     }
 
-    private static func le16(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8)] }
-    private static func le32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+    private static func le16(_ v: UInt16) -> [UInt8] { Netlink.le16(v) }
+    private static func le32(_ v: UInt32) -> [UInt8] { Netlink.le32(v) }
 }

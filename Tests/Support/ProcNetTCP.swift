@@ -16,8 +16,10 @@ public enum ProcNetTCP {
     public static let timeWait = 6
     public static let established = 1
 
-    public static func entries() -> [Entry] {
-        ["/proc/net/tcp", "/proc/net/tcp6"].flatMap { path -> [Entry] in
+    /// Every TCP socket of the process's namespace, or of `directory`'s (/proc/thread-self/net for
+    /// a thread that moved into a namespace of its own).
+    public static func entries(in directory: String = "/proc/net") -> [Entry] {
+        ["\(directory)/tcp", "\(directory)/tcp6"].flatMap { path -> [Entry] in
             // /proc files report size 0: read them with read() until EOF, not with Foundation.
             guard let text = KernelInfo.readSmallFile(path, limit: 256 << 20) else { return [] }
             return text.split(separator: "\n").dropFirst().compactMap(parse)

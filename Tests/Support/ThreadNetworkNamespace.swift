@@ -1,19 +1,15 @@
 import Glibc
 
-// unshare(2) and CLONE_NEWNET sit behind _GNU_SOURCE in <sched.h>, which Swift's Glibc module
-// does not define: declared here (the flag's value is from <linux/sched.h>).
-@_silgen_name("unshare") private func unshareCall(_ flags: Int32) -> Int32
-private let cloneNewNet: Int32 = 0x4000_0000
-
-/// Runs a test body on a thread of its own that first enters a new, empty network namespace
-/// (unshare(CLONE_NEWNET) moves only the calling thread), with loopback brought up (SIOCSIFFLAGS).
-/// The sockets the body opens, the threads it starts (they inherit the namespace) and what
-/// sock_diag shows it are then its own: sockets that earlier tests left in TIME_WAIT, and the
-/// namespace's TIME_WAIT cap (tcp_max_tw_buckets) that their churn may have reached, cannot touch
-/// its counts. /proc/self/net still shows the process's first namespace; use sock_diag, or
-/// /proc/thread-self/net, inside.
+/// Moves the calling thread into a new, empty network namespace for the length of a test body
+/// (unshare(CLONE_NEWNET) moves only the calling thread), with loopback brought up (SIOCSIFFLAGS),
+/// then back (setns to the namespace it came from). The body stays on the test's thread, so its
+/// expectations are the test's. The sockets it opens, the threads it starts (they inherit the
+/// namespace) and what sock_diag shows it are then its own: no other connect can take over its
+/// TIME_WAIT tuples (tcp_tw_reuse=2 allows that on loopback), and nothing earlier tests left
+/// behind is counted. /proc/self/net still shows the process's first namespace (the product's
+/// /proc readers see that one): use sock_diag, or /proc/thread-self/net, inside.
 public enum ThreadNetworkNamespace {
-    /// Why a namespace cannot be made here (unshare needs CAP_SYS_ADMIN), or nil when it can.
+    /// Why a namespace cannot be made here (unshare and setns need CAP_SYS_ADMIN), or nil when it can.
     public static let unavailable: String? = geteuid() == 0 ? nil : "a network namespace of the test's own needs root"
 
     /// Runs `body` in a fresh namespace where one can be made, passing `true`; otherwise runs it
@@ -24,13 +20,18 @@ public enum ThreadNetworkNamespace {
     }
 
     /// Runs `body` inside a fresh namespace; throws what `body` throws, or why the namespace failed.
+    /// Threads that `body` starts must have ended when it returns (they stay in the namespace).
     public static func run<T>(_ body: () throws -> T) throws -> T {
-        var result: Result<T, Error>?
-        let started = withoutActuallyEscaping(body) { body -> Int32 in
-            onThreadOfItsOwn(Job { result = inNewNamespace(body) })
+        let home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
+        guard home >= 0 else { throw Failure(message: "open /proc/thread-self/ns/net: \(String(cString: strerror(errno)))") }
+        defer { close(home) }
+        guard call("unshare", 0x4000_0000) == 0 else {  // CLONE_NEWNET
+            throw Failure(message: "unshare(CLONE_NEWNET): \(String(cString: strerror(errno)))")
         }
-        guard started == 0 else { throw Failure(message: "pthread_create: errno \(started)") }
-        return try result!.get()
+        // A thread left in the test's namespace would run later tests there: stop instead.
+        defer { precondition(call("setns", home, 0x4000_0000) == 0, "setns back to the test's namespace: errno \(errno)") }
+        if let reason = loopbackUp() { throw Failure(message: reason) }
+        return try body()
     }
 
     public struct Failure: Error, CustomStringConvertible {
@@ -38,28 +39,14 @@ public enum ThreadNetworkNamespace {
         public var description: String { message }
     }
 
-    private final class Job {
-        let work: () -> Void
-        init(_ work: @escaping () -> Void) { self.work = work }
-    }
-
-    /// Runs the job on a new thread and waits for it; pthread_create's result.
-    private static func onThreadOfItsOwn(_ job: Job) -> Int32 {
-        var thread = pthread_t()
-        let started = pthread_create(&thread, nil, { raw in
-            Unmanaged<Job>.fromOpaque(raw!).takeUnretainedValue().work()
-            return nil
-        }, Unmanaged.passUnretained(job).toOpaque())
-        if started == 0 { pthread_join(thread, nil) }
-        return withExtendedLifetime(job) { started }
-    }
-
-    private static func inNewNamespace<T>(_ body: () throws -> T) -> Result<T, Error> {
-        guard unshareCall(cloneNewNet) == 0 else {
-            return .failure(Failure(message: "unshare(CLONE_NEWNET): \(String(cString: strerror(errno)))"))
+    /// unshare(2) and setns(2): glibc declares them only under _GNU_SOURCE, which Swift's Glibc
+    /// module does not see, so the symbols are looked up at run time.
+    private static func call(_ name: String, _ arguments: Int32...) -> Int32 {
+        guard let symbol = dlsym(nil, name) else { errno = ENOSYS; return -1 }
+        switch arguments.count {
+        case 1: return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Int32).self)(arguments[0])
+        default: return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int32) -> Int32).self)(arguments[0], arguments[1])
         }
-        if let reason = loopbackUp() { return .failure(Failure(message: reason)) }
-        return Result { try body() }
     }
 
     /// Sets IFF_UP on `lo` in the calling thread's namespace; nil on success, else why not.
@@ -81,3 +68,4 @@ public enum ThreadNetworkNamespace {
         return nil
     }
 }
+
