@@ -99,7 +99,12 @@ struct Scenario {
             guard let on = value as? Bool else { throw InputError("scenario \(path): \(key) takes true or false, not '\(value)'") }
             return on ? [flag] : []
         }
-        if key == "alpn", let list = value as? [Any] { return [flag, list.map { "\($0)" }.joined(separator: ",")] }
+        if key == "alpn", let list = value as? [Any] {
+            guard list.allSatisfy({ $0 is String || $0 is Int || $0 is Double }) else {
+                throw InputError("scenario \(path): alpn takes protocol names, as in [h2, http/1.1] or h2,http/1.1")
+            }
+            return [flag, list.map { "\($0)" }.joined(separator: ",")]
+        }
         if key == "cacert", let file = value as? String, !file.isEmpty, !file.hasPrefix("/") {
             return [flag, URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(file).standardized.path]
         }

@@ -147,6 +147,7 @@ import Testing
         ("run:\n  protocol: https\n  alpn: h2,,x\n", "--alpn takes protocol names separated by commas"),
         ("run:\n  protocol: http\n  tls-resume: true\n", "go with --protocol https, wss or tls"),
         ("run:\n  protocol: https\n  tls-version: 1.3\n", "unknown key 'tls-version' under run"),
+        ("run:\n  protocol: https\n  alpn: [h2, {a: 2}]\n", "alpn takes protocol names, as in [h2, http/1.1]"),
     ])
     func aBadTLSKeyGetsTheFlagsOneLine(yaml: String, fragment: String) throws {
         let path = try write("name: x\ntarget: 127.0.0.1:9\n" + yaml)
