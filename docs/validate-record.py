@@ -14,7 +14,8 @@ schema cannot express (skipped with --schema-only):
     (portstorm's decoder refuses records that break these, naming the field)
   - the histogram's bucket counts add up to latency.connect.count, buckets ascend by value,
     and the summary is all zero when empty, ordered (min <= p50 <= ... <= max) otherwise
-  - timeline[i].t == i
+  - timeline[i].t == i; each second's connect and handshake percentiles are ordered
+    (p50 <= p90 <= p99 <= max) and its handshakeBuckets add up to its handshakes
   - endedAt >= startedAt; localPorts / ipLocalPortRange have low <= high
   - stopReason `duration` / `connections` matches a configured bound
   - totals.requestedRate equals config.rate; without a rate, delayed and missed are 0
@@ -31,8 +32,9 @@ schema cannot express (skipped with --schema-only):
     system and config.localPorts (PortBudget.effectiveRange)
 
 --strict also requires the timeline to account for the totals (per-second attempts,
-ok and failures add up to totals.attempted and totals.outcomes), which holds for records
-written by a run but not for hand-made sample records.
+ok and failures add up to totals.attempted and totals.outcomes; in a TLS run the per-second
+handshakes add up to tls.handshakes), which holds for records written by a run but not for
+hand-made sample records.
 
 Exit status: 0 valid, 1 invalid (every problem is printed on stderr), 2 usage or I/O error.
 """
@@ -256,6 +258,15 @@ def invariant_errors(r, strict):
         if s["t"] != i:
             errs.append(f"/timeline/{i}/t: is {s['t']}, expected {i}")
             break
+    for i, s in enumerate(r["timeline"]):
+        for name in ("connect", "handshake"):
+            lat = s.get(f"{name}LatencyUs")
+            if lat and not lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["max"]:
+                errs.append(f"/timeline/{i}/{name}LatencyUs: p50 <= p90 <= p99 <= max does not hold: {lat}")
+        if "handshakeBuckets" in s and "handshakes" in s and sum(b[1] for b in s["handshakeBuckets"]) != s["handshakes"]:
+            errs.append(f"/timeline/{i}: handshakeBuckets add up to {sum(b[1] for b in s['handshakeBuckets'])}, handshakes is {s['handshakes']}")
+    if sum(s.get("handshakes", 0) for s in r["timeline"]) > U64:
+        errs.append("/timeline: handshakes add up past 2^64-1")
 
     if parse_date(r["endedAt"]) < parse_date(r["startedAt"]):
         errs.append(f"/endedAt: {r['endedAt']} is before startedAt {r['startedAt']}")
@@ -309,6 +320,10 @@ def invariant_errors(r, strict):
         d = sum(s["delayed"] for s in tl)
         if d != totals["delayed"]:
             errs.append(f"/timeline: delayed adds up to {d}, totals.delayed is {totals['delayed']}")
+        if "tls" in r and all("handshakes" in s for s in tl):
+            h = sum(s["handshakes"] for s in tl)
+            if h != r["tls"]["handshakes"]:
+                errs.append(f"/timeline: handshakes add up to {h}, tls.handshakes is {r['tls']['handshakes']}")
     return errs
 
 

@@ -38,6 +38,10 @@ public enum ReportConsistency {
             for (o, n) in t.outcomes.nonZero where !o.isOK && (perSecond[o.name] ?? 0) != n {
                 out.append("the timeline counts \((perSecond[o.name] ?? 0).grouped) \(o.name), the totals \(n.grouped)")
             }
+            if let tls = r.tls, r.timeline.allSatisfy({ $0.handshakes != nil }) {
+                let n = r.timeline.reduce(UInt64(0)) { $0.addingSaturating($1.handshakes!) }
+                if n != tls.handshakes { out.append("the timeline counts \(n.grouped) TLS handshakes, tls.handshakes \(tls.handshakes.grouped)") }
+            }
         }
         return out
     }
@@ -50,9 +54,9 @@ public enum ReportConsistency {
             out.append("connect latency percentiles out of order: p50 \(l.p50), p90 \(l.p90), p99 \(l.p99), p99.9 \(l.p999), max \(l.max) us")
         }
         for s in r.timeline {
-            guard let p = s.connectLatencyUs else { continue }
-            if !(p.p50 <= p.p90 && p.p90 <= p.p99 && p.p99 <= p.max) {
-                out.append("second \(s.t): connect latency percentiles out of order: p50 \(p.p50), p90 \(p.p90), p99 \(p.p99), max \(p.max) us")
+            for (name, p) in [("connect", s.connectLatencyUs), ("handshake", s.handshakeLatencyUs)] {
+                guard let p, !(p.p50 <= p.p90 && p.p90 <= p.p99 && p.p99 <= p.max) else { continue }
+                out.append("second \(s.t): \(name) latency percentiles out of order: p50 \(p.p50), p90 \(p.p90), p99 \(p.p99), max \(p.max) us")
             }
         }
         return out

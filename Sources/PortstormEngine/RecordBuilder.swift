@@ -47,7 +47,7 @@ struct RecordBuilder {
             target: TargetInfo(host: plan.host, port: plan.port, resolved: plan.resolved.map(\.ip), used: plan.target.description),
             sources: plan.sources.map(\.ip), system: system, totals: totals,
             latency: LatencyReport(connectHistogram: latency),
-            timeline: Self.mergeTimelines(results.map(\.stats.timeline)).map { s in
+            timeline: Self.mergeTimelines(results.map(\.stats.timeline), tls: config.tls != nil).map { s in
                 var s = s
                 s.kernel = kernel[s.t]
                 s.at = startMs / 1000 + Int64(s.t)
@@ -78,14 +78,16 @@ struct RecordBuilder {
         record.tls = tls
     }
 
-    /// Adds the workers' seconds together, aligned on `t` (all workers share one start time).
-    static func mergeTimelines(_ timelines: [[WorkerSecond]]) -> [TimelineSecond] {
+    /// Adds the workers' seconds together, aligned on `t` (all workers share one start time). In a
+    /// TLS run every second carries its handshake count, 0 included.
+    static func mergeTimelines(_ timelines: [[WorkerSecond]], tls: Bool = false) -> [TimelineSecond] {
         let length = timelines.map(\.count).max() ?? 0
         return (0..<length).map { t in
             var attempts: UInt64 = 0, delayed: UInt64 = 0, inFlight: UInt64 = 0, slowest: UInt64 = 0
             var counts = OutcomeCounts()
             var statuses: [String: UInt64] = [:]
-            var hist = LatencyHistogram(significantDigits: .two)
+            var hist = LatencyHistogram(significantDigits: .two), handshakeHist = LatencyHistogram(significantDigits: .two)
+            var handshakes: UInt64 = 0, slowestHandshake: UInt64 = 0
             for tl in timelines where t < tl.count {
                 let s = tl[t]
                 attempts += s.attempts
@@ -94,18 +96,23 @@ struct RecordBuilder {
                 for (code, n) in s.outcomes { counts.add(Outcome(code: code), n) }
                 for pair in s.latency { hist.record(micros: pair[0], count: pair[1]) }
                 slowest = max(slowest, s.latencyMax)
+                handshakes += s.handshakes
+                for pair in s.handshakeLatency { handshakeHist.record(micros: pair[0], count: pair[1]) }
+                slowestHandshake = max(slowestHandshake, s.handshakeMax)
                 for (code, n) in s.statuses { statuses[String(code), default: 0] += n }
             }
             var failures = counts.byName
             failures["ok"] = nil
-            // The buckets (two significant digits) report a bucket's highest value, which can pass
-            // the exact slowest connect: every percentile is capped by it, so p50 <= p90 <= p99 <= max.
-            let lat = hist.isEmpty ? nil : SecondLatency(p50: min(hist.percentile(50), slowest), p90: min(hist.percentile(90), slowest),
-                                                        p99: min(hist.percentile(99), slowest), max: slowest)
+            // Percentiles capped by the exact slowest (SecondLatency.init), so p50 <= p90 <= p99 <= max.
             var second = TimelineSecond(t: t, attempts: attempts, ok: counts[.ok], failures: failures, inFlight: inFlight,
-                                        delayed: delayed, connectLatencyUs: lat)
+                                        delayed: delayed, connectLatencyUs: SecondLatency(hist, slowest: slowest))
             second.httpStatuses = statuses.isEmpty ? nil : statuses
             second.connectBuckets = hist.isEmpty ? nil : hist.buckets
+            if tls {
+                second.handshakes = handshakes
+                second.handshakeLatencyUs = SecondLatency(handshakeHist, slowest: slowestHandshake)
+                second.handshakeBuckets = handshakeHist.isEmpty ? nil : handshakeHist.buckets
+            }
             return second
         }
     }

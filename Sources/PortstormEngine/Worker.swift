@@ -69,7 +69,7 @@ final class Worker<R: AttemptRing> {
         self.shared = shared
         let n = max(1, plan.concurrency)
         self.ring = ring
-        stats = WorkerStats(expectedSeconds: plan.expectedSeconds)
+        stats = WorkerStats(expectedSeconds: plan.expectedSeconds, tls: plan.tls != nil)
 
         table = SlotTable(capacity: n)
         slots = table.slots
@@ -233,9 +233,9 @@ final class Worker<R: AttemptRing> {
 
     func waitNanos(_ now: UInt64) -> UInt64 {
         var wait: UInt64 = 50_000_000
-        for due in [connectDeadlines.first?.dueNs, answerDeadlines.first?.dueNs] {
-            if let due { wait = due > now ? min(wait, due - now) : 0 }
-        }
+        // Two ifs, not a loop over an array literal: an unoptimized build allocates that array each turn.
+        if let due = connectDeadlines.first?.dueNs { wait = due > now ? min(wait, due - now) : 0 }
+        if let due = answerDeadlines.first?.dueNs { wait = due > now ? min(wait, due - now) : 0 }
         if !stopping {
             if let s = schedule, freeCount > 0, started < (plan.connections ?? .max) {
                 let next = s.dueTime(of: started)

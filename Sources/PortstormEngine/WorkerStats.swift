@@ -14,6 +14,11 @@ struct WorkerSecond: Sendable {
     var latencyMax: UInt64 = 0
     /// HTTP status codes of the answers completed in this second.
     var statuses: [(code: UInt16, count: UInt64)] = []
+    /// TLS: handshakes completed in this second, their latency buckets `[value, count]` and the
+    /// exact slowest, in microseconds.
+    var handshakes: UInt64 = 0
+    var handshakeLatency: [[UInt64]] = []
+    var handshakeMax: UInt64 = 0
 }
 
 /// Everything one worker counts. Recording an attempt's start or outcome never allocates.
@@ -43,6 +48,11 @@ struct WorkerStats: Sendable {
     var tlsFailures: [String: (outcome: UInt16, count: UInt64)] = [:]
     /// Attempts whose server asked for a client certificate (counted once per attempt).
     var clientCertificateRequests: UInt64 = 0
+    /// Whether the run speaks TLS: only then is handshake latency published live.
+    let tls: Bool
+    /// Handshakes per live bucket (as `liveBuckets`) and the exact sum of their latencies.
+    private var liveHandshakeBuckets = [UInt64](repeating: 0, count: LiveStatus.connectBoundsUs.count + 1)
+    private var handshakeSumUs: UInt64 = 0
 
     // The second being filled.
     private var currentT = 0
@@ -53,8 +63,13 @@ struct WorkerStats: Sendable {
     private var secLatencyMax: UInt64 = 0
     private var secStatuses = [UInt64](repeating: 0, count: 500)
     private var secStatusesSeen = false
+    private var secHandshake = LatencyHistogram(significantDigits: .two)
+    private var secHandshakeMax: UInt64 = 0
 
-    init(expectedSeconds: Int) { timeline.reserveCapacity(expectedSeconds + 2) }
+    init(expectedSeconds: Int, tls: Bool = false) {
+        self.tls = tls
+        timeline.reserveCapacity(expectedSeconds + 2)
+    }
 
     @inline(__always)
     mutating func started(delayed late: Bool) {
@@ -77,9 +92,7 @@ struct WorkerStats: Sendable {
         let us = latencyNanos / 1000
         connectLatency.record(micros: us)
         secLatency.record(micros: us)
-        var b = 0
-        while b < LiveStatus.connectBoundsUs.count && us > LiveStatus.connectBoundsUs[b] { b += 1 }
-        liveBuckets[b] &+= 1
+        liveBuckets[LiveStatus.bucket(us)] &+= 1
         connectSumUs &+= us
         if us > secLatencyMax { secLatencyMax = us }
     }
@@ -87,7 +100,12 @@ struct WorkerStats: Sendable {
     /// A TLS handshake completed (SSL_version's value in `version`).
     @inline(__always)
     mutating func handshaked(latencyNanos: UInt64, resumed wasResumed: Bool, version: Int32) {
-        handshakeLatency.record(micros: latencyNanos / 1000)
+        let us = latencyNanos / 1000
+        handshakeLatency.record(micros: us)
+        secHandshake.record(micros: us)
+        if us > secHandshakeMax { secHandshakeMax = us }
+        liveHandshakeBuckets[LiveStatus.bucket(us)] &+= 1
+        handshakeSumUs &+= us
         if wasResumed { resumed &+= 1 }
         let minor = Int(version) - 0x0300
         versions[minor >= 1 && minor <= 4 ? minor : 0] &+= 1
@@ -127,6 +145,13 @@ struct WorkerStats: Sendable {
                 secStatusesSeen = false
             }
             secLatencyMax = 0
+            if !secHandshake.isEmpty {
+                s.handshakes = secHandshake.count
+                s.handshakeLatency = secHandshake.buckets
+                s.handshakeMax = secHandshakeMax
+                secHandshake.reset()
+                secHandshakeMax = 0
+            }
             timeline.append(s)
             secAttempts = 0
             secDelayed = 0
@@ -183,6 +208,15 @@ struct WorkerStats: Sendable {
         }
         s.connectCount = connectLatency.count
         s.connectSumUs = Double(connectSumUs)
+        guard tls else { return }
+        if s.handshakeBuckets?.count != n { s.handshakeBuckets = [UInt64](repeating: 0, count: n) }
+        running = 0
+        for k in 0..<n {
+            running &+= liveHandshakeBuckets[k]
+            s.handshakeBuckets![k] = running
+        }
+        s.handshakeCount = handshakeLatency.count
+        s.handshakeSumUs = Double(handshakeSumUs)
     }
 
     /// What the worker would publish now, as a new value (tests).

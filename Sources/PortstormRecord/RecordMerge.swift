@@ -59,7 +59,9 @@ extension RunRecord {
                 throw .differentTarget(name: label(i), target: "\(r.target.host):\(r.target.port)",
                                        first: "\(first.target.host):\(first.target.port) (\(label(0)))")
             }
-            if r.config.wireProtocol != first.config.wireProtocol { throw .differentLoad(name: label(i), what: "--protocol") }
+            if r.config.wireProtocol != first.config.wireProtocol || (r.config.tls == nil) != (first.config.tls == nil) {
+                throw .differentLoad(name: label(i), what: "--protocol")
+            }
             if r.config.close != first.config.close { throw .differentLoad(name: label(i), what: "--close") }
             if r.latency.connectHistogram.significantDigits != first.latency.connectHistogram.significantDigits {
                 throw .histogramLayout(name: label(i))
@@ -165,6 +167,10 @@ extension RunRecord {
         for i in 0..<Outcome.codeCount where !fits(t.map { $0.outcomes.counts[i] }) { return false }
         guard fits(t.map(\.outcomes.total)) else { return false }
         for code in Set(t.flatMap(\.httpStatuses.keys)) where !fits(t.map { $0.httpStatuses[code] ?? 0 }) { return false }
+        let tls = records.compactMap(\.tls)
+        guard fits(tls.map(\.handshakes)), fits(tls.map(\.resumed)) else { return false }
+        for v in Set(tls.flatMap(\.versions.keys)) where !fits(tls.map { $0.versions[v] ?? 0 }) { return false }
+        for f in Set(tls.flatMap(\.failures.keys)) where !fits(tls.map { $0.failures[f] ?? 0 }) { return false }
         return true
     }
 
@@ -212,8 +218,11 @@ extension RunRecord {
             s.at = startSecond + Int64(t)
             return s
         }
-        var buckets = [LatencyHistogram?](repeating: LatencyHistogram(significantDigits: .two), count: length)
-        var slowest = [UInt64](repeating: 0, count: length)
+        var connects = MergedSeconds(length), handshakeLatency = MergedSeconds(length)
+        // TLS runs: every second counts its handshakes; a second to which an older TLS record
+        // without per-second counts contributed has none.
+        let tls = records.contains { $0.config.tls != nil }
+        var handshakes = [UInt64?](repeating: tls ? 0 : nil, count: length)
         var kernels = [[(KernelSecond, Int)]](repeating: [], count: length)
         for (r, offset) in zip(records, offsets) {
             // A census keeps its place within its host's second, in the merged second it falls in.
@@ -231,32 +240,49 @@ extension RunRecord {
                     for (k, n) in codes { merged[k] = (merged[k] ?? 0).addingSaturating(n) }
                     out[t].httpStatuses = merged
                 }
-                if let lat = s.connectLatencyUs {
-                    slowest[t] = max(slowest[t], lat.max)
-                    if let pairs = s.connectBuckets {
-                        let valid = pairs.filter { $0.count == 2 }.map { (value: $0[0], count: $0[1]) }
-                        if buckets[t]?.sums(valid) == .fits {
-                            for p in valid { buckets[t]!.record(micros: p.value, count: p.count) }
-                        } else {
-                            buckets[t] = nil  // more than the histogram holds exactly: no percentiles for this second
-                        }
-                    } else {
-                        buckets[t] = nil  // an older record: this second's percentiles cannot be merged
-                    }
-                }
+                connects.add(t, s.connectLatencyUs, s.connectBuckets)
+                handshakeLatency.add(t, s.handshakeLatencyUs, s.handshakeBuckets)
+                if r.config.tls != nil, let n = handshakes[t] { handshakes[t] = s.handshakes.map { n.addingSaturating($0) } }
                 if let k = s.kernel { kernels[t].append((k, shiftMs)) }
             }
         }
         for t in 0..<length {
-            if let h = buckets[t], !h.isEmpty {
-                let top = slowest[t]
-                out[t].connectLatencyUs = SecondLatency(p50: min(h.percentile(50), top), p90: min(h.percentile(90), top),
-                                                        p99: min(h.percentile(99), top), max: top)
-                out[t].connectBuckets = h.buckets
-            }
+            (out[t].connectLatencyUs, out[t].connectBuckets) = connects.second(t)
+            (out[t].handshakeLatencyUs, out[t].handshakeBuckets) = handshakeLatency.second(t)
+            out[t].handshakes = handshakes[t]
             if !kernels[t].isEmpty { out[t].kernel = mergedKernel(kernels[t]) }
         }
         return out
+    }
+
+    /// One latency series of a merged timeline (connects, or TLS handshakes): per second, the
+    /// hosts' buckets added and the slowest value. A second gets no percentiles when a record
+    /// that contributed latencies to it has no buckets (an older record), or when the buckets
+    /// hold more than the histogram counts exactly.
+    private struct MergedSeconds {
+        var buckets: [LatencyHistogram?]
+        var slowest: [UInt64]
+
+        init(_ length: Int) {
+            buckets = Array(repeating: LatencyHistogram(significantDigits: .two), count: length)
+            slowest = Array(repeating: 0, count: length)
+        }
+
+        mutating func add(_ t: Int, _ latency: SecondLatency?, _ pairs: [[UInt64]]?) {
+            guard let latency else { return }
+            slowest[t] = max(slowest[t], latency.max)
+            let valid = (pairs ?? []).filter { $0.count == 2 }.map { (value: $0[0], count: $0[1]) }
+            if pairs != nil, buckets[t]?.sums(valid) == .fits {
+                for p in valid { buckets[t]!.record(micros: p.value, count: p.count) }
+            } else {
+                buckets[t] = nil
+            }
+        }
+
+        func second(_ t: Int) -> (SecondLatency?, [[UInt64]]?) {
+            guard let h = buckets[t], let latency = SecondLatency(h, slowest: slowest[t]) else { return (nil, nil) }
+            return (latency, h.buckets)
+        }
     }
 
     /// One second of several hosts' kernels: their counters and sockstat added (each host is its

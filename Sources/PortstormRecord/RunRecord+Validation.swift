@@ -37,6 +37,7 @@ extension RunRecord {
             try Self.duration(p.userSeconds, "process.userSeconds")
             try Self.duration(p.systemSeconds, "process.systemSeconds")
         }
+        try Self.sum(timeline.compactMap(\.handshakes), "timeline[].handshakes")
         for (i, s) in timeline.enumerated() {
             let at = "timeline[\(i)]"
             try Self.count(s.t, "\(at).t")

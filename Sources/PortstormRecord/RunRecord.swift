@@ -285,6 +285,15 @@ public struct TimelineSecond: Codable, Sendable, Equatable {
     /// The connect latencies of this second as `[value, count]` buckets (2 significant digits, each
     /// bucket's highest value), from which `connectLatencyUs` was computed: merging adds them.
     public var connectBuckets: [[UInt64]]?
+    /// TLS runs: handshakes completed in this second (0 when none; absent without TLS and from
+    /// older records). Over the timeline they add up to `tls.handshakes`.
+    public var handshakes: UInt64?
+    /// TLS runs: handshake latency percentiles of the handshakes completed in this second (nil
+    /// when none), measured as `latency.handshake` is.
+    public var handshakeLatencyUs: SecondLatency?
+    /// The handshake latencies of this second as `[value, count]` buckets (2 significant digits),
+    /// from which `handshakeLatencyUs` was computed: merging adds them.
+    public var handshakeBuckets: [[UInt64]]?
 
     public init(t: Int, attempts: UInt64, ok: UInt64, failures: [String: UInt64], inFlight: UInt64, delayed: UInt64,
                 connectLatencyUs: SecondLatency?) {
@@ -308,6 +317,15 @@ public struct SecondLatency: Codable, Sendable, Equatable {
         self.p90 = p90
         self.p99 = p99
         self.max = max
+    }
+
+    /// The percentiles of one second's histogram (2 significant digits), each capped by the exact
+    /// slowest value: a bucket reports its highest value, which can pass it, so capping keeps
+    /// p50 <= p90 <= p99 <= max. Nil when the histogram is empty.
+    public init?(_ h: LatencyHistogram, slowest: UInt64) {
+        guard !h.isEmpty else { return nil }
+        self.init(p50: Swift.min(h.percentile(50), slowest), p90: Swift.min(h.percentile(90), slowest),
+                  p99: Swift.min(h.percentile(99), slowest), max: slowest)
     }
 }
 

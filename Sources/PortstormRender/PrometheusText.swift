@@ -36,18 +36,28 @@ public enum PrometheusText {
             family("portstorm_port_range_size", "gauge", "Local ports the tuple can use: the effective ephemeral range.",
                    tuples.map { (labels($0), "\($0.rangeSize)") })
         }
-        var buckets: [(String, String)] = []
-        for (i, bound) in LiveStatus.connectBoundsUs.enumerated() {
-            let n = i < s.connectBuckets.count ? s.connectBuckets[i] : 0
-            buckets.append(("{\(t),le=\"\(number(Double(bound) / 1e6))\"}", "\(n)"))
+        histogram("portstorm_connect_duration_seconds", "Time from connect to established, of the connects that completed.",
+                  s.connectBuckets, count: s.connectCount, sumUs: s.connectSumUs, labels: t, into: &out)
+        if let handshakes = s.handshakeBuckets {
+            histogram("portstorm_tls_handshake_duration_seconds",
+                      "Time from the connect confirmed to the TLS handshake complete, of the handshakes that completed.",
+                      handshakes, count: s.handshakeCount, sumUs: s.handshakeSumUs, labels: t, into: &out)
         }
-        buckets.append(("{\(t),le=\"+Inf\"}", "\(s.connectCount)"))
-        out += "# HELP portstorm_connect_duration_seconds Time from connect to established, of the connects that completed.\n"
-        out += "# TYPE portstorm_connect_duration_seconds histogram\n"
-        for (labels, value) in buckets { out += "portstorm_connect_duration_seconds_bucket\(labels) \(value)\n" }
-        out += "portstorm_connect_duration_seconds_sum{\(t)} \(number(s.connectSumUs / 1e6))\n"
-        out += "portstorm_connect_duration_seconds_count{\(t)} \(s.connectCount)\n"
         return out
+    }
+
+    /// A histogram family over `LiveStatus.connectBoundsUs`, in seconds: `cumulative` holds the
+    /// counts at or below each bound, `count` every sample (the +Inf bucket).
+    static func histogram(_ name: String, _ help: String, _ cumulative: [UInt64], count: UInt64, sumUs: Double, labels t: String,
+                          into out: inout String) {
+        out += "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
+        for (i, bound) in LiveStatus.connectBoundsUs.enumerated() {
+            let n = i < cumulative.count ? cumulative[i] : 0
+            out += "\(name)_bucket{\(t),le=\"\(number(Double(bound) / 1e6))\"} \(n)\n"
+        }
+        out += "\(name)_bucket{\(t),le=\"+Inf\"} \(count)\n"
+        out += "\(name)_sum{\(t)} \(number(sumUs / 1e6))\n"
+        out += "\(name)_count{\(t)} \(count)\n"
     }
 
     /// A decimal without exponent or trailing zeros: 0.00005, 2.5, 10.

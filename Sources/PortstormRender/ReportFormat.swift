@@ -76,19 +76,26 @@ public enum FindingsJSON {
     }
 }
 
-/// The per-second timeline as CSV: one column per outcome present in the run.
+/// The per-second timeline as CSV: one column per outcome present in the run; TLS runs add the
+/// handshakes of each second and their latency after the connect latency.
 public enum TimelineCSV {
     public static func render(_ r: RunRecord) -> String {
         let failures = r.totals.outcomes.nonZero.map(\.outcome).filter { !$0.isOK }.map(\.name)
+        let tls = r.config.tls != nil
         var header = ["t", "attempts", "ok"] + failures
-        header += ["in_flight", "delayed", "connect_p50_us", "connect_p90_us", "connect_p99_us", "connect_max_us",
-                   "time_wait", "ports_in_use", "port_range", "occupancy", "ports_held_before"]
+        header += ["in_flight", "delayed", "connect_p50_us", "connect_p90_us", "connect_p99_us", "connect_max_us"]
+        if tls { header += ["handshakes", "handshake_p50_us", "handshake_p90_us", "handshake_p99_us", "handshake_max_us"] }
+        header += ["time_wait", "ports_in_use", "port_range", "occupancy", "ports_held_before"]
         var rows = [header.joined(separator: ",")]
         for s in r.timeline {
             var row = ["\(s.t)", "\(s.attempts)", "\(s.ok)"] + failures.map { "\(s.failures[$0] ?? 0)" }
             row += ["\(s.inFlight)", "\(s.delayed)"]
             let l = s.connectLatencyUs
             row += [l?.p50, l?.p90, l?.p99, l?.max].map { $0.map(String.init) ?? "" }
+            if tls {
+                let h = s.handshakeLatencyUs
+                row += [s.handshakes, h?.p50, h?.p90, h?.p99, h?.max].map { $0.map(String.init) ?? "" }
+            }
             row.append(s.kernel?.sockstat.map { "\($0.tw)" } ?? "")
             let b = s.kernel?.census?.busiest
             row += [b.map { "\($0.portsInUse)" } ?? "", b.map { "\($0.rangeSize)" } ?? "",

@@ -14,7 +14,14 @@ public enum ReportHTML {
         if let ports = portsChart(r, a) {
             h.append(section("Ports in use and TIME_WAIT", "busiest (source, destination, port) tuple against its range; dashed: onsets of failures", ports))
         }
-        if let lat = latencyChart(r) { h.append(section("Connect latency over time", "p50, p90, p99 of the connects that completed each second", lat)) }
+        let scale = latencyScale(r)
+        if let lat = latencyChart(r, \.connectLatencyUs, "connect latency", scale) {
+            h.append(section("Connect latency over time", "p50, p90, p99 of the connects that completed each second", lat))
+        }
+        if r.config.tls != nil, let lat = latencyChart(r, \.handshakeLatencyUs, "handshake latency", scale) {
+            h.append(section("TLS handshake latency over time",
+                             "p50, p90, p99 of the handshakes that completed each second, on the connect chart's scale", lat))
+        }
         if let heat = heatmap(a) { h.append(section("Local-port occupancy", "busiest tuple: share of each slice of its port range in use, per census (darker = fuller)", heat)) }
         if let hist = histogram(r) { h.append(section("Connect latency distribution", "all connects, log scale", hist)) }
         h.append("<h2>Outcomes</h2>" + ReportTables.html(ReportTables.outcomes(r, a)))
@@ -110,16 +117,27 @@ public enum ReportHTML {
             + c.svg(xLabel: "seconds", yLabel: "sockets")
     }
 
-    static func latencyChart(_ r: RunRecord) -> String? {
-        let pts = r.timeline.compactMap { s in s.connectLatencyUs.map { (Double(s.t) + 0.5, $0) } }
-        guard !pts.isEmpty else { return nil }
-        let hi = Double(pts.map { $0.1.p99 }.max() ?? 1), lo = Double(max(1, pts.map { $0.1.p50 }.min() ?? 1))
-        var c = SVGChart(x: 0...Double(max(1, r.timeline.count)), y: pow(10, floor(log10(lo)))...pow(10, ceil(log10(max(hi, lo * 10)))), logY: true)
+    /// The log scale of the per-second latency charts, in decades from below the lowest p50 to
+    /// above the highest p99: of the connects, and in TLS runs of the handshakes too, so that the
+    /// two charts compare at a glance. Nil when no second has a latency.
+    static func latencyScale(_ r: RunRecord) -> ClosedRange<Double>? {
+        var seconds = r.timeline.compactMap(\.connectLatencyUs)
+        if r.config.tls != nil { seconds += r.timeline.compactMap(\.handshakeLatencyUs) }
+        guard !seconds.isEmpty else { return nil }
+        let hi = Double(seconds.map(\.p99).max() ?? 1), lo = Double(max(1, seconds.map(\.p50).min() ?? 1))
+        return pow(10, floor(log10(lo)))...pow(10, ceil(log10(max(hi, lo * 10))))
+    }
+
+    static func latencyChart(_ r: RunRecord, _ series: KeyPath<TimelineSecond, SecondLatency?>, _ label: String,
+                             _ scale: ClosedRange<Double>?) -> String? {
+        let pts = r.timeline.compactMap { s in s[keyPath: series].map { (Double(s.t) + 0.5, $0) } }
+        guard !pts.isEmpty, let scale else { return nil }
+        var c = SVGChart(x: 0...Double(max(1, r.timeline.count)), y: scale, logY: true)
         c.line(pts.map { ($0.0, Double($0.1.p50)) }, stroke: "#3a9d5d")
         c.line(pts.map { ($0.0, Double($0.1.p90)) }, stroke: "#e0a800")
         c.line(pts.map { ($0.0, Double($0.1.p99)) }, stroke: "#c0392b")
         return legend([("p50", "#3a9d5d"), ("p90", "#e0a800"), ("p99", "#c0392b")])
-            + c.svg(xLabel: "seconds", yLabel: "connect latency", yFormat: SVGChart.micros(_:step:))
+            + c.svg(xLabel: "seconds", yLabel: label, yFormat: SVGChart.micros(_:step:))
     }
 
     /// The busiest tuple's port range (y, in port numbers) against time (x): each census's slices,

@@ -6,7 +6,7 @@ import PortstormRecord
 /// (`t`, `attempts`, `ok`, `failures`, `inFlight`, `delayed`, `timeWait`); the counts are over the
 /// interval since the previous line, `attempted` and `outcomes` over the run so far. Connect
 /// latency per second is given as the bucket bounds its p50/p90/p99 fall under (the exact
-/// per-second percentiles are in the record's timeline).
+/// per-second percentiles are in the record's timeline); TLS runs give the handshakes the same way.
 public struct StreamLine {
     private var previous = LiveStatus()
     /// Lines written so far: the second each line closes (0 for the first).
@@ -32,6 +32,10 @@ public struct StreamLine {
         /// Upper bounds (us) of the live latency buckets holding this second's p50, p90 and p99
         /// connect: "at most", to the buckets' resolution (50, 100, 250, 500 us, 1 ms, ... 10 s).
         var connectLatencyAtMostUs: LatencyBounds?
+        /// TLS runs only: handshakes completed in this second, and the bounds of the buckets that
+        /// hold their p50, p90 and p99 (the same bounds as connects).
+        var handshakes: UInt64?
+        var handshakeLatencyAtMostUs: LatencyBounds?
     }
 
     struct LatencyBounds: Encodable {
@@ -48,6 +52,16 @@ public struct StreamLine {
         return nil
     }
 
+    /// The bounds of this second's p50, p90 and p99 from the cumulative bucket counts now and a
+    /// second ago; nil when nothing completed in the second.
+    static func bounds(now: [UInt64], before: [UInt64], count: UInt64) -> LatencyBounds? {
+        guard count > 0, now.count == LiveStatus.connectBoundsUs.count else { return nil }
+        let base = before.count == now.count ? before : Array(repeating: 0, count: now.count)
+        let delta = zip(now, base).map { $0 - min($1, $0) }
+        return LatencyBounds(p50: atMost(0.5, delta: delta, count: count), p90: atMost(0.9, delta: delta, count: count),
+                             p99: atMost(0.99, delta: delta, count: count))
+    }
+
     /// The line for this status (ending in a newline), and the status remembered for the next.
     public mutating func render(_ s: LiveStatus) -> String {
         var failures: [String: UInt64] = [:]
@@ -62,13 +76,10 @@ public struct StreamLine {
                           outcomes: Dictionary(uniqueKeysWithValues: s.outcomes.nonZero.map { ($0.outcome.name, $0.count) }),
                           timeWait: s.timeWait, portsInUse: s.portsInUse, portRange: s.portRange,
                           connects: s.connectCount - min(previous.connectCount, s.connectCount), connectLatencyAtMostUs: nil)
-        // This second's connects by bucket: the cumulative counts now less those a second ago.
-        if entry.connects > 0, s.connectBuckets.count == LiveStatus.connectBoundsUs.count {
-            let before = previous.connectBuckets.count == s.connectBuckets.count ? previous.connectBuckets : Array(repeating: 0, count: s.connectBuckets.count)
-            let delta = zip(s.connectBuckets, before).map { $0 - min($1, $0) }
-            entry.connectLatencyAtMostUs = LatencyBounds(p50: Self.atMost(0.5, delta: delta, count: entry.connects),
-                                                         p90: Self.atMost(0.9, delta: delta, count: entry.connects),
-                                                         p99: Self.atMost(0.99, delta: delta, count: entry.connects))
+        entry.connectLatencyAtMostUs = Self.bounds(now: s.connectBuckets, before: previous.connectBuckets, count: entry.connects)
+        if let handshakes = s.handshakeBuckets {
+            entry.handshakes = s.handshakeCount - min(previous.handshakeCount, s.handshakeCount)
+            entry.handshakeLatencyAtMostUs = Self.bounds(now: handshakes, before: previous.handshakeBuckets ?? [], count: entry.handshakes!)
         }
         previous = s
         lines += 1

@@ -14,6 +14,14 @@ public struct SummaryJSON: Encodable {
     public struct Latency: Encodable {
         var count: UInt64
         var minMs, meanMs, p50Ms, p90Ms, p99Ms, p999Ms, maxMs: Double
+
+        /// The summary in milliseconds; nil when it counts nothing.
+        init?(_ l: LatencySummary) {
+            guard l.count > 0 else { return nil }
+            count = l.count
+            (minMs, meanMs, p50Ms, p90Ms) = (Double(l.min) / 1000, l.mean / 1000, Double(l.p50) / 1000, Double(l.p90) / 1000)
+            (p99Ms, p999Ms, maxMs) = (Double(l.p99) / 1000, Double(l.p999) / 1000, Double(l.max) / 1000)
+        }
     }
 
     var schema = "portstorm.summary/1"
@@ -35,12 +43,14 @@ public struct SummaryJSON: Encodable {
     var httpStatuses: [String: UInt64]
     /// nil when no connection completed.
     var connectLatency: Latency?
+    /// TLS runs: the handshakes' latency (latency.handshake); nil without TLS or when none completed.
+    var handshakeLatency: Latency?
     var thresholds: [ThresholdResult]
     var findings: [Finding]
 
     enum CodingKeys: String, CodingKey {
         case schema, target, used, protocolName = "protocol", close, elapsedSeconds, stopReason, attempted, ok, failed, inFlightAtEnd
-        case requestedRate, achievedRate, delayed, missed, outcomes, httpStatuses, connectLatency, thresholds, findings
+        case requestedRate, achievedRate, delayed, missed, outcomes, httpStatuses, connectLatency, handshakeLatency, thresholds, findings
     }
 
     public init(_ r: RunRecord, findings: [Finding]) {
@@ -65,10 +75,8 @@ public struct SummaryJSON: Encodable {
                                           cause: $0.outcome.cause.rawValue))
         })
         httpStatuses = t.httpStatuses
-        let l = r.latency.connect
-        connectLatency = l.count == 0 ? nil : Latency(count: l.count, minMs: Double(l.min) / 1000, meanMs: l.mean / 1000,
-                                                      p50Ms: Double(l.p50) / 1000, p90Ms: Double(l.p90) / 1000, p99Ms: Double(l.p99) / 1000,
-                                                      p999Ms: Double(l.p999) / 1000, maxMs: Double(l.max) / 1000)
+        connectLatency = Latency(r.latency.connect)
+        handshakeLatency = r.config.tls == nil ? nil : r.latency.handshake.flatMap(Latency.init)
         thresholds = r.thresholds ?? []
         self.findings = findings
     }

@@ -106,6 +106,7 @@ import Testing
         #expect(value("portstorm_port_range_size", "port=\"\(server.address.port)\"") ?? 0 > 0, "\(body)")
         #expect(value("portstorm_ports_in_use", "destination=\"127.0.0.1\"") != nil, "\(body)")
         #expect(value("portstorm_time_wait_sockets") != nil)
+        #expect(!body.contains("portstorm_tls_"), "no TLS histogram in a run without TLS")
         if let promtool = Self.promtool {
             let (rc, o, e) = try tool(promtool, ["check", "metrics"], input: body)
             #expect(rc == 0, "promtool: \(o)\(e)")

@@ -57,18 +57,19 @@ struct RecordSchemaTests {
         #expect(r.totals.outcomes[.ok] > 0, "\(r.totals.outcomes)")
     }
 
-    /// A TLS run writes config.tls, latency.handshake and tls (with clientCertificateRequests).
-    @Test func anHTTPSRunIsValid() throws {
+    @Test func anHTTPSRunWithItsHandshakesPerSecondIsValid() throws {
         let server = try TargetServer.start(mode: .https, listen: SocketAddress(ip: "127.0.0.1", port: 0)!)
         defer { server.stop() }
         let ca = temporaryFile("https-ca")
-        try #require(server.tls?.selfSignedPEM).write(to: ca, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: ca) }
-        let file = try record("https", ["https://\(server.address)/", "--cacert", ca.path, "-n", "20", "-c", "4"])
+        try #require(server.tls?.selfSignedPEM).write(to: ca, atomically: true, encoding: .utf8)
+        let file = try record("https", ["https://127.0.0.1:\(server.address.port)/", "--cacert", ca.path, "--rate", "100", "-d", "2s"])
         defer { try? FileManager.default.removeItem(at: file) }
         try expectValid(file)
         let r = try RunRecord.load(from: Data(contentsOf: file))
-        #expect(r.totals.outcomes[.ok] == 20 && r.tls?.handshakes == 20 && r.tls?.clientCertificateRequests == 0, "\(r.totals.outcomes) \(String(describing: r.tls))")
+        #expect(r.tls?.handshakes ?? 0 > 0 && r.timeline.contains { $0.handshakeLatencyUs != nil }, "\(String(describing: r.tls))")
+        // A server that asks for no client certificate: the count is written, and 0.
+        #expect(r.tls?.clientCertificateRequests == 0, "\(String(describing: r.tls))")
     }
 
     @Test func aRunWithThresholdsIsValid() throws {

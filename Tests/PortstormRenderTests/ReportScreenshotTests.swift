@@ -70,7 +70,7 @@ struct ReportScreenshotTests {
         let sub = literalRecord([LiteralSecond(ok: 240, portsInUse: 240, timeWait: 200)],
                                 config: RunConfig(target: "127.0.0.1:8080", rate: 400, durationSeconds: 0.6))
         return [("exhaustion", ReportFormat.html.render(exhaustionRecord())), ("sub-second", ReportFormat.html.render(sub)),
-                ("plan", ReportFormat.html.render(portsPlan()))]
+                ("plan", ReportFormat.html.render(portsPlan())), ("tls", ReportFormat.html.render(tlsRunRecord()))]
     }
 
     /// PORTSTORM_SCREENSHOTS=DIR keeps the screenshots there to look at; else they go to a scratch folder.
