@@ -69,6 +69,7 @@ struct RecordBuilder {
         for s in stats {
             latency.merge(s.handshakeLatency)
             tls.resumed += s.resumed
+            tls.clientCertificateRequests += s.clientCertificateRequests
             for (k, n) in s.versions.enumerated() where n > 0 { tls.versions[names[k], default: 0] += n }
             for (detail, e) in s.tlsFailures {
                 tls.failures[detail, default: 0] += e.count

@@ -258,12 +258,15 @@ extension Worker {
             let t = tls!
             stats.handshaked(latencyNanos: monotonicNanos() &- t.handshakeStart(i), resumed: t.clients.resumed(i),
                              version: t.clients.version(i))
+            if t.clients.clientCertificateRequested(i) { stats.clientCertificateRequests &+= 1 }
             exchange(i)
         case .sent(let n):
             sendDone(i, n)
         case .received(let n):
             recvDone(i, n)
         case .failed(let f):
+            // Counted here unless the handshake completed (and was counted) first.
+            if f.outcome != .tlsFailedAfterHandshake && tls!.clients.clientCertificateRequested(i) { stats.clientCertificateRequests &+= 1 }
             stats.tlsFailed(f.outcome, f.detail)
             finish(i, f.outcome)
         case .notTLS(let head):

@@ -48,6 +48,8 @@ struct WorkerStats: Sendable {
     var resumed: UInt64 = 0
     var versions = [UInt64](repeating: 0, count: 5)
     var tlsFailures: [String: (outcome: UInt16, count: UInt64)] = [:]
+    /// Attempts whose server asked for a client certificate (counted once per attempt).
+    var clientCertificateRequests: UInt64 = 0
     /// Whether the run speaks TLS: only then is handshake latency published live.
     let tls: Bool
     /// Handshakes per live bucket (as `liveBuckets`) and the exact sum of their latencies.
@@ -178,7 +180,7 @@ struct WorkerStats: Sendable {
             default: return String(format: "\\x%02x", b)
             }
         }.joined()
-        keepSample(text.isEmpty ? "(nothing before the close)" : text)
+        keepSample(text.isEmpty ? Totals.silentClose : text)
     }
 
     /// A status line that marks a protocol mismatch although well formed (426, 101, Upgrade: websocket).

@@ -131,6 +131,7 @@ extension RunRecord {
             for t in tls {
                 sum.handshakes += t.handshakes
                 sum.resumed += t.resumed
+                sum.clientCertificateRequests += t.clientCertificateRequests
                 sum.versions.merge(t.versions, uniquingKeysWith: +)
                 sum.failures.merge(t.failures, uniquingKeysWith: +)
                 sum.failureOutcomes.merge(t.failureOutcomes) { a, _ in a }

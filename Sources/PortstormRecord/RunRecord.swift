@@ -178,8 +178,11 @@ public struct Totals: Codable, Sendable, Equatable {
     /// requested) but that never started: the concurrency cap was full, or the generator could not
     /// keep the schedule (--rate only).
     public var missed: UInt64
-    /// How the first few answers judged `protocol_mismatch` began (escaped text, at most 64 bytes each).
+    /// How the first few answers judged `protocol_mismatch` began (escaped text, at most 64 bytes
+    /// each); `silentClose` for a server that closed without sending a byte.
     public var mismatchSamples: [String] = []
+    /// The sample written for an answer that was only the server's close (recv returned 0 first).
+    public static let silentClose = "(nothing before the close)"
     /// HTTP answers by status code (`{"200": n, "404": m}`), every answer whose status line was
     /// read, whatever its outcome (--protocol http and ws). Empty for raw TCP.
     public var httpStatuses: [String: UInt64] = [:]
