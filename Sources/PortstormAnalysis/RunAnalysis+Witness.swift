@@ -166,14 +166,14 @@ extension RunAnalysis {
         }
         if k.closedWithoutTimeWait {
             var ev = ["\(k.ok.grouped) connections ended ok with --close client, which means the client closes first and keeps TIME_WAIT on this side"]
-            if let e = k.timeWaitEntered { ev.append("TIME_WAIT sockets entered in this namespace: \(e) (TW + TWKilled)") }
-            if let t = k.timeWaitTowardTarget { ev.append("TIME_WAIT toward \(r.target.used) grew by \(max(0, t)) from the start census to the last one") }
+            if let e = k.timeWaitEntered { ev.append("TIME_WAIT sockets entered in this namespace: \(e.grouped) (TW + TWKilled)") }
+            if let t = k.timeWaitTowardTarget { ev.append("TIME_WAIT toward \(r.target.used) grew by \(max(0, t).grouped) from the start census to the last one") }
             let aborts = k.abortOnClose ?? 0
             if aborts > 0 {
-                ev.append("TCPAbortOnClose +\(aborts) in this namespace: closes with unread data, which send RST instead of FIN" + (k.outRsts.map { " (OutRsts +\($0))" } ?? ""))
+                ev.append("TCPAbortOnClose +\(aborts.grouped) in this namespace: closes with unread data, which send RST instead of FIN" + (k.outRsts.map { " (OutRsts +\($0.grouped))" } ?? ""))
             }
             if let overflow = w.counters["TCPTimeWaitOverflow"], overflow > 0 {
-                ev.append("TCPTimeWaitOverflow +\(overflow): tcp_max_tw_buckets\(r.system.tcpMaxTwBuckets.map { " (\($0))" } ?? "") was reached, so closes that would have entered TIME_WAIT did not")
+                ev.append("TCPTimeWaitOverflow +\(overflow.grouped): tcp_max_tw_buckets\(r.system.tcpMaxTwBuckets.map { " (\($0))" } ?? "") was reached, so closes that would have entered TIME_WAIT did not")
             }
             ev.append("the TIME_WAIT capacity model does not apply to this run")
             if aborts > 0 && Double(aborts) * 2 >= Double(k.ok) {
