@@ -15,7 +15,7 @@ enum WitnessTable {
             ("connected (client's side)", Format.count(Int(clamping: w.connected)),
              k.serverIsLocal == true ? "\(kernel("PassiveOpens")) (local server)" : "server not in this namespace"),
             ("connects refused or timed out by the kernel", Format.count(Int(clamping: r.totals.outcomes[.econnrefused].addingSaturating(r.totals.outcomes[.etimedout]))),
-             k.counters["LockDroppedIcmps"] == nil ? kernel("AttemptFails") : "\(kernel("AttemptFails")) + \(kernel("LockDroppedIcmps"))"),
+             k.counters["LockDroppedIcmps"] == nil ? kernel("AttemptFails") : "\(kernel("AttemptFails")), \(kernel("LockDroppedIcmps"))"),
             ("accept queue overflows", "-", kernel("ListenOverflows")),
             ("TIME_WAIT entered", "-", w.timeWaitEntered.map { "TW + TWKilled +\(Format.count(Int(clamping: $0)))" } ?? "-"),
             ("TIME_WAIT reused", "-", kernel("TWRecycled")),
