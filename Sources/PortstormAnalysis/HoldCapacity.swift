@@ -47,10 +47,15 @@ public struct HoldCapacity: Sendable, Equatable {
         public var destination: String
         /// portstorm's own hold servers listening on the target in this namespace, when they are the only listeners.
         public var server: LocalServerRoom?
+        /// Whether connections stay open long enough for the ports they hold at once to be a limit:
+        /// false for an open-loop run without --hold, whose attempts last their connect and exchange
+        /// only (the rate sizes its ports, through TIME_WAIT: the preflight's port-budget finding).
+        public var portsHeldAtOnce: Bool
 
         public init(wanted: Int, threads: Int = 1, openFiles: UInt64, openFilesGiven: Bool = false, socketsInRing: Bool = false,
                     maxRings: Int = 1024, memAvailableBytes: UInt64? = nil, bytesPerConnection: Int, portsPerSource: Int, sources: Int = 1,
-                    destination: String, server: LocalServerRoom? = nil) {
+                    destination: String, server: LocalServerRoom? = nil, portsHeldAtOnce: Bool = true) {
+            self.portsHeldAtOnce = portsHeldAtOnce
             self.wanted = wanted
             self.threads = max(1, threads)
             self.openFiles = openFiles
@@ -112,8 +117,8 @@ public struct HoldCapacity: Sendable, Equatable {
                            why: "MemAvailable \(Self.gib(avail)) at about \(i.bytesPerConnection.grouped) bytes per connection"))
         }
         let ports = i.portsPerSource * i.sources
-        b.append(Bound(limit: .portsPerTuple, connections: ports,
-                       why: "\(i.sources.grouped) source address\(i.sources == 1 ? "" : "es") x \(i.portsPerSource.grouped) ports toward \(i.destination); the rest fail with EADDRNOTAVAIL"))
+        if i.portsHeldAtOnce { b.append(Bound(limit: .portsPerTuple, connections: ports,
+                       why: "\(i.sources.grouped) source address\(i.sources == 1 ? "" : "es") x \(i.portsPerSource.grouped) ports toward \(i.destination); the rest fail with EADDRNOTAVAIL")) }
         if let s = i.server {
             b.append(Bound(limit: .server, connections: s.room,
                            why: "\(s.processes) portstorm serve process\(s.processes == 1 ? "" : "es") on \(i.destination) can accept \(s.room.grouped) more (their RLIMIT_NOFILE less descriptors open); the rest wait in the accept queue"))

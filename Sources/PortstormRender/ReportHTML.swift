@@ -101,7 +101,7 @@ public enum ReportHTML {
         c.line([(0, Double(busiest.rangeSize)), (Double(max(1, r.timeline.count)), Double(busiest.rangeSize))], stroke: "#c0392b", dash: true, width: 1.2)
         // Ports in use drawn wide underneath: when every port is in TIME_WAIT the two lines coincide.
         c.line(busiest.points.map { (Double($0.atMs) / 1000, Double($0.portsInUse)) }, stroke: "#1f6fb2", width: 4)
-        c.line(busiest.points.map { (Double($0.atMs) / 1000, Double($0.timeWait)) }, stroke: "#e0a800", width: 1.6)
+        c.line(busiest.points.compactMap { p in p.timeWait.map { (Double(p.atMs) / 1000, Double($0)) } }, stroke: "#e0a800", width: 1.6)
         if tw.contains(where: { $0.1 <= top }) { c.line(tw.filter { $0.1 <= top }, stroke: "#999999", dash: true, width: 1) }
         // Sockets there before the first attempt use the same budget but are not this run's.
         var before: [(String, String)] = []
