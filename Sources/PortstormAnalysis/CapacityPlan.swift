@@ -85,9 +85,8 @@ public struct CapacityPlan: Codable, Sendable {
                 return (i, reason, limit(for: s))
             }
             if s.achievedRate < s.rate * 0.95 {
-                // One decimal below 100/s: 23.4/s of 25/s must not read "25/s of 25/s".
-                let got = s.achievedRate < 100 ? String(format: "%.1f", s.achievedRate) : Format.rate(s.achievedRate)
-                return (i, "the generator reached only \(got)/s of \(Format.rate(s.rate))/s", "generator")
+                // Format.rate keeps a decimal below 100/s: 23.4/s of 25/s does not read "23/s of 25/s".
+                return (i, "the generator reached only \(Format.rate(s.achievedRate))/s of \(Format.rate(s.rate))/s", "generator")
             }
             // A step of 50 attempts with one started 10 ms late is 2%: on a busy machine that is
             // scheduling noise, not a generator that cannot keep the rate. A few must be late or missed.

@@ -74,7 +74,7 @@ public enum Preflight {
         let table = max(1, Int(clamping: s.openFilesHard))
         let rings = (load.concurrency + table - 1) / table
         return Finding(.ok, "open-files", "sockets live in the rings' file tables: the open-file limit sizes each table, and the run takes more rings when one is not enough",
-                       evidence: ["RLIMIT_NOFILE soft \(s.openFilesSoft), hard \(s.openFilesHard); \(load.concurrency.grouped) attempts in flight need about \(rings) ring\(rings == 1 ? "" : "s") of at most \(table.grouped) sockets"])
+                       evidence: ["RLIMIT_NOFILE soft \(s.openFilesSoft), hard \(s.openFilesHard); \(load.rate == nil ? "" : "up to ")\(load.concurrency.grouped) attempts in flight need about \(rings) ring\(rings == 1 ? "" : "s") of at most \(table.grouped) sockets"])
     }
 
     static func ioUring(_ problem: String?) -> Finding {
@@ -174,7 +174,7 @@ public enum Preflight {
 
     static func openFiles(_ s: SystemSnapshot, _ load: PlannedLoad) -> Finding {
         let need = UInt64(load.concurrency) + 64
-        let evidence = ["RLIMIT_NOFILE soft \(s.openFilesSoft), hard \(s.openFilesHard); \(load.concurrency.grouped) attempts in flight need about \(need.grouped)"]
+        let evidence = ["RLIMIT_NOFILE soft \(s.openFilesSoft), hard \(s.openFilesHard); \(load.rate == nil ? "" : "up to ")\(load.concurrency.grouped) attempts in flight need about \(need.grouped)"]
             + (s.nrOpen.map { ["fs.nr_open = \($0)"] } ?? []) + (s.fileMax.map { ["fs.file-max = \($0)"] } ?? [])
         if let fileMax = s.fileMax, UInt64(fileMax) < need {
             return Finding(.warning, "open-files", "fs.file-max is below the descriptors the run needs: expect ENFILE",

@@ -135,7 +135,7 @@ extension RunAnalysis {
         }
         if k.closedWithoutTimeWait {
             var ev = ["\(k.ok.grouped) connections ended ok with --close client, which means the client closes first and keeps TIME_WAIT on this side"]
-            if let e = k.timeWaitEntered { ev.append("TIME_WAIT sockets entered in this namespace: \(e) (TW + TWKilled)") }
+            if let e = k.timeWaitEntered { ev.append("TIME_WAIT sockets entered in this namespace: \(e.grouped) (TW + TWKilled)") }
             if let t = k.timeWaitTowardTarget { ev.append("TIME_WAIT toward \(r.target.used) grew by \(max(0, t)) from the start census to the last one") }
             let aborts = k.abortOnClose ?? 0
             if aborts > 0 {
