@@ -162,7 +162,7 @@ public struct HoldCapacity: Sendable, Equatable {
             return ["lower -c, or free memory: each held connection costs the kernel a socket on each side"]
         case .portsPerTuple:
             let perSource = max(1, i.portsPerSource)
-            return ["use \((i.wanted + perSource - 1) / perSource) source addresses or more (--source A.B.C.D-A.B.C.E)",
+            return ["use \(((i.wanted + perSource - 1) / perSource).grouped) source addresses or more (--source A.B.C.D-A.B.C.E)",
                     "widen net.ipv4.ip_local_port_range (1024 65535 at most)"]
         case .server:
             return ["start more servers on the same address (portstorm serve --reuse-port), each holding up to its own open-file limit"]
