@@ -108,11 +108,11 @@ public enum ReportHTML {
         if let atStart = busiest.portsInUseAtStart, atStart > 0 {
             let held = busiest.points.compactMap { p in p.heldBefore.map { (Double(p.atMs) / 1000, Double($0)) } }
             c.line([(0, Double(atStart))] + held, stroke: "#7f7f7f", width: 2.4)
-            before = [("of which already in use before the run (\(atStart) at the start)", "#7f7f7f")]
+            before = [("of which already in use before the run (\(Format.count(atStart)) at the start)", "#7f7f7f")]
         }
         for o in a.onsets { c.vmarker(at: Double(o.firstSecond), label: o.outcome, color: o.cause == .local ? localColor : remoteColor) }
         return legend([("ports in use (\(busiest.source) to \(busiest.destination):\(busiest.port))", "#1f6fb2")] + before
-                      + [("of which TIME_WAIT", "#e0a800"), ("range size \(busiest.rangeSize)", "#c0392b"),
+                      + [("of which TIME_WAIT", "#e0a800"), ("range size \(Format.count(busiest.rangeSize))", "#c0392b"),
                          ("TIME_WAIT, whole namespace", "#999999")])
             + c.svg(xLabel: "seconds", yLabel: "sockets")
     }
