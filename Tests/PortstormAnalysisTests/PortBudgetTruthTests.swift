@@ -42,6 +42,15 @@ func fourPortRecord(ok: [UInt64], failed: [UInt64], timeWaitElsewhere: Int, held
         #expect(a.tuples.first?.points.compactMap(\.timeWait).max() == 4)
     }
 
+    @Test func theConsistencyCheckRefusesMoreTimeWaitThanATuplesPorts() throws {
+        let r = fourPortRecord(ok: [4, 0, 0], failed: [46, 50, 50], timeWaitElsewhere: 2000)
+        var findings = RunAnalysis.analyze(r).findings
+        #expect(ReportConsistency.problems(record: r, findings: findings).isEmpty)
+        let i = try #require(findings.firstIndex { $0.topic == "port-exhaustion" })
+        findings[i].evidence.append("up to 2,004 of that tuple's 4 ports were held by sockets in TIME_WAIT")
+        #expect(ReportConsistency.problems(record: r, findings: findings).contains { $0.contains("puts 2,004 sockets in TIME_WAIT on a tuple of 4 ports") })
+    }
+
     @Test func aRecordWithoutStatesInRangeClaimsNoTimeWaitPerTuple() throws {
         let r = fourPortRecord(ok: [4, 0, 0], failed: [46, 50, 50], timeWaitElsewhere: 2000, statesInRange: false)
         let a = RunAnalysis.analyze(r)
