@@ -114,6 +114,7 @@ struct RunExecution {
         record.unusableSources = unusableSources
         if !thresholds.isEmpty { record.thresholds = thresholds.map { $0.evaluate(record) } }
         record.hostName = hostName
+        record.networkNamespace = SystemProbe.networkNamespace()
         if PathProbe.wanted(record.totals.outcomes) { record.path = PathProbe.observe(plan.target) }
         if let why = observer?.censusError {
             record.notes.append("the sock_diag census was skipped: \(why)")
