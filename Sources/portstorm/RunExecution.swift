@@ -111,6 +111,8 @@ struct RunExecution {
             }
         }
         if live && ticks > 0 { Terminal.err("\r\u{1B}[2K") }
+        // The stream ends with the record's totals (the live lines lag the workers a little).
+        streamFile?.write(streamLine.final(record))
         record.unusableSources = unusableSources
         if !thresholds.isEmpty { record.thresholds = thresholds.map { $0.evaluate(record) } }
         record.hostName = hostName
