@@ -22,6 +22,18 @@ static inline long ps_ctx_set_session_cache_client(SSL_CTX *ctx) {
 static inline void ps_bio_set_mem_eof_return(BIO *b, int v) { BIO_set_mem_eof_return(b, v); }
 static inline int ps_ssl_get_peer_tmp_key_none(void) { return 0; }
 
+// Whether the server asked for a client certificate (a CertificateRequest, TLS 1.2 or 1.3):
+// OpenSSL calls the client-certificate callback then; it notes the request in the SSL object's
+// app data (ex_data index 0, SSL_set_app_data's slot) and sends no certificate (returns 0).
+static int ps_client_cert_requested_cb(SSL *ssl, X509 **x509, EVP_PKEY **pkey) {
+    (void)x509; (void)pkey;
+    SSL_set_ex_data(ssl, 0, (void *)1);
+    return 0;
+}
+static inline void ps_ctx_note_client_cert_requests(SSL_CTX *ctx) { SSL_CTX_set_client_cert_cb(ctx, ps_client_cert_requested_cb); }
+static inline int ps_ssl_client_cert_requested(const SSL *ssl) { return SSL_get_ex_data(ssl, 0) != NULL; }
+static inline void ps_ssl_forget_client_cert_request(SSL *ssl) { SSL_set_ex_data(ssl, 0, NULL); }
+
 static const int PS_TLS1_2_VERSION = TLS1_2_VERSION;
 static const int PS_TLS1_3_VERSION = TLS1_3_VERSION;
 static const int PS_SSL_ERROR_WANT_READ = SSL_ERROR_WANT_READ;

@@ -17,6 +17,11 @@ public struct PlanStep: Codable, Sendable, Equatable {
     public var peakOccupancy: Double?
     public var listenOverflows: Int64
     public var timeWaitAtEnd: Int64?
+    /// TLS steps: handshakes completed on this side and how many resumed a session (the step
+    /// record's `tls`), and the handshake latency p99 in microseconds; absent for plain steps.
+    public var handshakes: UInt64?
+    public var resumed: UInt64?
+    public var handshakeP99Us: UInt64?
 
     public init(_ r: RunRecord) {
         let t = r.totals
@@ -32,6 +37,9 @@ public struct PlanStep: Codable, Sendable, Equatable {
         peakOccupancy = r.timeline.compactMap { $0.kernel?.census?.busiest?.occupancy }.max()
         listenOverflows = r.timeline.compactMap { $0.kernel?.counters["ListenOverflows"] }.reduce(0, +)
         timeWaitAtEnd = r.timeline.last(where: { $0.kernel?.sockstat != nil })?.kernel?.sockstat?.tw
+        handshakes = r.tls?.handshakes
+        resumed = r.tls?.resumed
+        handshakeP99Us = r.tls == nil ? nil : r.latency.handshake?.p99 ?? 0
     }
 }
 

@@ -22,14 +22,16 @@ extension Diagnosis {
         case "ok"?:
             out.append(Finding(.info, "speaks-tls", "\(p.address) completes a verified TLS handshake and answers"))
         case let outcome?:
-            let advice: [String]
+            var advice: [String]
             switch outcome {
             case "tls_cert_untrusted": advice = ["give the CA that issued the certificate to the client (portstorm: --cacert FILE)"]
             case "tls_cert_name_mismatch": advice = ["connect by a name the certificate holds (portstorm: --sni NAME), or fix the server's certificate"]
             case "tls_cert_expired": advice = ["renew the server's certificate; check this machine's clock (date -u)"]
             case "tls_handshake_failed": advice = ["the server refused the handshake: compare TLS versions and ciphers (--tls-min/--tls-max), read its error log"]
+            case "tls_failed_after_handshake": advice = ["the server ended TLS after the handshake: read its error log"]
             default: advice = []
             }
+            if p.tlsDetail?.contains("client certificate") == true { advice.insert(RunAnalysis.clientCertificateAdvice, at: 0) }
             out.append(Finding(.problem, "tls", "TLS to \(p.address) ended \(outcome)", evidence: p.tlsDetail.map { [$0] } ?? [], advice: advice))
         case nil:
             break

@@ -15,12 +15,16 @@ public struct PlanRecord: Codable, Sendable {
     /// The settings in force, read before the first step (as a run record's `system`).
     public var system: SystemSnapshot
     public var plan: CapacityPlan
+    /// The TLS settings of every step (https, wss, tls targets); absent for plain ones and in
+    /// records written before plan took TLS options.
+    public var tls: TLSConfig?
 
-    public init(target: String, used: String, system: SystemSnapshot, plan: CapacityPlan) {
+    public init(target: String, used: String, system: SystemSnapshot, plan: CapacityPlan, tls: TLSConfig? = nil) {
         self.target = target
         self.used = used
         self.system = system
         self.plan = plan
+        self.tls = tls
     }
 
     /// The `schema` of a JSON object, nil when the data is not one with a string `schema`.

@@ -149,6 +149,15 @@ extension RunAnalysis {
             ])
 
         case "protocol_mismatch":
+            if r.totals.mismatchSamples == [Totals.silentClose] {
+                // Every answer judged was the server's close without a byte: no protocol to compare.
+                let tls = r.tls.map { $0.handshakes > 0 ? " after the TLS handshake had completed (\($0.handshakes.grouped) handshakes)" : "" } ?? ""
+                ev.append("the server closed the connection without sending a byte\(tls)")
+                return Finding(.problem, "no-answer", "the server closed connections without answering", evidence: ev, advice: [
+                    "a server that refuses clients after accepting them closes without a word (a client certificate it wants, an allow-list, a limit on connections or requests): read its error log",
+                    "check that the port serves what the client speaks, and what the server does with this request (--path, --send)",
+                ])
+            }
             let expected = ["http": "an HTTP/1.x status line", "ws": "a WebSocket upgrade (101 with the right Sec-WebSocket-Accept)"]
             ev.append("connected, but the answer was not \(expected[r.config.wireProtocol.rawValue] ?? "the expected text")")
             for sample in r.totals.mismatchSamples {
@@ -177,6 +186,13 @@ extension RunAnalysis {
             if codes.contains(where: { $0.key.hasPrefix("5") }) { advice.append("5xx: the server (or a proxy in front of it) failed or was overloaded: compare with a lower rate, read the server's error log") }
             if codes.contains(where: { $0.key == "429" }) { advice.append("429: the server limits the rate of requests from this client") }
             if codes.contains(where: { $0.key == "401" || $0.key == "403" }) { advice.append("401/403: the server refuses this request without credentials") }
+            if let requests = r.tls?.clientCertificateRequests, requests > 0 {
+                ev.append("the server asked for a client certificate in \(requests.grouped) attempts (a CertificateRequest in the TLS handshake); portstorm sent none")
+                if codes.contains(where: { $0.key == "400" || $0.key == "403" }) {
+                    advice.insert("400/403 after a client certificate was asked for: the server requires one (nginx with ssl_verify_client on answers 400 "
+                                  + "\"No required SSL certificate was sent\") and portstorm does not send one: " + clientCertificateFix, at: 0)
+                }
+            }
             advice.append("if these statuses are expected, accept them with --expect-status")
             // "error" would be wrong when the accepted set leaves out a success (200 under --expect-status 201).
             return Finding(.problem, "http-status", "the server answered with HTTP statuses outside the accepted set (\(accepted))",

@@ -41,16 +41,35 @@ extension RunAnalysis {
         case "tls_handshake_failed":
             var advice = ["read the server's error log for the handshake: it names what it refused"]
             let text = sentences.map(\.key).joined(separator: " ")
+            if text.contains("client certificate") {
+                advice.insert(clientCertificateAdvice, at: 0)
+            }
             if text.contains("protocol_version") {
                 advice.insert("the server refused the TLS version offered: widen --tls-min / --tls-max (the server accepts only other versions)", at: 0)
             }
-            if text.contains("handshake_failure") {
+            if text.contains("handshake_failure") && !text.contains("client certificate") {
                 advice.insert("no cipher, group or signature algorithm in common, or the server wants something the client did not offer (SNI, ALPN, a client certificate)", at: 0)
             }
             if text.contains("no_application_protocol") {
                 advice.insert("the server speaks none of the --alpn protocols offered", at: 0)
             }
             return Finding(.problem, "tls-handshake", "TLS handshakes with \(target) failed", evidence: ev, advice: advice)
+        case "tls_failed_after_handshake":
+            let text = sentences.map(\.key).joined(separator: " ")
+            let alerts = text.contains("sent the alert")
+            if let requests = tls?.clientCertificateRequests, requests > 0, !text.contains("client certificate") {
+                ev.append("the server asked for a client certificate in \(requests.grouped) attempts (a CertificateRequest in the handshake); portstorm sent none")
+            }
+            var advice = ["read the server's error log: it says why it ended the connection"]
+            if text.contains("client certificate") || text.contains("certificate_required") {
+                advice.insert(clientCertificateAdvice, at: 0)
+            }
+            if r.tls?.versions["TLSv1.3"] ?? 0 > 0 {
+                ev.append("in TLS 1.3 the client's handshake is complete once it sends its Finished: a server that rejects the client (its certificate, above all) says so afterwards, while the request is under way")
+            }
+            return Finding(.problem, "tls-handshake",
+                           alerts ? "the server rejected the connections after the TLS handshake, with an alert" : "TLS failed after the handshake",
+                           evidence: ev, advice: advice)
         case "tls_plain_server":
             for sample in r.totals.mismatchSamples.prefix(2) { ev.append("the answer to the ClientHello began \"\(sample)\"") }
             let http = r.totals.mismatchSamples.contains { $0.hasPrefix("HTTP/") }
@@ -73,4 +92,8 @@ extension RunAnalysis {
             return nil
         }
     }
+
+    /// What to do when the server wants a client certificate (mutual TLS), which portstorm cannot send.
+    static let clientCertificateAdvice = "the server asks for a client certificate (mutual TLS) and portstorm does not send one: " + clientCertificateFix
+    static let clientCertificateFix = "point it at a port or server that does not require client certificates (nginx: ssl_verify_client optional or off)"
 }

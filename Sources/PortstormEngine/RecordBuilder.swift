@@ -55,6 +55,9 @@ struct RecordBuilder {
             }, notes: notes)
         record.startedAtMs = startMs
         if config.tls != nil { Self.addTLS(results.map(\.stats), to: &record) }
+        var firstByte = LatencyHistogram()
+        for s in results.map(\.stats) { firstByte.merge(s.firstByteLatency) }
+        if config.readsAnswer { record.latency.setFirstByte(firstByte) }
         return record
     }
 
@@ -66,6 +69,7 @@ struct RecordBuilder {
         for s in stats {
             latency.merge(s.handshakeLatency)
             tls.resumed += s.resumed
+            tls.clientCertificateRequests += s.clientCertificateRequests
             for (k, n) in s.versions.enumerated() where n > 0 { tls.versions[names[k], default: 0] += n }
             for (detail, e) in s.tlsFailures {
                 tls.failures[detail, default: 0] += e.count

@@ -15,6 +15,7 @@ extension Worker {
         } else if plan.check != nil {
             // --expect without --send: judge what the server says first (a banner).
             slots[i].phase = .receivingHead
+            requestSentNs?[i] = monotonicNanos()
             answerDeadline(i)
             receive(i)
         } else {
@@ -54,7 +55,10 @@ extension Worker {
         }
         if Int(slots[i].sent) < payload!.count {
             sendMore(i)
-        } else if plan.statuses != nil {
+            return
+        }
+        requestSentNs?[i] = monotonicNanos()
+        if plan.statuses != nil {
             slots[i].phase = .readingAnswer
             readers![i] = HTTPResponseReader()
             receive(i)
@@ -169,6 +173,11 @@ extension Worker {
             finish(i, !verdict.isOK ? verdict : res == -ECANCELED ? .responseTimeout : failure(-res))
             return
         }
+        if res > 0, let marks = requestSentNs, marks[i] != 0,
+           slots[i].phase == .readingAnswer || slots[i].phase == .receivingHead {
+            stats.firstByte(latencyNanos: monotonicNanos() &- marks[i])
+            marks[i] = 0
+        }
         switch slots[i].phase {
         case .draining:
             if res == 0 { finish(i, Outcome(code: slots[i].verdict)) } else { receive(i) }
@@ -262,12 +271,15 @@ extension Worker {
             let t = tls!
             stats.handshaked(latencyNanos: monotonicNanos() &- t.handshakeStart(i), resumed: t.clients.resumed(i),
                              version: t.clients.version(i))
+            if t.clients.clientCertificateRequested(i) { stats.clientCertificateRequests &+= 1 }
             exchange(i)
         case .sent(let n):
             sendDone(i, n)
         case .received(let n):
             recvDone(i, n)
         case .failed(let f):
+            // Counted here unless the handshake completed (and was counted) first.
+            if f.outcome != .tlsFailedAfterHandshake && tls!.clients.clientCertificateRequested(i) { stats.clientCertificateRequests &+= 1 }
             stats.tlsFailed(f.outcome, f.detail)
             finish(i, f.outcome)
         case .notTLS(let head):

@@ -35,6 +35,9 @@ final class Worker<R: AttemptRing> {
     let target: UnsafeMutableRawBufferPointer
     /// Per slot: the SO_ERROR value read by the ring after a connect (ConnectCheck.ring).
     let soErrors: UnsafeMutablePointer<Int32>
+    /// Per slot, when attempts read an answer: when the request's last byte was accepted (or the
+    /// connection became ready, for a banner); 0 once the answer's first byte was timed.
+    let requestSentNs: UnsafeMutablePointer<UInt64>?
     /// Connect and answer deadlines, in the order they fall due (see DeadlineQueue).
     var connectDeadlines: DeadlineQueue
     var answerDeadlines: DeadlineQueue
@@ -100,6 +103,13 @@ final class Worker<R: AttemptRing> {
         }
         soErrors = .allocate(capacity: n)
         soErrors.initialize(repeating: 0, count: n)
+        if plan.statuses != nil || plan.check != nil {
+            let p = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
+            p.initialize(repeating: 0, count: n)
+            requestSentNs = p
+        } else {
+            requestSentNs = nil
+        }
         target = .allocate(byteCount: plan.target.storage.count, alignment: 16)
         target.copyBytes(from: plan.target.storage)
         connectDeadlines = DeadlineQueue(capacity: n)
@@ -134,6 +144,7 @@ final class Worker<R: AttemptRing> {
         readers?.deallocate()
         target.deallocate()
         soErrors.deallocate()
+        requestSentNs?.deallocate()
         holdTimespec.deallocate()
         options?.deallocate()
     }

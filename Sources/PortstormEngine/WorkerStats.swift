@@ -43,9 +43,13 @@ struct WorkerStats: Sendable {
     /// version byte, 0x0303 TLS 1.2 -> 3; 0 for anything else), and failure sentences (rare: a
     /// dictionary is fine there).
     var handshakeLatency = LatencyHistogram()
+    /// Time to the answer's first byte (see `Worker.requestSentNs`).
+    var firstByteLatency = LatencyHistogram()
     var resumed: UInt64 = 0
     var versions = [UInt64](repeating: 0, count: 5)
     var tlsFailures: [String: (outcome: UInt16, count: UInt64)] = [:]
+    /// Attempts whose server asked for a client certificate (counted once per attempt).
+    var clientCertificateRequests: UInt64 = 0
     /// Whether the run speaks TLS: only then is handshake latency published live.
     let tls: Bool
     /// Handshakes per live bucket (as `liveBuckets`) and the exact sum of their latencies.
@@ -93,6 +97,12 @@ struct WorkerStats: Sendable {
         liveBuckets[LiveStatus.bucket(us)] &+= 1
         connectSumUs &+= us
         if us > secLatencyMax { secLatencyMax = us }
+    }
+
+    /// The answer's first byte arrived `latencyNanos` after the request went out.
+    @inline(__always)
+    mutating func firstByte(latencyNanos: UInt64) {
+        firstByteLatency.record(micros: latencyNanos / 1000)
     }
 
     /// A TLS handshake completed (SSL_version's value in `version`).
@@ -170,7 +180,7 @@ struct WorkerStats: Sendable {
             default: return String(format: "\\x%02x", b)
             }
         }.joined()
-        keepSample(text.isEmpty ? "(nothing before the close)" : text)
+        keepSample(text.isEmpty ? Totals.silentClose : text)
     }
 
     /// A status line that marks a protocol mismatch although well formed (426, 101, Upgrade: websocket).

@@ -42,6 +42,7 @@ public struct Outcome: Hashable, Sendable, Comparable, CustomStringConvertible {
         ("tls_plain_server", .remote, nil),
         ("tls_required", .remote, nil),
         ("tls_handshake_timeout", .remote, nil),
+        ("tls_failed_after_handshake", .remote, nil),
     ]
 
     /// Errnos at or above this (and nonsensical ones, <= 0) are counted as `errno_255`;
@@ -93,6 +94,10 @@ public struct Outcome: Hashable, Sendable, Comparable, CustomStringConvertible {
     public static let tlsRequired = Outcome(code: 21)
     /// Connected, but the TLS handshake did not complete within `--response-timeout`.
     public static let tlsHandshakeTimeout = Outcome(code: 22)
+    /// The handshake completed on this side, then TLS failed: the server sent an alert (named in
+    /// `tls.failures`; in TLS 1.3 a server that checks the client's certificate says
+    /// certificate_required only after the client's Finished) or a record OpenSSL refused.
+    public static let tlsFailedAfterHandshake = Outcome(code: 23)
 
     public init(code: UInt16) {
         precondition(Int(code) < Outcome.codeCount)
@@ -166,6 +171,7 @@ public struct Outcome: Hashable, Sendable, Comparable, CustomStringConvertible {
         case .tlsPlainServer: return "TLS sent to a plain (non-TLS) service"
         case .tlsRequired: return "plain protocol sent to a TLS port"
         case .tlsHandshakeTimeout: return "no TLS handshake within --response-timeout"
+        case .tlsFailedAfterHandshake: return "TLS ended by the server after the handshake"
         default:
             guard let e = errno else { return name }
             return String(cString: strerror(e))

@@ -130,12 +130,22 @@ extension RunRecord {
             }
             merged.latency.setHandshake(h)
         }
+        // Runs that read answers: first-byte latencies add up the same way.
+        let firstBytes = records.compactMap(\.latency.firstByteHistogram)
+        if var f = firstBytes.first {
+            for other in firstBytes.dropFirst() {
+                guard f.sums(other.buckets.map { ($0[0], $0[1]) }) == .fits else { throw .tooLarge }
+                f.merge(other)
+            }
+            merged.latency.setFirstByte(f)
+        }
         let tls = records.compactMap(\.tls)
         if !tls.isEmpty {
             var sum = TLSTotals()
             for t in tls {
                 sum.handshakes += t.handshakes
                 sum.resumed += t.resumed
+                sum.clientCertificateRequests += t.clientCertificateRequests
                 sum.versions.merge(t.versions, uniquingKeysWith: +)
                 sum.failures.merge(t.failures, uniquingKeysWith: +)
                 sum.failureOutcomes.merge(t.failureOutcomes) { a, _ in a }

@@ -79,6 +79,9 @@ public struct RunConfig: Codable, Sendable, Equatable {
     /// settings; `wireProtocol` is what goes inside it. nil: plain TCP.
     public var tls: TLSConfig?
 
+    /// Whether attempts read an answer (http, ws, or --expect): then the record has first-byte latency.
+    public var readsAnswer: Bool { wireProtocol != .tcp || expect != nil }
+
     public init(target: String, rate: Double? = nil, concurrency: Int = 100, durationSeconds: Double? = 10,
                 connections: Int? = nil, connectTimeoutMs: Int = 2000, responseTimeoutMs: Int = 5000,
                 close: CloseMode = .client, wireProtocol: WireProtocol = .tcp, send: String? = nil,

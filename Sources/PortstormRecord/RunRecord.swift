@@ -181,8 +181,11 @@ public struct Totals: Codable, Sendable, Equatable {
     /// requested) but that never started: the concurrency cap was full, or the generator could not
     /// keep the schedule (--rate only).
     public var missed: UInt64
-    /// How the first few answers judged `protocol_mismatch` began (escaped text, at most 64 bytes each).
+    /// How the first few answers judged `protocol_mismatch` began (escaped text, at most 64 bytes
+    /// each); `silentClose` for a server that closed without sending a byte.
     public var mismatchSamples: [String] = []
+    /// The sample written for an answer that was only the server's close (recv returned 0 first).
+    public static let silentClose = "(nothing before the close)"
     /// HTTP answers by status code (`{"200": n, "404": m}`), every answer whose status line was
     /// read, whatever its outcome (--protocol http and ws). Empty for raw TCP.
     public var httpStatuses: [String: UInt64] = [:]
@@ -250,9 +253,21 @@ public struct LatencyReport: Codable, Sendable {
     /// by the ring), microseconds, of the handshakes that completed. Absent without TLS.
     public var handshake: LatencySummary?
     public var handshakeHistogram: LatencyHistogram?
+    /// Runs that read an answer (http, https, ws, wss, --send/--expect): time to the answer's
+    /// first byte, microseconds, from the request's last byte accepted by the kernel (or by TLS)
+    /// to the first byte read back; without --send, from the connection being ready (a banner).
+    /// Of the answers whose first byte arrived. Absent when the run reads no answer.
+    public var firstByte: LatencySummary?
+    public var firstByteHistogram: LatencyHistogram?
     public init(connectHistogram: LatencyHistogram) {
         self.connect = connectHistogram.summary
         self.connectHistogram = connectHistogram
+    }
+
+    /// Adds the first-byte latencies of a run that reads answers.
+    public mutating func setFirstByte(_ histogram: LatencyHistogram) {
+        firstByte = histogram.summary
+        firstByteHistogram = histogram
     }
 
     /// Adds the handshake latencies of a TLS run.

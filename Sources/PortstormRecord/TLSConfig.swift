@@ -57,17 +57,25 @@ public struct TLSTotals: Codable, Sendable, Equatable {
     /// the outcome each belongs to is in `failureOutcomes`, same keys.
     public var failures: [String: UInt64]
     public var failureOutcomes: [String: String]
+    /// Attempts whose server asked for a client certificate (a CertificateRequest in the handshake,
+    /// seen through OpenSSL's client-certificate callback); portstorm sends none. Older /2
+    /// records omit it (read as 0).
+    public var clientCertificateRequests: UInt64
 
     public init(handshakes: UInt64 = 0, resumed: UInt64 = 0, versions: [String: UInt64] = [:],
-                failures: [String: UInt64] = [:], failureOutcomes: [String: String] = [:]) {
+                failures: [String: UInt64] = [:], failureOutcomes: [String: String] = [:],
+                clientCertificateRequests: UInt64 = 0) {
         self.handshakes = handshakes
         self.resumed = resumed
         self.versions = versions
         self.failures = failures
         self.failureOutcomes = failureOutcomes
+        self.clientCertificateRequests = clientCertificateRequests
     }
 
-    private enum CodingKeys: String, CodingKey { case handshakes, resumed, versions, failures, failureOutcomes }
+    private enum CodingKeys: String, CodingKey {
+        case handshakes, resumed, versions, failures, failureOutcomes, clientCertificateRequests
+    }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -76,5 +84,6 @@ public struct TLSTotals: Codable, Sendable, Equatable {
         versions = try c.decodeIfPresent([String: UInt64].self, forKey: .versions) ?? [:]
         failures = try c.decodeIfPresent([String: UInt64].self, forKey: .failures) ?? [:]
         failureOutcomes = try c.decodeIfPresent([String: String].self, forKey: .failureOutcomes) ?? [:]
+        clientCertificateRequests = try c.decodeIfPresent(UInt64.self, forKey: .clientCertificateRequests) ?? 0
     }
 }

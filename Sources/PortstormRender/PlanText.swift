@@ -8,6 +8,10 @@ public enum PlanText {
                           Format.pad(Format.rate(s.achievedRate * (1 - s.failureShare)), 7, right: true), s.failureShare * 100)
         if let f = s.dominantFailure { line += " (\(f))" }
         line += "  p99 \(Format.micros(s.connectP99Us))"
+        if let h = s.handshakes {
+            line += "  tls \(Format.count(h)) handshakes" + (s.resumed ?? 0 > 0 ? " (\(Format.count(s.resumed!)) resumed)" : "")
+                + (h > 0 ? " p99 \(Format.micros(s.handshakeP99Us ?? 0))" : "")
+        }
         if let o = s.peakOccupancy { line += String(format: "  ports %.0f%%", o * 100) }
         if let tw = s.timeWaitAtEnd { line += "  TIME_WAIT \(Format.count(tw))" }
         return line

@@ -38,11 +38,20 @@ extension ReportFormat {
         case .markdown: return PlanText.render(plan.plan, target: plan.target, markdown: true)
         case .html: return PlanHTML.render(plan)
         case .csv:
-            let rows = plan.plan.steps.map { s in
-                ["\(s.rate)", "\(s.achievedRate)", "\(s.attempted)", "\(s.ok)", String(format: "%.6f", s.failureShare), s.dominantFailure ?? "",
-                 "\(s.connectP99Us)", s.peakOccupancy.map { String(format: "%.4f", $0) } ?? "", s.timeWaitAtEnd.map(String.init) ?? ""].joined(separator: ",")
+            // TLS plans add three columns at the end; a plain plan's columns are unchanged.
+            let tls = plan.plan.steps.contains { $0.handshakes != nil }
+            let rows = plan.plan.steps.map { s -> String in
+                var cells: [String] = ["\(s.rate)", "\(s.achievedRate)", "\(s.attempted)", "\(s.ok)", String(format: "%.6f", s.failureShare),
+                                       s.dominantFailure ?? "", "\(s.connectP99Us)", s.peakOccupancy.map { String(format: "%.4f", $0) } ?? "",
+                                       s.timeWaitAtEnd.map { String($0) } ?? ""]
+                if tls {
+                    cells += [s.handshakes.map { String($0) } ?? "", s.resumed.map { String($0) } ?? "", s.handshakeP99Us.map { String($0) } ?? ""]
+                }
+                return cells.joined(separator: ",")
             }
-            return (["rate,achieved_rate,attempted,ok,failure_share,mostly,connect_p99_us,peak_occupancy,time_wait_at_end"] + rows).joined(separator: "\n") + "\n"
+            let header = "rate,achieved_rate,attempted,ok,failure_share,mostly,connect_p99_us,peak_occupancy,time_wait_at_end"
+                + (tls ? ",tls_handshakes,tls_resumed,handshake_p99_us" : "")
+            return ([header] + rows).joined(separator: "\n") + "\n"
         case .json:
             let e = JSONEncoder()
             e.outputFormatting = [.prettyPrinted, .sortedKeys]

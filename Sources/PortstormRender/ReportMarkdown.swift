@@ -44,6 +44,20 @@ public enum ReportMarkdown {
             md.append("| \(Format.micros(h.p50)) | \(Format.micros(h.p90)) | \(Format.micros(h.p99)) | \(Format.micros(h.p999)) | \(Format.micros(h.max)) | \(Format.count(h.count)) | \(Format.count(r.tls?.resumed ?? 0)) |")
             md.append("")
         }
+        if let f = r.latency.firstByte {
+            md.append("## Time to first byte")
+            md.append("")
+            if f.count > 0 {
+                md.append("From the request sent to the answer's first byte.")
+                md.append("")
+                md.append("| p50 | p90 | p99 | p99.9 | max | answers |")
+                md.append("| ---: | ---: | ---: | ---: | ---: | ---: |")
+                md.append("| \(Format.micros(f.p50)) | \(Format.micros(f.p90)) | \(Format.micros(f.p99)) | \(Format.micros(f.p999)) | \(Format.micros(f.max)) | \(Format.count(f.count)) |")
+            } else {
+                md.append("No answer arrived.")
+            }
+            md.append("")
+        }
         md.append("## Capacity")
         md.append("")
         md += ReportTables.markdown(ReportTables.capacity(r, a))

@@ -115,15 +115,23 @@ enum ReportTables {
 
     /// The steps of a capacity plan: rate asked and achieved, failures, latency, ports (`CapacityPlan.steps`).
     static func planSteps(_ p: CapacityPlan) -> Table {
+        // TLS steps add their handshakes (completed, resumed) and handshake p99.
+        let tls = p.steps.contains { $0.handshakes != nil }
         let rows = p.steps.enumerated().map { (i, s) -> [String] in
             let step = i == p.kneeStep ? "\(i + 1) (knee)" : "\(i + 1)"
             let occupancy: String = s.peakOccupancy.map { String(format: "%.0f%%", $0 * 100) } ?? "-"
             let tw: String = s.timeWaitAtEnd.map { Format.count($0) } ?? "-"
-            return [step, Format.rate(s.rate), Format.rate(s.achievedRate), Format.rate(s.achievedRate * (1 - s.failureShare)),
-                    String(format: "%.2f%%", s.failureShare * 100), s.dominantFailure ?? "-", Format.micros(s.connectP99Us), occupancy, tw]
+            var row = [step, Format.rate(s.rate), Format.rate(s.achievedRate), Format.rate(s.achievedRate * (1 - s.failureShare)),
+                       String(format: "%.2f%%", s.failureShare * 100), s.dominantFailure ?? "-", Format.micros(s.connectP99Us), occupancy, tw]
+            if tls {
+                row += [s.handshakes.map { Format.count($0) } ?? "-", s.resumed.map { Format.count($0) } ?? "-",
+                        (s.handshakes ?? 0) > 0 ? Format.micros(s.handshakeP99Us ?? 0) : "-"]
+            }
+            return row
         }
-        return Table(header: ["step", "rate asked/s", "attempts/s", "ok/s", "failed", "mostly", "connect p99", "peak port occupancy", "TIME_WAIT at end"],
-                     numeric: [true, true, true, true, true, false, true, true, true], rows: rows, marked: p.kneeStep)
+        return Table(header: ["step", "rate asked/s", "attempts/s", "ok/s", "failed", "mostly", "connect p99", "peak port occupancy", "TIME_WAIT at end"]
+                        + (tls ? ["TLS handshakes", "resumed", "handshake p99"] : []),
+                     numeric: [true, true, true, true, true, false, true, true, true] + (tls ? [true, true, true] : []), rows: rows, marked: p.kneeStep)
     }
 
     /// The table as Markdown lines (header, alignment row, rows); `|` in a cell is escaped.

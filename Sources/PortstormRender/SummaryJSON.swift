@@ -45,12 +45,14 @@ public struct SummaryJSON: Encodable {
     var connectLatency: Latency?
     /// TLS runs: the handshakes' latency (latency.handshake); nil without TLS or when none completed.
     var handshakeLatency: Latency?
+    /// Runs that read answers: time to the answer's first byte (latency.firstByte); nil otherwise or when none arrived.
+    var firstByteLatency: Latency?
     var thresholds: [ThresholdResult]
     var findings: [Finding]
 
     enum CodingKeys: String, CodingKey {
         case schema, target, used, protocolName = "protocol", close, elapsedSeconds, stopReason, attempted, ok, failed, inFlightAtEnd
-        case requestedRate, achievedRate, delayed, missed, outcomes, httpStatuses, connectLatency, handshakeLatency, thresholds, findings
+        case requestedRate, achievedRate, delayed, missed, outcomes, httpStatuses, connectLatency, handshakeLatency, firstByteLatency, thresholds, findings
     }
 
     public init(_ r: RunRecord, findings: [Finding]) {
@@ -77,6 +79,7 @@ public struct SummaryJSON: Encodable {
         httpStatuses = t.httpStatuses
         connectLatency = Latency(r.latency.connect)
         handshakeLatency = r.config.tls == nil ? nil : r.latency.handshake.flatMap(Latency.init)
+        firstByteLatency = r.latency.firstByte.flatMap(Latency.init)
         thresholds = r.thresholds ?? []
         self.findings = findings
     }

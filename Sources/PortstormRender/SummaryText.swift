@@ -64,6 +64,13 @@ public enum SummaryText {
                 lines.append("  tls handshake    no handshake completed")
             }
         }
+        if let f = r.latency.firstByte {
+            if f.count > 0 {
+                lines.append("  first byte       p50 \(Format.micros(f.p50))  p90 \(Format.micros(f.p90))  p99 \(Format.micros(f.p99))  p99.9 \(Format.micros(f.p999))  max \(Format.micros(f.max))  (\(Format.count(f.count)) answers)")
+            } else {
+                lines.append("  first byte       no answer arrived")
+            }
+        }
         if let p = r.process, p.peakInFlight >= 1000, let perConnection = p.bytesPerConnection {
             lines.append("  generator: peak \(Format.count(p.peakInFlight)) in flight, \(Format.count(p.maxRssKiB / 1024)) MiB peak RSS ("
                          + String(format: "%.0f bytes per connection", perConnection) + "), CPU "

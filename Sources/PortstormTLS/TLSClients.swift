@@ -28,6 +28,9 @@ public final class TLSClients {
     private let ssls: UnsafeMutablePointer<OpaquePointer?>
     private let readBIOs: UnsafeMutablePointer<OpaquePointer?>
     private let writeBIOs: UnsafeMutablePointer<OpaquePointer?>
+    /// Whether slot `i`'s handshake completed on this side (SSL_do_handshake returned 1). Kept
+    /// here because OpenSSL marks the connection as in-init again once a fatal alert arrives.
+    private let established: UnsafeMutablePointer<Bool>
     /// The session offered for resumption (--tls-resume), owned (one reference).
     private var session: OpaquePointer?
 
@@ -37,6 +40,8 @@ public final class TLSClients {
         ssls = .allocate(capacity: count)
         readBIOs = .allocate(capacity: count)
         writeBIOs = .allocate(capacity: count)
+        established = .allocate(capacity: count)
+        established.initialize(repeating: false, count: count)
         for i in 0..<count {
             let ssl = SSL_new(context.ctx)
             let r = BIO_new(BIO_s_mem()), w = BIO_new(BIO_s_mem())
@@ -56,6 +61,7 @@ public final class TLSClients {
         ssls.deallocate()
         readBIOs.deallocate()
         writeBIOs.deallocate()
+        established.deallocate()
     }
 
     /// Readies slot `i` for a new connection: state and buffers cleared, SNI set, the kept session offered.
@@ -74,6 +80,8 @@ public final class TLSClients {
             }
         }
         SSL_clear(ssl)
+        established[i] = false
+        ps_ssl_forget_client_cert_request(ssl)
         _ = ps_bio_reset(readBIOs[i])
         ps_bio_set_mem_eof_return(readBIOs[i], -1)
         _ = ps_bio_reset(writeBIOs[i])
@@ -88,7 +96,10 @@ public final class TLSClients {
     /// Drives the handshake as far as the ciphertext fed so far allows.
     public func handshake(_ i: Int) -> TLSStep {
         let r = SSL_do_handshake(ssls[i])
-        if r == 1 { return .done(0) }
+        if r == 1 {
+            established[i] = true
+            return .done(0)
+        }
         return step(i, r)
     }
 
@@ -111,13 +122,26 @@ public final class TLSClients {
         case PS_SSL_ERROR_ZERO_RETURN:
             ERR_clear_error()
             return .closed
-        case PS_SSL_ERROR_SYSCALL where SSL_is_init_finished(ssls[i]) == 1:
+        case PS_SSL_ERROR_SYSCALL where established[i]:
             // End of stream without close_notify after the handshake: many servers close that way.
+            ERR_clear_error()
+            return .closed
+        case PS_SSL_ERROR_SSL where established[i] && Self.isUnexpectedEOF(ERR_peek_error()):
+            // The same, as OpenSSL 3 reports it (SSL_R_UNEXPECTED_EOF_WHILE_READING): a close, for
+            // the plain path to judge (an answer read to its end, or cut short).
             ERR_clear_error()
             return .closed
         default: return .failed
         }
     }
+
+    private static func isUnexpectedEOF(_ e: UInt) -> Bool {
+        e != 0 && ps_err_lib(e) == PS_ERR_LIB_SSL && ps_err_reason(e) == PS_SSL_R_UNEXPECTED_EOF_WHILE_READING
+    }
+
+    /// Whether the server asked slot `i` for a client certificate in this connection's handshake
+    /// (noted by the client-certificate callback; portstorm sends none).
+    public func clientCertificateRequested(_ i: Int) -> Bool { ps_ssl_client_cert_requested(ssls[i]) == 1 }
 
     /// Ciphertext waiting to be sent, in bytes.
     public func pendingOutput(_ i: Int) -> Int { ps_bio_pending(writeBIOs[i]) }
@@ -148,6 +172,7 @@ public final class TLSClients {
     /// empty). Allocates: called once per failed attempt.
     public func failure(_ i: Int) -> TLSFailure {
         defer { ERR_clear_error() }
-        return TLSFailure.classify(ssl: ssls[i], context: context)
+        return TLSFailure.classify(ssl: ssls[i], context: context, afterHandshake: established[i],
+                                   clientCertificateRequested: clientCertificateRequested(i))
     }
 }

@@ -36,6 +36,9 @@ public final class TLSContext: @unchecked Sendable {
         checkedName = config.sni ?? host
         SSL_CTX_set_verify(ctx, config.insecure ? PS_SSL_VERIFY_NONE : PS_SSL_VERIFY_PEER, nil)
         if let file = config.caFile {
+            guard access(file, R_OK) == 0 else {
+                throw TLSSetupError("--cacert \(file): cannot read it (\(String(cString: strerror(errno))))")
+            }
             guard SSL_CTX_load_verify_locations(ctx, file, nil) == 1 else {
                 let why = TLSErrors.drain() ?? "unreadable"
                 throw TLSSetupError("--cacert \(file): OpenSSL cannot load CA certificates from it (\(why)); give a PEM file")
@@ -73,6 +76,8 @@ public final class TLSContext: @unchecked Sendable {
                 throw TLSSetupError("OpenSSL refused --alpn \(config.alpn.joined(separator: ","))")
             }
         }
+        // portstorm sends no client certificate; a server's request for one is noted per connection.
+        ps_ctx_note_client_cert_requests(ctx)
         if config.resume {
             // Sessions are kept by the caller (one per worker), not in OpenSSL's cache.
             _ = ps_ctx_set_session_cache_client(ctx)

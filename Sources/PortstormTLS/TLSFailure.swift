@@ -14,27 +14,40 @@ public struct TLSFailure: Sendable, Equatable {
 
     /// Reads the verify result (SSL_get_verify_result), the server's leaf certificate
     /// (SSL_get_peer_cert_chain) and the first error of OpenSSL's queue (ERR_peek_error).
-    static func classify(ssl: OpaquePointer?, context: TLSContext) -> TLSFailure {
+    /// `afterHandshake`: the handshake had completed on this side (in TLS 1.3 the client is done
+    /// once its Finished is written, before the server has checked it); `clientCertificateRequested`:
+    /// the server sent a CertificateRequest (portstorm answers with no certificate).
+    static func classify(ssl: OpaquePointer?, context: TLSContext, afterHandshake: Bool = false,
+                         clientCertificateRequested: Bool = false) -> TLSFailure {
         let verify = SSL_get_verify_result(ssl)
-        if verify != PS_X509_V_OK && !context.config.insecure {
+        if verify != PS_X509_V_OK && !context.config.insecure && !afterHandshake {
             return certificate(verify, leaf: ps_peer_leaf(ssl), context: context)
         }
         let e = ERR_peek_error()
         let reason = ps_err_reason(e)
+        let asked = clientCertificateRequested ? ", which had asked for a client certificate (portstorm sends none)," : ""
+        if afterHandshake {
+            if e != 0 && ps_err_lib(e) == PS_ERR_LIB_SSL && reason >= PS_SSL_AD_REASON_OFFSET {
+                let alert = Int(reason - PS_SSL_AD_REASON_OFFSET)
+                return TLSFailure(.tlsFailedAfterHandshake,
+                                  "the server\(asked) sent the alert \(TLSAlert.name(alert)) (\(alert)) after this side had finished its handshake")
+            }
+            return TLSFailure(.tlsFailedAfterHandshake, "after the handshake, OpenSSL refused what the server sent: \(e == 0 ? "no reason given" : reasonText(e))")
+        }
         if e != 0 && ps_err_lib(e) == PS_ERR_LIB_SSL {
             if reason >= PS_SSL_AD_REASON_OFFSET {
                 let alert = Int(reason - PS_SSL_AD_REASON_OFFSET)
-                return TLSFailure(.tlsHandshakeFailed, "the server sent the alert \(TLSAlert.name(alert)) (\(alert))")
+                return TLSFailure(.tlsHandshakeFailed, "the server\(asked) sent the alert \(TLSAlert.name(alert)) (\(alert)) during the handshake")
             }
             if reason == PS_SSL_R_WRONG_VERSION_NUMBER || reason == PS_SSL_R_PACKET_LENGTH_TOO_LONG {
                 return TLSFailure(.tlsPlainServer, "the answer is not a TLS record (OpenSSL: \(reasonText(e)))")
             }
             if reason == PS_SSL_R_UNEXPECTED_EOF_WHILE_READING {
-                return TLSFailure(.tlsHandshakeFailed, "the server closed the connection during the handshake, without an alert")
+                return TLSFailure(.tlsHandshakeFailed, "the server\(asked) closed the connection during the handshake, without an alert")
             }
         }
         if e == 0 {
-            return TLSFailure(.tlsHandshakeFailed, "the server closed the connection during the handshake, without an alert")
+            return TLSFailure(.tlsHandshakeFailed, "the server\(asked) closed the connection during the handshake, without an alert")
         }
         return TLSFailure(.tlsHandshakeFailed, "OpenSSL: \(reasonText(e))")
     }

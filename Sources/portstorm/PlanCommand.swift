@@ -21,10 +21,12 @@ struct Plan: ParsableCommand {
           portstorm plan 127.0.0.1:8080 --from 200 --to 5k
           portstorm plan 127.0.0.1:8080 --from 100 --to 2k --step 100 \\
               --step-duration 3s --report plan.md
+          portstorm plan https://localhost:8443/ --cacert ca.pem \\
+              --from 100 --to 1k --tls-resume
         """
     )
 
-    @Argument(help: "The target: HOST:PORT or a URL (tcp://, http://, ws://), as for run.")
+    @Argument(help: "The target: HOST:PORT or a URL (tcp://, http://, ws://, https://, wss://), as for run.")
     var target: String
 
     @Option(parsing: .unconditional, help: ArgumentHelp("First rate, new connections per second.", valueName: "n"))
@@ -57,6 +59,9 @@ struct Plan: ParsableCommand {
 
     @OptionGroup var ports: PortOptions
 
+    @OptionGroup(title: "TLS (https, wss, tls)")
+    var tlsOptions: TLSOptions
+
     @OptionGroup var outputs: OutputOptions
 
     func run() throws {
@@ -86,7 +91,7 @@ struct Plan: ParsableCommand {
                              durationSeconds: seconds, connectTimeoutMs: try request.connectTimeoutMs(), close: shape.close(for: wireProtocol),
                              wireProtocol: wireProtocol, path: try request.path(for: parsed), sources: ports.source,
                              localPorts: try ports.portRange())
-            if try shape.usesTLS(for: parsed) { config.tls = TLSConfig() }
+            config.tls = try tlsOptions.config(usesTLS: try shape.usesTLS(for: parsed))
             base = config
             if let report = outputs.report, ![.markdown, .text].contains(ReportFormat.forPath(report)) {
                 throw InputError("--report \(report): plan writes its report as Markdown (.md) or text (any other extension but .html, .csv, .json)")
@@ -118,7 +123,7 @@ struct Plan: ParsableCommand {
         if let planFile {
             let e = JSONEncoder()
             e.outputFormatting = [.prettyPrinted, .sortedKeys]
-            guard let data = try? e.encode(PlanRecord(target: self.target, used: firstPlan.target.description, system: system, plan: result)) else {
+            guard let data = try? e.encode(PlanRecord(target: self.target, used: firstPlan.target.description, system: system, plan: result, tls: base.tls)) else {
                 throw CLIError.cannotWrite("cannot encode the plan as JSON")
             }
             try planFile.write(data)

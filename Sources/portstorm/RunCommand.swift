@@ -150,12 +150,14 @@ struct Run: ParsableCommand {
             ("--send", send), ("--expect", expect), ("--expect-status", expectStatus), ("--path", request.path), ("--host", host),
             ("--local-ports", ports.localPorts), ("--open-files", openFiles), ("--hold", hold), ("--threads", threads),
             ("--progress", progress == .auto ? nil : progress.rawValue), ("--stream", stream), ("--metrics-listen", metricsListen),
+            ("--sni", tlsOptions.sni), ("--cacert", tlsOptions.cacert), ("--tls-min", tlsOptions.tlsMin), ("--tls-max", tlsOptions.tlsMax),
+            ("--alpn", tlsOptions.alpn),
         ]
         var list = valued.compactMap { flag, value in value.map { (flag: flag, values: [$0]) } }
         if !ports.source.isEmpty { list.append((flag: "--source", values: ports.source)) }
         if !threshold.isEmpty { list.append((flag: "--threshold", values: threshold)) }
         for (flag, on) in [("--bind-before-connect", bindBeforeConnect), ("--kernel-port-search", kernelPortSearch), ("--no-observe", noObserve),
-                           ("--json", json), ("--no-color", noColor)] where on {
+                           ("--json", json), ("--no-color", noColor), ("--insecure", tlsOptions.insecure), ("--tls-resume", tlsOptions.tlsResume)] where on {
             list.append((flag: flag, values: []))
         }
         return list

@@ -26,13 +26,20 @@ struct Scenario {
         "response-timeout": "--response-timeout", "close": "--close", "protocol": "--protocol", "send": "--send",
         "expect": "--expect", "expect-status": "--expect-status", "path": "--path", "host": "--host", "source": "--source",
         "local-ports": "--local-ports", "threads": "--threads", "hold": "--hold",
+    ].merging(tlsFlags) { a, _ in a }
+    /// The TLS keys, as `run`'s TLS flags.
+    static let tlsFlags: [String: String] = [
+        "sni": "--sni", "cacert": "--cacert", "insecure": "--insecure", "tls-min": "--tls-min", "tls-max": "--tls-max",
+        "alpn": "--alpn", "tls-resume": "--tls-resume",
     ]
+    /// Flags that take no value: their key is true (the flag is given) or false (it is not).
+    static let bareFlags: Set<String> = ["--insecure", "--tls-resume"]
     static let rampFlags: [String: String] = [
         "from": "--from", "to": "--to", "factor": "--factor", "step": "--step", "step-duration": "--step-duration",
         "max-failures": "--max-failures", "latency-factor": "--latency-factor", "target-rate": "--target-rate",
         "concurrency": "-c", "close": "--close", "protocol": "--protocol", "path": "--path", "source": "--source",
         "local-ports": "--local-ports", "connect-timeout": "--connect-timeout",
-    ]
+    ].merging(tlsFlags) { a, _ in a }
 
     static func load(_ path: String) throws(InputError) -> Scenario {
         let data: Data
@@ -75,13 +82,33 @@ struct Scenario {
                 guard let flag = flags[key] else {
                     throw InputError("scenario \(path): unknown key '\(key)' under \(isRamp ? "ramp" : "run") (known: \(flags.keys.sorted().joined(separator: ", ")))")
                 }
-                for v in (value as? [Any]) ?? [value] { args += [flag, "\(v)"] }
+                args += try arguments(flag, key, value, path)
             }
         }
         // The target comes first; "{serve}" (or no target) means the built-in server's address.
         let kind: Kind = isRamp ? .ramp(arguments: [target ?? "{serve}"] + args, serve: serve)
                                 : .run(arguments: [target ?? "{serve}"] + args, serve: serve)
         return Scenario(name: name, description: description, kind: kind)
+    }
+
+    /// The command-line words for one key: a bare flag for `true`, nothing for `false`; `alpn`'s
+    /// list joined by commas; a relative `cacert` taken from the scenario file's folder; any other
+    /// list as the flag repeated.
+    static func arguments(_ flag: String, _ key: String, _ value: Any, _ path: String) throws(InputError) -> [String] {
+        if bareFlags.contains(flag) {
+            guard let on = value as? Bool else { throw InputError("scenario \(path): \(key) takes true or false, not '\(value)'") }
+            return on ? [flag] : []
+        }
+        if key == "alpn", let list = value as? [Any] {
+            guard list.allSatisfy({ $0 is String || $0 is Int || $0 is Double }) else {
+                throw InputError("scenario \(path): alpn takes protocol names, as in [h2, http/1.1] or h2,http/1.1")
+            }
+            return [flag, list.map { "\($0)" }.joined(separator: ",")]
+        }
+        if key == "cacert", let file = value as? String, !file.isEmpty, !file.hasPrefix("/") {
+            return [flag, URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(file).standardized.path]
+        }
+        return ((value as? [Any]) ?? [value]).flatMap { [flag, "\($0)"] }
     }
 
     /// Yams' constructor, except that a YAML 1.1 base-60 integer ("1:30") stays text, for the flag's

@@ -31,8 +31,8 @@ struct ScenarioRunner {
             try lab.run()
         case .run(let arguments, let serve):
             let merged = try merge(arguments, allowed: nil, path: path)
-            try withServer(serve, path) { target in
-                let args = substitute(merged.arguments, target)
+            try withServer(serve, path, trustNeeded: !merged.arguments.contains { $0 == "--cacert" || $0 == "--insecure" }) { target, trust in
+                let args = substitute(merged.arguments, target) + trust
                 let cmd = try parse(Run.self, args + passedOn(quiet: true), path)
                 // The settings in force: the file's, the command line's, and the defaults.
                 if !quiet { Terminal.out(settingsLine("run", Self.flags(of: try cmd.makeConfig()), merged.overridden)) }
@@ -40,8 +40,8 @@ struct ScenarioRunner {
             }
         case .ramp(let arguments, let serve):
             let merged = try merge(arguments, allowed: Set(Scenario.rampFlags.values), path: path)
-            try withServer(serve, path) { target in
-                let args = substitute(merged.arguments, target)
+            try withServer(serve, path, trustNeeded: !merged.arguments.contains { $0 == "--cacert" || $0 == "--insecure" }) { target, trust in
+                let args = substitute(merged.arguments, target) + trust
                 if !quiet { Terminal.out(settingsLine("plan", args, merged.overridden)) }
                 let cmd = try parse(Plan.self, args + passedOn(quiet: false), path)
                 try cmd.run()
@@ -59,14 +59,16 @@ struct ScenarioRunner {
                              + "beside --scenario it takes \(allowed.intersection(Scenario.runFlags.values).sorted().joined(separator: ", "))")
             }
         }
-        let given = Set(overrides.map(\.flag))
+        // A flag given replaces the file's, and the file's flag that cannot go with it (--cacert, --insecure).
+        var given = Set(overrides.map(\.flag))
+        for (a, b) in Self.exclusive where given.contains(a) { given.insert(b) }
         var args = [target ?? fileArguments.first ?? "{serve}"]
         var i = 1
         while i < fileArguments.count {
             let flag = fileArguments[i]
-            let value = i + 1 < fileArguments.count ? fileArguments[i + 1] : nil
-            if !given.contains(flag) { args.append(flag); if let value { args.append(value) } }
-            i += 2
+            let width = Scenario.bareFlags.contains(flag) ? 1 : 2
+            if !given.contains(flag) { args += fileArguments[i..<min(i + width, fileArguments.count)] }
+            i += width
         }
         for o in overrides {
             if o.values.isEmpty { args.append(o.flag) }
@@ -74,6 +76,9 @@ struct ScenarioRunner {
         }
         return (args, (target == nil ? [] : ["target"]) + overrides.map(\.flag))
     }
+
+    /// Pairs of flags that cannot go together: one given on the command line drops the other from the file.
+    static let exclusive = [("--cacert", "--insecure"), ("--insecure", "--cacert")]
 
     /// A run's configuration as the flags that give it, defaults included:
     /// `127.0.0.1:9000 -c 100 -d 10s --connect-timeout 2s ... --close client --protocol tcp`.
@@ -85,7 +90,7 @@ struct ScenarioRunner {
         if let d = c.durationSeconds { a += ["-d", time(ms: Int((d * 1000).rounded()))] }
         if let n = c.connections { a += ["-n", String(n)] }
         a += ["--connect-timeout", time(ms: c.connectTimeoutMs), "--response-timeout", time(ms: c.responseTimeoutMs),
-              "--close", c.close.rawValue, "--protocol", c.wireProtocol.rawValue]
+              "--close", c.close.rawValue, "--protocol", SpokenProtocol(c.wireProtocol, tls: c.tls != nil).rawValue]
         if c.wireProtocol != .tcp { a += ["--path", c.path] }
         if let h = c.hostHeader { a += ["--host", h] }
         if let s = c.send { a += ["--send", s] }
@@ -98,6 +103,20 @@ struct ScenarioRunner {
         if let o = c.openFiles { a += ["--open-files", String(o)] }
         if c.bindBeforeConnect { a.append("--bind-before-connect") }
         if c.kernelPortSearch { a.append("--kernel-port-search") }
+        if let t = c.tls { a += tlsFlags(of: t) }
+        return a
+    }
+
+    /// TLS settings as the flags that give them: `--cacert ca.pem --tls-min 1.3` (nothing for a default).
+    static func tlsFlags(of t: TLSConfig) -> [String] {
+        var a: [String] = []
+        if let s = t.sni { a += ["--sni", s] }
+        if let f = t.caFile { a += ["--cacert", f] }
+        if t.insecure { a.append("--insecure") }
+        if let v = t.minVersion { a += ["--tls-min", v] }
+        if let v = t.maxVersion { a += ["--tls-max", v] }
+        if !t.alpn.isEmpty { a += ["--alpn", t.alpn.joined(separator: ",")] }
+        if t.resume { a.append("--tls-resume") }
         return a
     }
 
@@ -129,9 +148,12 @@ struct ScenarioRunner {
         args.map { $0 == "{serve}" ? (target ?? $0) : $0 }
     }
 
-    /// Starts the scenario's built-in server (in this process) for the length of `body`.
-    func withServer(_ serve: (mode: String, listen: String)?, _ path: String, _ body: (String?) throws -> Void) throws {
-        guard let serve else { return try body(nil) }
+    /// Starts the scenario's built-in server (in this process) for the length of `body`, which gets
+    /// its address. A TLS server's self-signed certificate is written to a temporary file and handed
+    /// to `body` as `--cacert FILE` when `trustNeeded` (the scenario gives neither --cacert nor --insecure).
+    func withServer(_ serve: (mode: String, listen: String)?, _ path: String, trustNeeded: Bool,
+                    _ body: (String?, [String]) throws -> Void) throws {
+        guard let serve else { return try body(nil, []) }
         guard let mode = ServerMode(rawValue: serve.mode) else {
             throw CLIError.usage("scenario \(path): unknown serve mode '\(serve.mode)' (\(ServerMode.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
@@ -141,7 +163,19 @@ struct ScenarioRunner {
             throw CLIError.unavailable("scenario \(path): cannot serve on \(address): \(error)")
         }
         defer { server.stop() }
-        if !quiet { Terminal.out("built-in \(mode.rawValue) server on \(server.address)\n") }
-        try body(server.address.description)
+        var trust: [String] = []
+        if trustNeeded, let pem = server.tls?.selfSignedPEM {
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("portstorm-serve-\(getpid())-\(server.address.port).pem")
+            do { try pem.write(to: file, atomically: true, encoding: .utf8) } catch {
+                throw CLIError.unavailable("scenario \(path): cannot write the built-in server's certificate to \(file.path): \(error.localizedDescription)")
+            }
+            trust = ["--cacert", file.path]
+        }
+        defer { if let file = trust.last { try? FileManager.default.removeItem(atPath: file) } }
+        if !quiet {
+            Terminal.out("built-in \(mode.rawValue) server on \(server.address)"
+                         + (trust.isEmpty ? "" : " (self-signed; its certificate goes to --cacert)") + "\n")
+        }
+        try body(server.address.description, trust)
     }
 }

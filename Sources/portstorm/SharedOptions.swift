@@ -149,7 +149,7 @@ enum SpokenProtocol: String, CaseIterable, ExpressibleByArgument {
     }
 }
 
-/// TLS settings (run): `--sni`, `--cacert`, `--insecure`, `--tls-min`, `--tls-max`, `--alpn`, `--tls-resume`.
+/// TLS settings (run, plan): `--sni`, `--cacert`, `--insecure`, `--tls-min`, `--tls-max`, `--alpn`, `--tls-resume`.
 struct TLSOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("Server name sent in the TLS handshake and checked in the certificate. (default: the target's host name)", valueName: "name"))
     var sni: String?

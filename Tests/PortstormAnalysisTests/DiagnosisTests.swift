@@ -142,4 +142,18 @@ import Testing
         #expect(AddressKind.internalRange("fe80::1")?.contains("link-local") == true)
         #expect(AddressKind.internalRange("8.8.8.8") == nil && AddressKind.internalRange("2001:db8::1") == nil)
     }
+
+    /// A verified attempt that the server ended after the handshake, having asked for a client
+    /// certificate: the finding names the outcome and says portstorm sends none.
+    @Test func aClientCertificateRequiredAfterTheHandshakeIsSaid() {
+        var p = probe("127.0.0.1", ["ok": 3], listeners: ["0.0.0.0"])
+        p.tls = "ok"
+        p.tlsVerified = "tls_failed_after_handshake"
+        p.tlsDetail = "the server, which had asked for a client certificate (portstorm sends none), sent the alert certificate_required (116) after this side had finished its handshake"
+        var o = observations([p])
+        o.tlsAsked = true
+        let f = Diagnosis.rank(o).first { $0.topic == "tls" }
+        #expect(f?.title.contains("ended tls_failed_after_handshake") == true, "\(String(describing: f))")
+        #expect(f?.advice.first?.contains("portstorm does not send one") == true && f?.evidence.first?.contains("certificate_required (116)") == true)
+    }
 }

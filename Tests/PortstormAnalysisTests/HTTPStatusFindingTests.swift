@@ -47,6 +47,33 @@ import Testing
         #expect(f.title == "the server answered with HTTP statuses outside the accepted set (201)")
         #expect(!f.title.contains("error"))
     }
+
+    /// A server that closed without a byte is not "a different protocol": said as what it was, and
+    /// over TLS with the handshakes that had completed; a mixed set of samples stays a mismatch.
+    @Test func aSilentCloseIsSaidAsSuch() throws {
+        var r = httpRecord(["protocol_mismatch": 20], statuses: [:], samples: [Totals.silentClose])
+        let plain = try #require(RunAnalysis.analyze(r).findings.first { $0.topic == "no-answer" })
+        #expect(plain.title == "the server closed connections without answering")
+        #expect(plain.evidence.contains("the server closed the connection without sending a byte"), "\(plain.evidence)")
+        r.tls = TLSTotals(handshakes: 160)
+        let overTLS = try #require(RunAnalysis.analyze(r).findings.first { $0.topic == "no-answer" })
+        #expect(overTLS.evidence.contains("the server closed the connection without sending a byte after the TLS handshake had completed (160 handshakes)"))
+        #expect(ReportConsistency.problems(record: r, findings: RunAnalysis.analyze(r).findings).isEmpty)
+        let mixed = httpRecord(["protocol_mismatch": 20], statuses: [:], samples: [Totals.silentClose, "SSH-2.0-OpenSSH_9.2"])
+        #expect(RunAnalysis.analyze(mixed).findings.contains { $0.title == "client and server speak different protocols" })
+    }
+
+    /// The server asked for a client certificate and answered 400: the finding says portstorm sends none.
+    @Test func aClientCertificateRequestExplainsA400() throws {
+        var r = httpRecord(["http_status": 40], statuses: ["200": 80, "400": 40])
+        r.tls = TLSTotals(handshakes: 160, clientCertificateRequests: 160)
+        let f = try #require(RunAnalysis.analyze(r).findings.first { $0.topic == "http-status" })
+        #expect(f.evidence.contains { $0.contains("asked for a client certificate in 160 attempts") }, "\(f.evidence)")
+        #expect(f.advice.first?.contains("portstorm does not send one") == true, "\(f.advice)")
+        r.tls = TLSTotals(handshakes: 160)
+        let without = try #require(RunAnalysis.analyze(r).findings.first { $0.topic == "http-status" })
+        #expect(!(without.evidence + without.advice).contains { $0.contains("client certificate") })
+    }
 }
 
 /// `--expect TEXT` over raw TCP: an answer without the text is said as such, with its first bytes.

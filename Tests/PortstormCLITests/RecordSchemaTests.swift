@@ -68,6 +68,8 @@ struct RecordSchemaTests {
         try expectValid(file)
         let r = try RunRecord.load(from: Data(contentsOf: file))
         #expect(r.tls?.handshakes ?? 0 > 0 && r.timeline.contains { $0.handshakeLatencyUs != nil }, "\(String(describing: r.tls))")
+        // A server that asks for no client certificate: the count is written, and 0.
+        #expect(r.tls?.clientCertificateRequests == 0, "\(String(describing: r.tls))")
     }
 
     @Test func aRunWithThresholdsIsValid() throws {

@@ -25,7 +25,7 @@ import Testing
         (["run", "https://127.0.0.1:9/", "--protocol", "http"], "says https but --protocol says http"),
         (["run", "127.0.0.1:9", "--insecure"], "go with --protocol https, wss or tls"),
         (["run", "wss://127.0.0.1:9/", "--tls-min", "1.1"], "--tls-min takes 1.2 or 1.3, not '1.1'"),
-        (["run", "https://127.0.0.1:9/", "--cacert", "/nonexistent/ca.pem"], "--cacert /nonexistent/ca.pem: OpenSSL cannot load CA certificates"),
+        (["run", "https://127.0.0.1:9/", "--cacert", "/nonexistent/ca.pem"], "--cacert /nonexistent/ca.pem: cannot read it (No such file or directory)"),
         (["run", "gopher://127.0.0.1:9/"], "it speaks tcp://, http://, ws://"),
         (["run", "http://127.0.0.1:9/a", "--protocol", "ws"], "says http but --protocol says ws"),
         (["run", "http://127.0.0.1:9/a", "--path", "/b"], "has the path /a but --path says /b"),

@@ -86,6 +86,32 @@ import Testing
         #expect(ring.cancelled.count == 1)
     }
 
+    @Test func theFirstByteOfEachAnswerIsTimedFromTheRequestSentAndASilentServerGivesNone() throws {
+        // The answer comes back in two recvs, 20 ms after the request: one timing per attempt, of
+        // the first recv only, and at least the server's delay.
+        var sentAt: [Int: UInt64] = [:]
+        let ring = FakeRing { r in
+            switch r.kind {
+            case .send:
+                sentAt[r.slot] = monotonicNanos()
+                return Int32(r.length)
+            case .recv:
+                guard let t = sentAt[r.slot], monotonicNanos() - t >= 20_000_000 else { return nil }
+                r.buffer!.storeBytes(of: UInt8(ascii: "p"), as: UInt8.self)
+                return 1
+            default: return FakeRing.everythingSucceeds(r)
+            }
+        }
+        let s = try Self.run(Self.plan(n: 3, payload: Array("ping".utf8), check: .contains(Array("pp".utf8)), responseTimeoutMs: 500), ring)
+        #expect(s.outcomes[.ok] == 3)
+        #expect(s.firstByteLatency.count == 3, "one first byte per answer, not one per recv")
+        #expect(s.firstByteLatency.summary.min >= 20_000, "timed from the request sent: \(s.firstByteLatency.summary)")
+
+        let silent = try Self.run(Self.plan(payload: Array("x".utf8), check: .contains(Array("y".utf8)), responseTimeoutMs: 30), FakeRing())
+        #expect(silent.outcomes[.responseTimeout] == 1)
+        #expect(silent.firstByteLatency.count == 0, "no byte came back")
+    }
+
     @Test func aConnectThatNeverCompletesIsCancelledAtItsDeadline() throws {
         let ring = FakeRing { r in r.kind == .connect ? nil : FakeRing.everythingSucceeds(r) }
         let s = try Self.run(Self.plan(n: 2, c: 2, connectTimeoutMs: 30), ring)

@@ -24,6 +24,24 @@ func portsPlan() -> PlanRecord {
 }
 
 @Suite struct PlanReportTests {
+    /// A TLS plan's steps carry their handshakes: every table format shows them, a plain plan's
+    /// tables keep their columns (pinned by the golden files above).
+    @Test func aTLSPlansHandshakesAreInEveryTable() throws {
+        var p = portsPlan()
+        for i in p.plan.steps.indices {
+            p.plan.steps[i].handshakes = p.plan.steps[i].ok
+            p.plan.steps[i].resumed = p.plan.steps[i].ok - 1
+            p.plan.steps[i].handshakeP99Us = 4_200
+        }
+        let md = ReportFormat.markdown.render(p)
+        #expect(md.contains("| TLS handshakes | resumed | handshake p99 |") && md.contains("| 400 | 399 | 4.20ms |"), "\(md)")
+        let html = ReportFormat.html.render(p)
+        #expect(html.contains("<th class=\"n\">TLS handshakes</th>") && html.contains("<td class=\"n\">4.20ms</td>"), "\(html)")
+        let csv = ReportFormat.csv.render(p).split(separator: "\n")
+        #expect(csv.first?.hasSuffix(",tls_handshakes,tls_resumed,handshake_p99_us") == true && csv[1].hasSuffix(",200,199,4200"), "\(csv)")
+        #expect(ReportFormat.text.render(p).contains("tls 200 handshakes (199 resumed) p99 4.20ms"))
+    }
+
     @Test(arguments: [ReportFormat.html, .markdown, .text, .csv])
     func aPlanRecordsLayoutIsPinned(format: ReportFormat) throws {
         let ext = ["text": "txt", "markdown": "md", "html": "html", "csv": "csv"][format.rawValue]!

@@ -107,6 +107,108 @@ struct TLSTruthTests {
         #expect(run.findingsText.contains("expired on"), "\(run.reportText)")
     }
 
+    /// The record's `tls.failures` sentences counted under `outcome`.
+    func failureSentences(_ run: TruthRun, _ outcome: String) -> [String] {
+        let outcomes = tlsTotals(run)["failureOutcomes"] as? [String: String] ?? [:]
+        return outcomes.filter { $0.value == outcome }.map(\.key)
+    }
+
+    func count(_ run: TruthRun, _ key: String) -> Int? { (tlsTotals(run)[key] as? NSNumber)?.intValue }
+
+    /// A server that wants a client certificate, which portstorm does not send. OpenSSL's s_server
+    /// (-Verify 1) rejects with an alert: in TLS 1.3 certificate_required after the client's
+    /// Finished, when the client has completed its handshake and sent the request (not a handshake
+    /// failure on this side); in TLS 1.2 handshake_failure inside the handshake. nginx with
+    /// ssl_verify_client on sends no alert at all: the handshake completes and it answers 400.
+    @Test(.timeLimit(.minutes(2)), .enabled(if: TruthEnvironment.nginxPath != nil, "nginx is not installed (/usr/sbin/nginx)"))
+    func aServerThatRequiresAClientCertificate() throws {
+        let net = try TruthNet.pair()
+        defer { net.close() }
+        let files = try TLSFiles.make(in: net.dir, python: nil)
+        let ip = TruthNet.serverIP
+        let sServer = try net.startClientCertificateServer(files: files, port: 8460)
+
+        // TLS 1.3: every client handshake completed, then the server's alert ended the connection.
+        let late = try net.run("https://\(ip):8460/", ["--cacert", files.caCert, "--tls-min", "1.3", "-n", "20", "-c", "2"])
+        expectTruthful(late)
+        expectAllAccepted(late)
+        #expect(late.nonZero == ["tls_failed_after_handshake": 20], "\(late.nonZero)")
+        #expect(late.causes["tls_failed_after_handshake"] == "remote")
+        #expect(count(late, "handshakes") == 20 && count(late, "clientCertificateRequests") == 20, "\(tlsTotals(late))")
+        let lateSentences = failureSentences(late, "tls_failed_after_handshake")
+        #expect(lateSentences.count == 1 && lateSentences.allSatisfy {
+            $0.contains("certificate_required (116)") && $0.contains("after this side had finished its handshake") && $0.contains("client certificate")
+        }, "\(tlsTotals(late))")
+        #expect(late.findingsText.contains("rejected the connections after the tls handshake")
+                && late.findingsText.contains("portstorm does not send one") && !late.findingsText.contains("handshakes with"),
+                "\(late.reportText)")
+        // The server's side says why: no certificate came.
+        #expect(sServer.errors.contains("peer did not return a certificate"), "s_server: \(sServer.errors.prefix(400))")
+
+        // TLS 1.2: the same server refuses inside the handshake, which is a handshake failure.
+        let inside = try net.run("https://\(ip):8460/", ["--cacert", files.caCert, "--tls-max", "1.2", "-n", "20", "-c", "2"])
+        expectTruthful(inside)
+        expectAllAccepted(inside)
+        #expect(inside.nonZero == ["tls_handshake_failed": 20], "\(inside.nonZero)")
+        #expect(count(inside, "handshakes") == 0 && count(inside, "clientCertificateRequests") == 20, "\(tlsTotals(inside))")
+        #expect(failureSentences(inside, "tls_handshake_failed").allSatisfy {
+            $0.contains("handshake_failure (40)") && $0.contains("during the handshake") && $0.contains("client certificate")
+        }, "\(tlsTotals(inside))")
+        #expect(inside.findingsText.contains("portstorm does not send one"), "\(inside.reportText)")
+
+        // nginx, ssl_verify_client on: handshakes complete in both versions, the answer is 400.
+        try net.startTLSNginx(TruthEnvironment.nginxPath!, files: files, port: 8443)
+        for version in ["1.3", "1.2"] {
+            let run = try net.run("https://\(ip):8447/", ["--cacert", files.caCert, "--tls-min", version, "--tls-max", version, "-n", "20", "-c", "5"])
+            expectTruthful(run)
+            expectAllAccepted(run)
+            #expect(run.nonZero == ["http_status": 20] && run.httpStatuses == ["400": 20], "TLS \(version): \(run.nonZero) \(run.httpStatuses)")
+            #expect(count(run, "handshakes") == 20 && count(run, "clientCertificateRequests") == 20
+                    && (tlsTotals(run)["versions"] as? [String: Any])?["TLSv\(version)"] != nil, "TLS \(version): \(tlsTotals(run))")
+            #expect(run.findingsText.contains("client certificate") && run.findingsText.contains("portstorm does not send one"), "\(run.reportText)")
+        }
+    }
+
+    /// A server that answers and then closes without a close_notify: the answer is whole, the run
+    /// is ok (OpenSSL 3 reports that end of stream as an error; it was counted as a failed handshake).
+    @Test(.timeLimit(.minutes(1)), .enabled(if: TruthEnvironment.python != nil, "python3 is not installed"))
+    func aCloseWithoutCloseNotifyAfterTheAnswerIsOK() throws {
+        let net = try TruthNet.pair()
+        defer { net.close() }
+        let files = try TLSFiles.make(in: net.dir, python: nil)
+        let server = try net.startHTTPSWithoutCloseNotify(TruthEnvironment.python!, files: files, port: 8470)
+        for version in ["1.3", "1.2"] {
+            let run = try net.run("https://\(TruthNet.serverIP):8470/", ["--cacert", files.caCert, "--tls-max", version, "--tls-min", version,
+                                                                         "--close", "server", "-n", "10", "-c", "2"])
+            expectTruthful(run)
+            expectAllAccepted(run)
+            #expect(run.nonZero == ["ok": 10] && run.httpStatuses == ["200": 10], "TLS \(version): \(run.nonZero) \(tlsTotals(run))")
+        }
+        #expect(server.output.split(separator: "\n").filter { $0 == "closed-without-close-notify" }.count == 20, "\(server.output.prefix(300))")
+    }
+
+    /// A server that completes the handshake, reads the request and closes without a word (as one
+    /// that refuses a client after accepting it may): not a failed handshake, not "different
+    /// protocols", but a server that closed without answering, after the handshake.
+    @Test(.timeLimit(.minutes(1)), .enabled(if: TruthEnvironment.python != nil, "python3 is not installed"))
+    func aServerThatClosesAfterTheHandshakeWithoutAWord() throws {
+        let net = try TruthNet.pair()
+        defer { net.close() }
+        let files = try TLSFiles.make(in: net.dir, python: nil)
+        let server = try net.startHTTPSWithoutCloseNotify(TruthEnvironment.python!, files: files, port: 8471, answering: false)
+        for version in ["1.3", "1.2"] {
+            let run = try net.run("https://\(TruthNet.serverIP):8471/", ["--cacert", files.caCert, "--tls-max", version, "--tls-min", version,
+                                                                         "-n", "10", "-c", "2"])
+            expectTruthful(run)
+            expectAllAccepted(run)
+            #expect(run.nonZero == ["protocol_mismatch": 10] && count(run, "handshakes") == 10, "TLS \(version): \(run.nonZero) \(tlsTotals(run))")
+            #expect(run.findingsText.contains("the server closed connections without answering")
+                    && run.findingsText.contains("after the tls handshake had completed (10 handshakes)")
+                    && !run.findingsText.contains("different protocols"), "TLS \(version): \(run.reportText)")
+        }
+        #expect(server.output.split(separator: "\n").filter { $0 == "closed-without-close-notify" }.count == 20, "\(server.output.prefix(300))")
+    }
+
     @Test(.timeLimit(.minutes(1)), .enabled(if: TruthEnvironment.websocketsPython != nil, "python3 with the websockets package is not installed"))
     func aRealSecureWebSocketServer() throws {
         let net = try TruthNet.pair()

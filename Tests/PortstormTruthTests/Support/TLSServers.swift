@@ -59,7 +59,8 @@ struct TLSFiles {
 extension TruthNet {
     /// Debian's nginx over TLS, one worker, `keepalive_timeout 0`: on `port` the good certificate
     /// (/ok answers 200), on `port + 1` the expired one (when made), on `port + 2` plain HTTP, on
-    /// `port + 3` the good certificate with TLS 1.2 only.
+    /// `port + 3` the good certificate with TLS 1.2 only, on `port + 4` the good certificate and a
+    /// client certificate required (`ssl_verify_client on`).
     @discardableResult
     func startTLSNginx(_ nginx: String, files: TLSFiles, port: UInt16) throws -> Server {
         let ip = TruthNet.serverIP
@@ -89,7 +90,59 @@ extension TruthNet {
                 ssl_protocols TLSv1.2;
                 location / { return 200 "ok\\n"; }
               }
+              server {
+                listen \(ip):\(port + 4) ssl;
+                ssl_certificate \(files.leafCert); ssl_certificate_key \(files.leafKey);
+                ssl_protocols TLSv1.2 TLSv1.3;
+                ssl_client_certificate \(files.caCert); ssl_verify_client on;
+                location / { return 200 "ok\\n"; }
+              }
             """)
+    }
+
+    /// OpenSSL's own test server (`openssl s_server -www`, one connection at a time) with the good
+    /// certificate, requiring a client certificate (`-Verify 1`: a handshake without one fails on
+    /// the server's side, in TLS 1.3 after the client's Finished).
+    @discardableResult
+    func startClientCertificateServer(files: TLSFiles, port: UInt16) throws -> Server {
+        try startServer(["openssl", "s_server", "-accept", "\(TruthNet.serverIP):\(port)", "-cert", files.leafCert,
+                         "-key", files.leafKey, "-CAfile", files.caCert, "-Verify", "1", "-www"], listeningOn: port)
+    }
+
+    /// An HTTPS server in Python's ssl module that reads each request, answers it with 200 (or,
+    /// `answering: false`, with nothing) and then closes the socket without a close_notify (no
+    /// unwrap), as many servers do.
+    @discardableResult
+    func startHTTPSWithoutCloseNotify(_ python: String, files: TLSFiles, port: UInt16, answering: Bool = true) throws -> Server {
+        let script = dir.appendingPathComponent("https_no_close_notify.py")
+        try """
+            import socket, ssl, sys
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((sys.argv[1], int(sys.argv[2])))
+            s.listen(64)
+            while True:
+                c, _ = s.accept()
+                try:
+                    t = ctx.wrap_socket(c, server_side=True)
+                    data = b""
+                    while b"\\r\\n\\r\\n" not in data:
+                        d = t.recv(4096)
+                        if not d:
+                            break
+                        data += d
+                    if sys.argv[5] == "answer":
+                        t.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: 3\\r\\nConnection: close\\r\\n\\r\\nok\\n")
+                    t.close()
+                    print("closed-without-close-notify", flush=True)
+                except Exception as e:
+                    print("error", e, flush=True)
+                    c.close()
+            """.write(to: script, atomically: true, encoding: .utf8)
+        return try startServer([python, script.path, TruthNet.serverIP, String(port), files.leafCert, files.leafKey,
+                                answering ? "answer" : "silent"], listeningOn: port)
     }
 
     /// A WebSocket echo server over TLS: `startWebSocketServer` with the leaf certificate and key.
