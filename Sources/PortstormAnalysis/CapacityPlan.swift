@@ -49,8 +49,13 @@ public struct KneeRule: Codable, Sendable, Equatable {
     public static let minLateAttempts: UInt64 = 3
     /// Failures above this share of attempts.
     public var maxFailureShare: Double
-    /// Connect p99 above this multiple of the first step's (and above 1 ms).
+    /// Connect p99 above this multiple of the first step's, and at least `minLatencyRiseUs` above it.
     public var latencyFactor: Double
+    /// How far (microseconds) a step's connect p99 must rise above the first step's, besides the
+    /// factor, to mark the knee: 10 ms. On loopback a p99 of 0.6 ms moving to 3 ms is scheduling
+    /// noise on a busy machine, not a server slowing down; a dropped SYN costs about 1 s, a
+    /// queueing server tens of ms.
+    public static let minLatencyRiseUs: UInt64 = 10_000
     public init(maxFailureShare: Double = 0.01, latencyFactor: Double = 3) {
         self.maxFailureShare = maxFailureShare
         self.latencyFactor = latencyFactor
@@ -73,6 +78,9 @@ public struct CapacityPlan: Codable, Sendable {
     /// What the steps cannot show (e.g. steps shorter than TIME_WAIT).
     public var caveats: [String]
     public var rule: KneeRule
+    /// How the steps closed their connections (--close): it says where TIME_WAIT stays between
+    /// steps. nil in plans written before it was kept.
+    public var close: CloseMode?
 
     /// Where the knee is, given the steps run so far. Pure.
     public static func knee(_ steps: [PlanStep], rule: KneeRule) -> (index: Int, reason: String, limit: String)? {
@@ -81,21 +89,21 @@ public struct CapacityPlan: Codable, Sendable {
         for (i, s) in steps.enumerated() {
             if s.failureShare > rule.maxFailureShare {
                 let f = s.dominantFailure ?? "failures"
-                let reason = String(format: "%.1f%% of attempts failed at %@/s (mostly %@)", s.failureShare * 100, RunAnalysis.rate(s.rate), f)
+                let reason = String(format: "%.1f%% of attempts failed at %@/s (mostly %@)", s.failureShare * 100, Format.rate(s.rate), f)
                 return (i, reason, limit(for: s))
             }
             if s.achievedRate < s.rate * 0.95 {
-                // One decimal below 100/s: 23.4/s of 25/s must not read "25/s of 25/s".
-                let got = s.achievedRate < 100 ? String(format: "%.1f", s.achievedRate) : RunAnalysis.rate(s.achievedRate)
-                return (i, "the generator reached only \(got)/s of \(RunAnalysis.rate(s.rate))/s", "generator")
+                // Format.rate keeps a decimal below 100/s: 23.4/s of 25/s does not read "23/s of 25/s".
+                return (i, "the generator reached only \(Format.rate(s.achievedRate))/s of \(Format.rate(s.rate))/s", "generator")
             }
             // A step of 50 attempts with one started 10 ms late is 2%: on a busy machine that is
             // scheduling noise, not a generator that cannot keep the rate. A few must be late or missed.
             if s.delayedOrMissedShare > 0.01 && s.delayedOrMissed >= KneeRule.minLateAttempts {
-                return (i, String(format: "the generator fell behind at %@/s: %.1f%% of attempts started late or never", RunAnalysis.rate(s.rate),
+                return (i, String(format: "the generator fell behind at %@/s: %.1f%% of attempts started late or never", Format.rate(s.rate),
                                   s.delayedOrMissedShare * 100), "generator")
             }
-            if i > 0, s.connectP99Us > 1000, Double(s.connectP99Us) > Double(baseline) * rule.latencyFactor {
+            if i > 0, s.connectP99Us >= baseline.addingSaturating(KneeRule.minLatencyRiseUs),
+               Double(s.connectP99Us) > Double(baseline) * rule.latencyFactor {
                 return (i, String(format: "connect p99 rose to %.1f ms (%.1fx the first step)", Double(s.connectP99Us) / 1000,
                                   Double(s.connectP99Us) / Double(baseline)), "latency")
             }
@@ -126,13 +134,13 @@ public struct CapacityPlan: Codable, Sendable {
             let tuplesNeeded = String(format: "%.0f", (targetRate / perTuple).rounded(.up))
             let rangeNeeded = (targetRate * PortBudget.timeWaitSeconds).rounded(.up)
             let widest = PortBudget.widestRange(system)
-            var line = "without TIME_WAIT reuse, \(RunAnalysis.rate(targetRate))/s needs \(tuplesNeeded) source address(es) at \(range.size.grouped) ports each (about \(RunAnalysis.rate(perTuple))/s per source)"
+            var line = "without TIME_WAIT reuse, \(Format.rate(targetRate))/s needs \(tuplesNeeded) source address(es) at \(range.size.grouped) ports each (about \(Format.rate(perTuple))/s per source)"
             if rangeNeeded <= Double(widest) {
                 line += String(format: ", or a range of %.0f ports per source", rangeNeeded)
             } else if widest > 0 {
                 // No port range is that wide: only more sources (or no TIME_WAIT here) get there.
                 let atWidest = String(format: "%.0f", (targetRate / PortBudget.sustainableRate(rangeSize: widest)).rounded(.up))
-                line += "; no single source can: the widest range, \(widest.grouped) ports (1024-65535 less reserved ports), sustains about \(RunAnalysis.rate(PortBudget.sustainableRate(rangeSize: widest)))/s, so even at that width it takes \(atWidest) source addresses"
+                line += "; no single source can: the widest range, \(widest.grouped) ports (1024-65535 less reserved ports), sustains about \(Format.rate(PortBudget.sustainableRate(rangeSize: widest)))/s, so even at that width it takes \(atWidest) source addresses"
             }
             needs.append(line)
             needs.append("or let the server close first / keep connections alive (TIME_WAIT moves to the server), or --close rst (no TIME_WAIT)")
@@ -144,9 +152,10 @@ public struct CapacityPlan: Codable, Sendable {
         var caveats: [String] = []
         if config.close == .client, let d = config.durationSeconds, d < PortBudget.timeWaitSeconds,
            let best = under.last?.rate, best > perTuple * Double(max(1, sources)) {
-            caveats.append("each step lasted \(RunAnalysis.rate(d)) s, less than TIME_WAIT's 60 s: without TIME_WAIT reuse, any rate above about \(RunAnalysis.rate(perTuple * Double(max(1, sources))))/s (\(range.size.grouped) ports x \(max(1, sources)) source(s) / 60 s) runs out of ports once it has lasted a minute, whatever a short step shows")
+            caveats.append("each step lasted \(Format.rate(d)) s, less than TIME_WAIT's 60 s: without TIME_WAIT reuse, any rate above about \(Format.rate(perTuple * Double(max(1, sources))))/s (\(range.size.grouped) ports x \(max(1, sources)) source(s) / 60 s) runs out of ports once it has lasted a minute, whatever a short step shows")
         }
         return CapacityPlan(steps: steps, kneeStep: k?.index, kneeReason: k?.reason, limit: k?.limit,
-                            sustainableRate: under.last?.rate, targetRate: targetRate, needs: needs, caveats: caveats, rule: rule)
+                            sustainableRate: under.last?.rate, targetRate: targetRate, needs: needs, caveats: caveats, rule: rule,
+                            close: config.close)
     }
 }

@@ -47,10 +47,15 @@ public struct HoldCapacity: Sendable, Equatable {
         public var destination: String
         /// portstorm's own hold servers listening on the target in this namespace, when they are the only listeners.
         public var server: LocalServerRoom?
+        /// Whether connections stay open long enough for the ports they hold at once to be a limit:
+        /// false for an open-loop run without --hold, whose attempts last their connect and exchange
+        /// only (the rate sizes its ports, through TIME_WAIT: the preflight's port-budget finding).
+        public var portsHeldAtOnce: Bool
 
         public init(wanted: Int, threads: Int = 1, openFiles: UInt64, openFilesGiven: Bool = false, socketsInRing: Bool = false,
                     maxRings: Int = 1024, memAvailableBytes: UInt64? = nil, bytesPerConnection: Int, portsPerSource: Int, sources: Int = 1,
-                    destination: String, server: LocalServerRoom? = nil) {
+                    destination: String, server: LocalServerRoom? = nil, portsHeldAtOnce: Bool = true) {
+            self.portsHeldAtOnce = portsHeldAtOnce
             self.wanted = wanted
             self.threads = max(1, threads)
             self.openFiles = openFiles
@@ -112,8 +117,8 @@ public struct HoldCapacity: Sendable, Equatable {
                            why: "MemAvailable \(Self.gib(avail)) at about \(i.bytesPerConnection.grouped) bytes per connection"))
         }
         let ports = i.portsPerSource * i.sources
-        b.append(Bound(limit: .portsPerTuple, connections: ports,
-                       why: "\(i.sources.grouped) source address\(i.sources == 1 ? "" : "es") x \(i.portsPerSource.grouped) ports toward \(i.destination); the rest fail with EADDRNOTAVAIL"))
+        if i.portsHeldAtOnce { b.append(Bound(limit: .portsPerTuple, connections: ports,
+                       why: "\(i.sources.grouped) source address\(i.sources == 1 ? "" : "es") x \(i.portsPerSource.grouped) ports toward \(i.destination); the rest fail with EADDRNOTAVAIL")) }
         if let s = i.server {
             b.append(Bound(limit: .server, connections: s.room,
                            why: "\(s.processes) portstorm serve process\(s.processes == 1 ? "" : "es") on \(i.destination) can accept \(s.room.grouped) more (their RLIMIT_NOFILE less descriptors open); the rest wait in the accept queue"))
@@ -157,7 +162,7 @@ public struct HoldCapacity: Sendable, Equatable {
             return ["lower -c, or free memory: each held connection costs the kernel a socket on each side"]
         case .portsPerTuple:
             let perSource = max(1, i.portsPerSource)
-            return ["use \((i.wanted + perSource - 1) / perSource) source addresses or more (--source A.B.C.D-A.B.C.E)",
+            return ["use \(((i.wanted + perSource - 1) / perSource).grouped) source addresses or more (--source A.B.C.D-A.B.C.E)",
                     "widen net.ipv4.ip_local_port_range (1024 65535 at most)"]
         case .server:
             return ["start more servers on the same address (portstorm serve --reuse-port), each holding up to its own open-file limit"]

@@ -14,10 +14,13 @@ public struct PlannedLoad: Sendable {
     /// The run's bounds (-n, -d), when known: they cap how many connections it can make.
     public var connections: Int?
     public var durationSeconds: Double?
+    /// --hold: how long each connection stays open after it is made (nil: closed at once).
+    public var holdSeconds: Double?
 
     public init(rate: Double? = nil, concurrency: Int = 100, sources: Int = 1, localPorts: PortRange? = nil,
                 close: CloseMode = .client, targetIsLoopback: Bool? = nil, connections: Int? = nil,
-                durationSeconds: Double? = nil) {
+                durationSeconds: Double? = nil, holdSeconds: Double? = nil) {
+        self.holdSeconds = holdSeconds
         self.rate = rate
         self.concurrency = concurrency
         self.sources = max(1, sources)
@@ -26,6 +29,18 @@ public struct PlannedLoad: Sendable {
         self.targetIsLoopback = targetIsLoopback
         self.connections = connections
         self.durationSeconds = durationSeconds
+    }
+
+    /// Connections the load keeps open at once, as far as it is known before the run: -c (or -n
+    /// when smaller) in closed loop; with --rate, the rate times --hold (each connection is open
+    /// that long), capped by -c. Without --hold an open-loop attempt lasts as long as its connect
+    /// and exchange, which only the run measures: 0 here (its ports are sized by TIME_WAIT or not
+    /// at all, see `Preflight.portBudget`).
+    public var openAtOnce: Int {
+        let cap = min(concurrency, connections ?? Int.max)
+        guard let rate else { return cap }
+        let held = rate * (holdSeconds ?? 0)
+        return held >= Double(cap) ? cap : Int(held.rounded(.up))
     }
 
     /// Connection-tracking entries the load can hold at once: those in flight plus those closed
@@ -59,7 +74,7 @@ public enum Preflight {
         let table = max(1, Int(clamping: s.openFilesHard))
         let rings = (load.concurrency + table - 1) / table
         return Finding(.ok, "open-files", "sockets live in the rings' file tables: the open-file limit sizes each table, and the run takes more rings when one is not enough",
-                       evidence: ["RLIMIT_NOFILE soft \(s.openFilesSoft), hard \(s.openFilesHard); \(load.concurrency.grouped) attempts in flight need about \(rings) ring\(rings == 1 ? "" : "s") of at most \(table.grouped) sockets"])
+                       evidence: ["RLIMIT_NOFILE soft \(s.openFilesSoft), hard \(s.openFilesHard); \(load.rate == nil ? "" : "up to ")\(load.concurrency.grouped) attempts in flight need about \(rings) ring\(rings == 1 ? "" : "s") of at most \(table.grouped) sockets"])
     }
 
     static func ioUring(_ problem: String?) -> Finding {
@@ -73,29 +88,50 @@ public enum Preflight {
         let total = perTuple * Double(load.sources)
         var evidence = ["ephemeral range \(r.low)-\(r.high): \(r.size.grouped) usable ports per (source, destination, port) tuple"]
         if let reserved = s.ipLocalReservedPorts, !reserved.isEmpty { evidence.append("ip_local_reserved_ports: \(reserved)") }
-        evidence.append("without TIME_WAIT reuse one tuple sustains about \(RunAnalysis.rate(perTuple)) new connections/s (\(r.size.grouped) ports / 60 s)")
-        if load.sources > 1 { evidence.append("\(load.sources) source addresses: about \(RunAnalysis.rate(total))/s in all") }
+        evidence.append("without TIME_WAIT reuse one tuple sustains about \(Format.rate(perTuple)) new connections/s (\(r.size.grouped) ports / 60 s)")
+        if load.sources > 1 { evidence.append("\(load.sources) source addresses: about \(Format.rate(total))/s in all") }
         let widen = load.localPorts != nil
             ? "widen --local-ports (the per-socket range)"
             : "widen net.ipv4.ip_local_port_range (e.g. \"1024 65535\", keeping server ports out with ip_local_reserved_ports)"
         let more = "add source addresses (--source A.B.C.D-A.B.C.E): each has its own budget toward the same destination"
-        if load.concurrency > r.size * load.sources {
+        let ports = r.size * load.sources
+        // Open at once: -c in closed loop, rate x --hold with a rate (an open-loop attempt without
+        // --hold lasts its connect and exchange only: the rate, not -c, sizes its ports).
+        let open = load.openAtOnce
+        if open > ports {
+            let how = load.rate.map { "at \(Format.rate($0))/s with each connection held \(Format.rate(load.holdSeconds ?? 0)) s, about \(open.grouped) connections are open at once" }
+                ?? "\(open.grouped) attempts in flight"
             return Finding(.problem, "port-budget",
-                           "\(load.concurrency.grouped) attempts in flight but only \((r.size * load.sources).grouped) ports toward this destination: the rest will fail with EADDRNOTAVAIL",
-                           evidence: evidence, advice: [widen, more, "lower --concurrency"])
+                           "\(how) but only \(ports.grouped) ports toward this destination: the rest will fail with EADDRNOTAVAIL",
+                           evidence: evidence, advice: [widen, sourcesNeeded(open, perSource: r.size), load.rate == nil ? "lower --concurrency" : "lower --rate or --hold"])
         }
         let reuse = load.targetIsLoopback.map { PortBudget.reuseApplies(s, targetIsLoopback: $0) } ?? false
         if let rate = load.rate, load.close == .client, rate > total, !reuse {
-            let fill = Double(r.size * load.sources) / rate
-            evidence.append("at \(RunAnalysis.rate(rate))/s with the client closing first, TIME_WAIT fills the range in about \(RunAnalysis.rate(fill)) s; then connect() fails with EADDRNOTAVAIL")
-            return Finding(.warning, "port-budget", "--rate \(RunAnalysis.rate(rate))/s is above what the port range sustains (about \(RunAnalysis.rate(total))/s)",
+            let fill = Double(ports) / rate
+            evidence.append("at \(Format.rate(rate))/s with the client closing first, TIME_WAIT fills the range in about \(Format.rate(fill)) s; then connect() fails with EADDRNOTAVAIL")
+            // Each port stays in TIME_WAIT 60 s: the rate, not -c, sizes the ports.
+            let need = rate * PortBudget.timeWaitSeconds
+            let needText = need < 1e15 ? Int64(need.rounded(.up)).grouped : String(format: "%.3g", need)
+            evidence.append("sustaining \(Format.rate(rate))/s takes about \(needText) ports (\(Format.rate(rate))/s x 60 s of TIME_WAIT)")
+            if let d = load.durationSeconds, d < PortBudget.timeWaitSeconds {
+                let inRun = min(Double(load.connections ?? Int.max), rate * d)
+                evidence.append("this run lasts \(Format.rate(d)) s: it makes at most \(Int64(inRun.rounded(.up)).grouped) connections, all still in TIME_WAIT when it ends")
+            }
+            return Finding(.warning, "port-budget", "--rate \(Format.rate(rate))/s is above what the port range sustains (about \(Format.rate(total))/s)",
                            evidence: evidence,
-                           advice: [widen, more,
+                           advice: [widen, need < 1e15 ? sourcesNeeded(Int(need.rounded(.up)), perSource: r.size) : more,
                                     "let the server close first (--close server), or keep connections alive: TIME_WAIT then stays on the server",
                                     "SO_LINGER 0 (--close rst) where an abortive close is acceptable: no TIME_WAIT at all"]
                                + [PortAdvice.twReuse(s, targetIsLoopback: load.targetIsLoopback)].compactMap { $0 })
         }
-        return Finding(.ok, "port-budget", "port budget: about \(RunAnalysis.rate(perTuple)) new connections/s per tuple without reuse", evidence: evidence)
+        return Finding(.ok, "port-budget", "port budget: about \(Format.rate(perTuple)) new connections/s per tuple without reuse", evidence: evidence)
+    }
+
+    /// "use N source addresses of P ports (--source ...)" for `ports` ports at once.
+    static func sourcesNeeded(_ ports: Int, perSource: Int) -> String {
+        guard perSource > 0 else { return "free ports of the range first (ip_local_reserved_ports covers it)" }
+        let n = (ports + perSource - 1) / perSource
+        return "use \(n.grouped) source addresses or more of \(perSource.grouped) ports each (--source A.B.C.D-A.B.C.E): each has its own budget toward the same destination"
     }
 
     static func twReuse(_ s: SystemSnapshot, _ load: PlannedLoad) -> Finding? {
@@ -138,7 +174,7 @@ public enum Preflight {
 
     static func openFiles(_ s: SystemSnapshot, _ load: PlannedLoad) -> Finding {
         let need = UInt64(load.concurrency) + 64
-        let evidence = ["RLIMIT_NOFILE soft \(s.openFilesSoft), hard \(s.openFilesHard); \(load.concurrency.grouped) attempts in flight need about \(need.grouped)"]
+        let evidence = ["RLIMIT_NOFILE soft \(s.openFilesSoft), hard \(s.openFilesHard); \(load.rate == nil ? "" : "up to ")\(load.concurrency.grouped) attempts in flight need about \(need.grouped)"]
             + (s.nrOpen.map { ["fs.nr_open = \($0)"] } ?? []) + (s.fileMax.map { ["fs.file-max = \($0)"] } ?? [])
         if let fileMax = s.fileMax, UInt64(fileMax) < need {
             return Finding(.warning, "open-files", "fs.file-max is below the descriptors the run needs: expect ENFILE",
@@ -162,7 +198,7 @@ public enum Preflight {
                                       "a closed-loop run without --rate or -n has no known bound: at N connections/s it needs about N x 120 entries"])
         }
         var how: [String] = []
-        if let rate = load.rate { how.append("\(load.concurrency.grouped) in flight + \(RunAnalysis.rate(rate))/s x \(RunAnalysis.rate(min(120, load.durationSeconds ?? 120))) s of closed connections") }
+        if let rate = load.rate { how.append("\(load.concurrency.grouped) in flight + \(Format.rate(rate))/s x \(Format.rate(min(120, load.durationSeconds ?? 120))) s of closed connections") }
         if let n = load.connections { how.append("-n \(n.grouped) attempts at most") }
         let evidence = ["net.netfilter.nf_conntrack_max = \(max); this load may need about \(need.grouped) entries (\(how.joined(separator: "; ")))"]
         if need > max, s.nfConntrackCount == 0 {

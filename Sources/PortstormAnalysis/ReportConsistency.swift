@@ -206,6 +206,12 @@ public enum ReportConsistency {
                let peak = r.timeline.compactMap({ $0.kernel?.census?.busiest?.occupancy }).max(), peak < 0.9 {
                 out.append("finding \"\(f.title)\" while the busiest tuple never had more than \(RunAnalysis.pct(peak)) of its ports in use")
             }
+            // A tuple's TIME_WAIT is counted on its own ports: never more than the range holds.
+            for m in text.matches(of: #/up to (\d[\d,]*) of that tuple's (\d[\d,]*) ports/#) {
+                if let tw = count(m.1), let size = count(m.2), tw > size {
+                    out.append("finding \"\(f.title)\" puts \(tw.grouped) sockets in TIME_WAIT on a tuple of \(size.grouped) ports")
+                }
+            }
         }
         return out
     }

@@ -2,12 +2,8 @@ import Foundation
 import PortstormRecord
 
 extension RunAnalysis {
-    /// A rate in words: whole numbers from 10/s up, else with the decimals that keep it non-zero.
-    static func rate(_ x: Double) -> String {
-        // Whole rates grouped as every count is (1,075); past 10^15, or not finite, as printf has them.
-        if x >= 10 { return x.isFinite && x < 1e15 ? Int64(x.rounded()).grouped : String(format: "%.0f", x) }
-        return x >= 1 ? String(format: "%.1f", x) : String(format: "%.2f", x)
-    }
+    /// A rate as every report prints one (`Format.rate`).
+    static func rate(_ x: Double) -> String { Format.rate(x) }
 
     /// The most successful connections in any 60 consecutive seconds of the timeline: what had to
     /// fit in the ports at once if each left TIME_WAIT behind (TIME_WAIT lasts 60 s).
@@ -26,6 +22,13 @@ extension RunAnalysis {
         return best
     }
 
+    /// The busiest tuple of the start census (`kernelWitness.startCensus`): its ports in use before
+    /// the first attempt, its range, and how many of those were in TIME_WAIT (nil: not counted).
+    static func heldAtStart(_ r: RunRecord) -> (inUse: Int, size: Int, timeWait: Int?)? {
+        guard let b = r.kernelWitness?.startCensus?.busiest, b.rangeSize > 0 else { return nil }
+        return (b.portsInUse, b.rangeSize, b.timeWaitInRange)
+    }
+
     /// "2 source(s)", or for a merged record its hosts' budget ("4 hosts x 1 source x 28,232 ports").
     static func sourcesText(_ c: CapacityModel) -> String { c.hosts == nil ? "\(c.tuples) source(s)" : c.budgetText }
 
@@ -37,7 +40,14 @@ extension RunAnalysis {
             var line = "peak occupancy of a tuple: \(pct(busiest.peakOccupancy))"
             if let atStart = busiest.portsInUseAtStart, atStart > 0, busiest.rangeSize > 0 {
                 line += "; \(pct(Double(atStart) / Double(busiest.rangeSize))) of the range was already in use before the run"
-                if let own = busiest.peakPortsMadeByRun { line += ", this run's own sockets held at most \(pct(Double(own) / Double(busiest.rangeSize)))" }
+                if let own = busiest.peakPortsMadeByRun {
+                    // The censuses are snapshots: they can miss sockets that live a few ms, so the
+                    // record's peak in flight is said beside them when it is higher.
+                    line += "; the censuses saw at most \(own.grouped) ports (\(pct(Double(own) / Double(busiest.rangeSize)))) held by this run's own sockets"
+                    if c.tuples == 1, let peak = r.process?.peakInFlight, peak > UInt64(own) {
+                        line += ", and up to \(peak.grouped) of its attempts were in flight at once (\(pct(Double(peak) / Double(busiest.rangeSize))))"
+                    }
+                }
             }
             ev.append(line)
         }
@@ -97,8 +107,15 @@ extension RunAnalysis {
             let before = r.timeline.prefix(at ?? 0).map(\.ok)
             let okRate = before.isEmpty ? c.achievedOkRate : before.reduce(0.0) { $0 + Double($1) } / Double(before.count)
             let when = onset == 0 ? "within the first second" : "after about \(onset) s"
-            title = "at \(rate(okRate))/s the \(ports.grouped) ports filled \(when); after that only about \(rate(model))/s is sustainable without TIME_WAIT reuse"
+            let then = "after that only about \(rate(model))/s is sustainable without TIME_WAIT reuse"
                 + (c.reuseInEffect ? " (reuse frees a tuple only once it is \(r.system.tcpTwReuseDelayMs.map(String.init) ?? "1000") ms old)" : "")
+            if onset == 0, let held = heldAtStart(r), held.inUse * 10 >= held.size * 9 {
+                // The start census found the range (nearly) full: earlier sockets held the ports, not this run.
+                let tw = held.timeWait.map { ", \($0.grouped) of them in TIME_WAIT" } ?? ""
+                title = "the \(held.size.grouped) ports were already held before the run: the start census found \(held.inUse.grouped) of them in use by earlier sockets\(tw); \(then)"
+            } else {
+                title = "at \(rate(okRate))/s the \(ports.grouped) ports filled \(when); \(then)"
+            }
         } else if needed && c.reuseInEffect && recycled >= over {
             title = "the run made \(within.grouped) connections within 60 s, more than its \(ports.grouped) ports hold in TIME_WAIT: TIME_WAIT reuse made up the difference (TWRecycled +\(recycled.grouped) in this namespace)"
         } else if needed && recycled > 0 {

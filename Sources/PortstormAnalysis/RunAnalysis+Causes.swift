@@ -2,7 +2,8 @@ import Foundation
 import PortstormRecord
 
 extension RunAnalysis {
-    static func pct(_ x: Double) -> String { String(format: "%.1f%%", x * 100) }
+    /// A fraction as every report prints a share (`Format.share`).
+    static func pct(_ x: Double) -> String { Format.share(x) }
     static func share(_ n: UInt64, _ r: RunRecord) -> String {
         String(format: "%.2f%%", Double(n) * 100 / Double(max(1, r.totals.attempted)))
     }
@@ -19,7 +20,7 @@ extension RunAnalysis {
 
     static func when(_ o: Onset) -> String {
         o.firstSecond == o.lastSecond ? "in second \(o.firstSecond)"
-            : "from second \(o.firstSecond) to \(o.lastSecond), peak \(o.peakPerSecond)/s"
+            : "from second \(o.firstSecond) to \(o.lastSecond), peak \(o.peakPerSecond.grouped)/s"
     }
 
     /// How clients name the mismatch: "unexpected response code" when an HTTP answer came back,
@@ -64,11 +65,15 @@ extension RunAnalysis {
             if let occ = o.occupancyAtOnset {
                 ev.append("at the onset the busiest tuple had \(pct(occ)) of its ports in use")
                 if let held = o.heldBeforeAtOnset, held > 0 {
-                    ev.append("\(held) of those ports were already in use before the run started (left by an earlier run or another program): they count against the same budget")
+                    ev.append("\(held.grouped) of those ports were already in use before the run started (left by an earlier run or another program): they count against the same budget")
                 }
                 if let c = correlationSentence(o) { ev.append(c) }
-                let tw = r.timeline.compactMap { $0.kernel?.census?.busiest?.states["TIME_WAIT"] }.max() ?? 0
-                if tw > 0 { ev.append("up to \(tw.grouped) of that tuple's sockets were in TIME_WAIT") }
+                // Inside the range only: TIME_WAIT on other ports (an earlier run's) holds none of these.
+                let peakTW = r.timeline.compactMap { $0.kernel?.census?.busiest }
+                    .compactMap { b in b.timeWaitInRange.map { ($0, b.rangeSize) } }.max { $0.0 < $1.0 }
+                if let (tw, size) = peakTW, tw > 0 {
+                    ev.append("up to \(tw.grouped) of that tuple's \(size.grouped) ports were held by sockets in TIME_WAIT")
+                }
                 if occ >= 0.9 {
                     if cap.reuseInEffect {
                         ev.append("tcp_tw_reuse = \(r.system.tcpTwReuse.map(String.init) ?? "2") already applied to this target: a TIME_WAIT tuple is reused only once it is \(r.system.tcpTwReuseDelayMs.map(String.init) ?? "1000") ms old (tcp_tw_reuse_delay), so a faster churn still fills the range")

@@ -45,7 +45,7 @@ public enum RunAnalysis {
                                              peakPortsMadeByRun: nil)
                     order.append(key)
                 }
-                byKey[key]!.points.append(TuplePoint(atMs: c.atMs, portsInUse: t.portsInUse, timeWait: t.states["TIME_WAIT"] ?? 0,
+                byKey[key]!.points.append(TuplePoint(atMs: c.atMs, portsInUse: t.portsInUse, timeWait: t.timeWaitInRange,
                                                      established: t.states["ESTABLISHED"] ?? 0, buckets: t.buckets,
                                                      heldBefore: t.heldBefore))
                 byKey[key]!.peakPortsInUse = max(byKey[key]!.peakPortsInUse, t.portsInUse)
@@ -80,11 +80,14 @@ public enum RunAnalysis {
             let atOnset = censuses.first { $0.0 >= first && $0.1.trigger == "burst" }
                 ?? censuses.first { $0.0 >= first } ?? censuses.last
             let points = perSecond.compactMap { t, n in occupancy[t].map { (Double(n), $0) } }
+            // A near-flat occupancy (0.0% to 0.3%, say) correlates with anything: no r then.
+            let spread = (points.map(\.1).max() ?? 0) - (points.map(\.1).min() ?? 0)
             return Onset(outcome: name, cause: o.cause, count: n, firstSecond: first, lastSecond: last,
                          peakPerSecond: active.map(\.1).max() ?? 0,
                          occupancyAtOnset: atOnset.map { $0.1.busiest?.occupancy ?? 0 },
                          heldBeforeAtOnset: atOnset.flatMap { $0.1.busiest?.heldBefore },
-                         correlationWithOccupancy: pearson(points), correlationPoints: points.count)
+                         correlationWithOccupancy: spread >= minOccupancySpread ? pearson(points) : nil,
+                         correlationPoints: points.count)
         }
     }
 
@@ -92,6 +95,10 @@ public enum RunAnalysis {
     /// `strongCorrelationPoints` seconds behind it.
     public static let strongCorrelation = 0.7
     public static let strongCorrelationPoints = 5
+    /// No correlation is computed when the busiest tuple's occupancy moved by less than this share
+    /// of its range over the seconds compared (1 point of percentage): a flat or near-zero series
+    /// says nothing about ports, whatever r comes out.
+    public static let minOccupancySpread = 0.01
 
     /// Whether the address connected to is a loopback address (127.0.0.0/8 or ::1).
     static func targetIsLoopback(_ r: RunRecord) -> Bool {

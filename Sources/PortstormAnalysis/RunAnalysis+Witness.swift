@@ -136,7 +136,7 @@ extension RunAnalysis {
         }
         if k.closedWithoutTimeWait {
             var ev = ["\(k.ok.grouped) connections ended ok with --close client, which means the client closes first and keeps TIME_WAIT on this side"]
-            if let e = k.timeWaitEntered { ev.append("TIME_WAIT sockets entered in this namespace: \(e) (TW + TWKilled)") }
+            if let e = k.timeWaitEntered { ev.append("TIME_WAIT sockets entered in this namespace: \(e.grouped) (TW + TWKilled)") }
             if let t = k.timeWaitTowardTarget { ev.append("TIME_WAIT toward \(r.target.used) grew by \(max(0, t)) from the start census to the last one") }
             let aborts = k.abortOnClose ?? 0
             if aborts > 0 {
@@ -176,9 +176,10 @@ extension RunAnalysis {
     /// Sockets toward the target that were there before the first attempt (`startCensus`).
     static func beforeRunFinding(_ r: RunRecord) -> Finding? {
         guard let start = r.kernelWitness?.startCensus, let b = start.busiest, b.portsInUse > 0 else { return nil }
-        let states = b.states.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-        return Finding(.info, "before-run", "\(b.portsInUse) ports toward \(b.destination):\(b.port) were already in use before the first attempt (\(pct(b.occupancy)) of the range)",
-                       evidence: ["start census from \(b.source): \(states)",
+        // The states of the sockets on the range's ports (a record without them: every port's).
+        let states = (b.statesInRange ?? b.states).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.grouped)" }.joined(separator: ", ")
+        return Finding(.info, "before-run", "\(b.portsInUse.grouped) ports toward \(b.destination):\(b.port) were already in use before the first attempt (\(pct(b.occupancy)) of the range)",
+                       evidence: ["start census from \(b.source)\(b.statesInRange == nil ? "" : ", ports \(b.rangeLow)-\(b.rangeHigh)"): \(states)",
                                   "left by an earlier run or another program: they still hold ports of this run's budget until they close (TIME_WAIT: up to 60 s)",
                                   "charts and tables separate them from the sockets this run made"],
                        advice: b.states["TIME_WAIT"].map { _ in ["wait 60 s between runs toward the same destination for a clean budget"] } ?? [])

@@ -26,7 +26,8 @@ public struct Onset: Codable, Sendable, Equatable {
     /// Of the busiest tuple's ports in use at the onset, those already in use before the run.
     public var heldBeforeAtOnset: Int?
     /// Pearson correlation, over the seconds with a census, of this failure's count per second and
-    /// the busiest tuple's occupancy; nil when there are too few points or no variation.
+    /// the busiest tuple's occupancy; nil when there are too few points, no variation, or an
+    /// occupancy that moved by less than `RunAnalysis.minOccupancySpread`.
     public var correlationWithOccupancy: Double?
     /// Seconds (with a census) behind that correlation.
     public var correlationPoints: Int = 0
@@ -56,7 +57,9 @@ public struct TuplePoint: Codable, Sendable, Equatable {
     /// Milliseconds since the start of the run.
     public var atMs: Int
     public var portsInUse: Int
-    public var timeWait: Int
+    /// Sockets in TIME_WAIT on a port of the range (`TupleCensus.statesInRange`); nil for a
+    /// record that did not count states inside the range.
+    public var timeWait: Int?
     public var established: Int
     public var buckets: [Int]
     /// Of `portsInUse`, those already in use at the start census (nil without one).

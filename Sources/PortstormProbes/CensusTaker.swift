@@ -2,7 +2,8 @@ import PortstormRecord
 import PortstormSystem
 
 /// Counts the sockets toward one target per (source IP, destination IP, destination port) tuple,
-/// by state, with the local ports they hold inside the effective range. One sock_diag dump.
+/// by state on any local port and by state inside the effective range, with the local ports they
+/// hold inside that range. One sock_diag dump.
 public struct CensusTaker: Sendable {
     public let target: SocketAddress
     public let rangeLow: UInt16
@@ -46,19 +47,25 @@ public struct CensusTaker: Sendable {
             if inRange && collect { held[s.source, default: []].insert(s.sourcePort) }
         }
         let tuples = groups.map { source, g in
-            var states: [String: Int] = [:]
-            for (i, n) in g.states.enumerated() where n > 0 { states[SockDiag.stateNames[UInt8(i)] ?? "STATE_\(i)"] = n }
-            return TupleCensus(source: source.text, destination: target.ip, port: target.port, states: states,
+            func named(_ counts: [Int]) -> [String: Int] {
+                var out: [String: Int] = [:]
+                for (i, n) in counts.enumerated() where n > 0 { out[SockDiag.stateNames[UInt8(i)] ?? "STATE_\(i)"] = n }
+                return out
+            }
+            return TupleCensus(source: source.text, destination: target.ip, port: target.port, states: named(g.states),
                                portsInUse: g.inUse, rangeSize: rangeSize, rangeLow: rangeLow, rangeHigh: rangeHigh,
-                               buckets: g.buckets, heldBefore: heldAtStart == nil ? nil : g.before)
+                               buckets: g.buckets, heldBefore: heldAtStart == nil ? nil : g.before,
+                               statesInRange: named(g.statesInRange))
         }.sorted { $0.source < $1.source }
         return (Census(atMs: atMs, trigger: trigger, tookUs: Int((monotonicNanos() - start) / 1000), tuples: tuples), held)
     }
 
-    /// One tuple's counts while a census runs: sockets by state number, ports in use inside the
-    /// range and in which slice of it, and how many of those were in use at the start census.
+    /// One tuple's counts while a census runs: sockets by state number (on any local port, and
+    /// inside the range), ports in use inside the range and in which slice of it, and how many of
+    /// those were in use at the start census.
     struct Tally {
         var states = [Int](repeating: 0, count: 12)
+        var statesInRange = [Int](repeating: 0, count: 12)
         var inUse = 0
         var before = 0
         var buckets = [Int](repeating: 0, count: CensusTaker.bucketCount)
@@ -66,6 +73,7 @@ public struct CensusTaker: Sendable {
         mutating func count(state: Int, bucket: Int?, heldBefore: Bool) {
             states[state] += 1
             guard let bucket else { return }
+            statesInRange[state] += 1
             inUse += 1
             buckets[bucket] += 1
             if heldBefore { before += 1 }

@@ -69,7 +69,9 @@ public struct TupleCensus: Codable, Sendable, Equatable {
     public var source: String
     public var destination: String
     public var port: UInt16
-    /// Sockets per TCP state name (`ESTABLISHED`, `TIME_WAIT`, `SYN_SENT`, ...).
+    /// Sockets toward the tuple per TCP state name (`ESTABLISHED`, `TIME_WAIT`, `SYN_SENT`, ...),
+    /// on any local port: sockets outside the effective range (an earlier run's, another
+    /// program's) count here too. What holds this run's budget is `statesInRange`.
     public var states: [String: Int]
     /// Local ports held inside the effective range (any state).
     public var portsInUse: Int
@@ -85,10 +87,16 @@ public struct TupleCensus: Codable, Sendable, Equatable {
     /// (sockets left from before the run, or new ones that took over their tuple). nil in the
     /// start census itself and when there was none.
     public var heldBefore: Int?
+    /// The same counts as `states`, for the sockets whose local port lies inside the effective
+    /// range only: the ones that hold ports of this tuple's budget (they add up to `portsInUse`).
+    /// nil in records written before it was counted.
+    public var statesInRange: [String: Int]?
 
     public init(source: String, destination: String, port: UInt16, states: [String: Int], portsInUse: Int,
-                rangeSize: Int, rangeLow: UInt16, rangeHigh: UInt16, buckets: [Int], heldBefore: Int? = nil) {
+                rangeSize: Int, rangeLow: UInt16, rangeHigh: UInt16, buckets: [Int], heldBefore: Int? = nil,
+                statesInRange: [String: Int]? = nil) {
         self.heldBefore = heldBefore
+        self.statesInRange = statesInRange
         self.source = source
         self.destination = destination
         self.port = port
@@ -99,6 +107,9 @@ public struct TupleCensus: Codable, Sendable, Equatable {
         self.rangeHigh = rangeHigh
         self.buckets = buckets
     }
+
+    /// Sockets in TIME_WAIT holding a port of the range (nil: a record without `statesInRange`).
+    public var timeWaitInRange: Int? { statesInRange.map { $0["TIME_WAIT"] ?? 0 } }
 
     /// portsInUse / rangeSize, 0 when the range is empty.
     public var occupancy: Double { rangeSize > 0 ? Double(portsInUse) / Double(rangeSize) : 0 }

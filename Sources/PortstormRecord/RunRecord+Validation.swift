@@ -57,6 +57,7 @@ extension RunRecord {
                         try Self.count(t.rangeSize, "\(tp).rangeSize")
                         if t.rangeLow > t.rangeHigh { throw RecordError(field: "\(tp).rangeLow", reason: "is above rangeHigh") }
                         for (state, n) in t.states { try Self.count(n, "\(tp).states.\(state)") }
+                        for (state, n) in t.statesInRange ?? [:] { try Self.count(n, "\(tp).statesInRange.\(state)") }
                         for (b, n) in t.buckets.enumerated() { try Self.count(n, "\(tp).buckets[\(b)]") }
                     }
                 }

@@ -1,4 +1,5 @@
 import PortstormAnalysis
+import PortstormRecord
 
 /// Findings for a terminal, worst first: `[severity] title`, then evidence and `->` advice.
 public enum FindingsText {

@@ -17,12 +17,12 @@ public enum PlanHTML {
         if !p.steps.isEmpty {
             h.append(ReportHTML.section("Rate asked and achieved", "new connections per second, per step of the ramp; dashed red: the knee", rateChart(p)))
             h.append(ReportHTML.section("Failures per step", "share of each step's attempts that failed; dashed: the knee rule's limit", failureChart(p)))
-            h.append(ReportHTML.section("Connect p99 per step", "log scale; dashed: the knee rule's limit (\(Format.rate(p.rule.latencyFactor))x the first step's p99, at least 1 ms)",
+            h.append(ReportHTML.section("Connect p99 per step", "log scale; dashed: the knee rule's limit (\(Format.rate(p.rule.latencyFactor))x the first step's p99, and at least \(Format.micros(KneeRule.minLatencyRiseUs)) above it)",
                                         latencyChart(p)))
         }
         h.append("<h2>Steps</h2>" + ReportTables.html(ReportTables.planSteps(p)))
         h.append("<h2>What \(HTML.escape(Format.rate(p.targetRate)))/s needs</h2><ul>" + p.needs.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul>")
-        h.append("<p class=\"caption\">Steps run one after another: TIME_WAIT left by a step still holds ports in the next, as under sustained load.</p>")
+        h.append("<p class=\"caption\">\(HTML.escape(PlanText.carryOver(p))).</p>")
         h.append("<p class=\"foot\">target \(HTML.escape(record.target)), used \(HTML.escape(record.used)); kernel \(HTML.escape(record.system.kernel))</p>")
         h.append("</body></html>")
         return h.joined(separator: "\n") + "\n"
@@ -70,7 +70,8 @@ public enum PlanHTML {
 
     static func latencyChart(_ p: CapacityPlan) -> String {
         let p99 = p.steps.map { Double(max(1, $0.connectP99Us)) }
-        let limit = max(1000, Double(max(1, p.steps.first?.connectP99Us ?? 1)) * p.rule.latencyFactor)
+        let base = Double(max(1, p.steps.first?.connectP99Us ?? 1))
+        let limit = max(base + Double(KneeRule.minLatencyRiseUs), base * p.rule.latencyFactor)
         let lo = p99.min() ?? 1, hi = max(p99.max() ?? 1, limit)
         var c = chart(p, y: pow(10, floor(log10(lo)))...pow(10, ceil(log10(max(hi, lo * 10)) + 1e-9)), logY: true)
         c.line(p99.enumerated().map { (Double($0.offset + 1), $0.element) }, stroke: ReportHTML.remoteColor, dots: true)

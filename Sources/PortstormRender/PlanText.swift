@@ -1,5 +1,6 @@
 import Foundation
 import PortstormAnalysis
+import PortstormRecord
 
 /// The capacity report of `portstorm plan`, for a terminal or as Markdown.
 public enum PlanText {
@@ -42,9 +43,24 @@ public enum PlanText {
         if markdown { out.append("") }
         for n in p.needs { out.append(markdown ? "- \(n)" : "    - \(n)") }
         out.append("")
-        out.append(markdown ? "Steps run one after another: TIME_WAIT left by a step still holds ports in the next, as under sustained load."
-                            : "  steps run one after another: TIME_WAIT left by a step still holds ports in the next, as under sustained load")
+        let carry = carryOver(p)
+        out.append(markdown ? carry + "." : "  " + carry.prefix(1).lowercased() + carry.dropFirst())
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// What a step leaves to the next, by how the steps closed (`CapacityPlan.close`): only a
+    /// client that closes first keeps TIME_WAIT on its own ports.
+    public static func carryOver(_ p: CapacityPlan) -> String {
+        switch p.close {
+        case .client?:
+            return "Steps run one after another: TIME_WAIT left by a step still holds this client's ports in the next, as under sustained load"
+        case .server?:
+            return "Steps run one after another: the server closed first, so TIME_WAIT stays on the server and holds none of this client's ports; the server's carries into the next step"
+        case .rst?:
+            return "Steps run one after another: connections were reset (--close rst), so no step leaves TIME_WAIT to the next"
+        case nil:
+            return "Steps run one after another: TIME_WAIT stays with the side that closed first and carries into the next step"
+        }
     }
 
     /// What the plan concludes, one sentence a line: the sustainable rate, the knee and the limit
@@ -63,8 +79,8 @@ public enum PlanText {
             out.append("no knee up to the ceiling (\(Format.rate(p.steps.last?.rate ?? 0))/s): the limit is above it")
         }
         for c in p.caveats { out.append("caveat: \(c)") }
-        out.append(String(format: "knee rule: failures above %.1f%% of attempts, connect p99 above %.0fx the first step, or the generator falling behind",
-                          p.rule.maxFailureShare * 100, p.rule.latencyFactor))
+        out.append("knee rule: failures above \(Format.share(p.rule.maxFailureShare)) of attempts, connect p99 above \(Format.rate(p.rule.latencyFactor))x the first step's "
+                   + "and at least \(Format.micros(KneeRule.minLatencyRiseUs)) above it, or the generator falling behind")
         return out
     }
 

@@ -101,18 +101,18 @@ public enum ReportHTML {
         c.line([(0, Double(busiest.rangeSize)), (Double(max(1, r.timeline.count)), Double(busiest.rangeSize))], stroke: "#c0392b", dash: true, width: 1.2)
         // Ports in use drawn wide underneath: when every port is in TIME_WAIT the two lines coincide.
         c.line(busiest.points.map { (Double($0.atMs) / 1000, Double($0.portsInUse)) }, stroke: "#1f6fb2", width: 4)
-        c.line(busiest.points.map { (Double($0.atMs) / 1000, Double($0.timeWait)) }, stroke: "#e0a800", width: 1.6)
+        c.line(busiest.points.compactMap { p in p.timeWait.map { (Double(p.atMs) / 1000, Double($0)) } }, stroke: "#e0a800", width: 1.6)
         if tw.contains(where: { $0.1 <= top }) { c.line(tw.filter { $0.1 <= top }, stroke: "#999999", dash: true, width: 1) }
         // Sockets there before the first attempt use the same budget but are not this run's.
         var before: [(String, String)] = []
         if let atStart = busiest.portsInUseAtStart, atStart > 0 {
             let held = busiest.points.compactMap { p in p.heldBefore.map { (Double(p.atMs) / 1000, Double($0)) } }
             c.line([(0, Double(atStart))] + held, stroke: "#7f7f7f", width: 2.4)
-            before = [("of which already in use before the run (\(atStart) at the start)", "#7f7f7f")]
+            before = [("of which already in use before the run (\(Format.count(atStart)) at the start)", "#7f7f7f")]
         }
         for o in a.onsets { c.vmarker(at: Double(o.firstSecond), label: o.outcome, color: o.cause == .local ? localColor : remoteColor) }
         return legend([("ports in use (\(busiest.source) to \(busiest.destination):\(busiest.port))", "#1f6fb2")] + before
-                      + [("of which TIME_WAIT", "#e0a800"), ("range size \(busiest.rangeSize)", "#c0392b"),
+                      + [("of which TIME_WAIT", "#e0a800"), ("range size \(Format.count(busiest.rangeSize))", "#c0392b"),
                          ("TIME_WAIT, whole namespace", "#999999")])
             + c.svg(xLabel: "seconds", yLabel: "sockets")
     }

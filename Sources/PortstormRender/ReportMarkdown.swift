@@ -32,11 +32,20 @@ public enum ReportMarkdown {
         let l = r.latency.connect
         md.append("## Connect latency")
         md.append("")
-        md.append("| p50 | p90 | p99 | p99.9 | max | connects |")
-        md.append("| ---: | ---: | ---: | ---: | ---: | ---: |")
-        md.append("| \(Format.micros(l.p50)) | \(Format.micros(l.p90)) | \(Format.micros(l.p99)) | \(Format.micros(l.p999)) | \(Format.micros(l.max)) | \(Format.count(l.count)) |")
+        if l.count > 0 {
+            md.append("| p50 | p90 | p99 | p99.9 | max | connects |")
+            md.append("| ---: | ---: | ---: | ---: | ---: | ---: |")
+            md.append("| \(Format.micros(l.p50)) | \(Format.micros(l.p90)) | \(Format.micros(l.p99)) | \(Format.micros(l.p999)) | \(Format.micros(l.max)) | \(Format.count(l.count)) |")
+        } else {
+            md.append("No connection completed: no connect latency to show.")
+        }
         md.append("")
-        if c.tls != nil, let h = r.latency.handshake {
+        if c.tls != nil, let h = r.latency.handshake, h.count == 0 {
+            md.append("## TLS handshake latency")
+            md.append("")
+            md.append("No handshake completed: no handshake latency to show.")
+            md.append("")
+        } else if c.tls != nil, let h = r.latency.handshake {
             md.append("## TLS handshake latency")
             md.append("")
             md.append("| p50 | p90 | p99 | p99.9 | max | handshakes | resumed |")

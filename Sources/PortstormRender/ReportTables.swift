@@ -59,7 +59,7 @@ enum ReportTables {
         let rows = t.outcomes.nonZero.map { (o, n) -> [String] in
             let onset = a.onsets.first { $0.outcome == o.name }
             let first: String = onset.map { "\($0.firstSecond)" } ?? "-", last: String = onset.map { "\($0.lastSecond)" } ?? "-"
-            let occupancy: String = onset?.occupancyAtOnset.map { String(format: "%.1f%%", $0 * 100) } ?? "-"
+            let occupancy: String = onset?.occupancyAtOnset.map { Format.share($0) } ?? "-"
             let cause = o.cause == .none ? "-" : o.cause.rawValue
             return [o.name, Format.count(n), Format.percent(n, of: t.attempted), cause, first, last, occupancy]
         }
@@ -106,7 +106,7 @@ enum ReportTables {
         let rows = a.tuples.map { s -> [String] in
             let before: String = s.portsInUseAtStart.map { Format.count($0) } ?? "-", own: String = s.peakPortsMadeByRun.map { Format.count($0) } ?? "-"
             return [s.source, "\(s.destination):\(s.port)", Format.count(s.rangeSize), before, Format.count(s.peakPortsInUse), own,
-                    String(format: "%.1f%%", s.peakOccupancy * 100), Format.count(s.points.map(\.timeWait).max() ?? 0)]
+                    Format.share(s.peakOccupancy), s.points.compactMap(\.timeWait).max().map { Format.count($0) } ?? "-"]
         }
         return Table(header: ["source", "destination", "ports", "in use before the run", "peak in use", "peak made by this run",
                               "peak occupancy", "peak TIME_WAIT"],

@@ -1,4 +1,5 @@
 import Foundation
+import PortstormRecord
 
 /// A minimal SVG plotting area: linear or log scales, axes with ticks, and shapes in data units.
 /// Everything is inline text: the HTML report needs no network and no script. The chart scales

@@ -65,7 +65,8 @@ struct Doctor: ParsableCommand {
             bytesPerConnection: HoldCapacity.estimatedBytes(serverOnThisMachine: address?.isLoopback ?? false),
             portsPerSource: PortBudget.effectiveRange(snapshot, perSocket: load.localPorts).size, sources: load.sources,
             destination: address?.description ?? "one destination",
-            server: server.map { LocalServerRoom(processes: $0.processes, room: $0.room) }))
+            server: server.map { LocalServerRoom(processes: $0.processes, room: $0.room) },
+            portsHeldAtOnce: load.rate == nil))
         let findings = Preflight.check(snapshot, load: load, ioUringProblem: Ring.probe()?.description, capacity: capacity)
         if json {
             let e = JSONEncoder()

@@ -13,7 +13,7 @@ struct Plan: ParsableCommand {
         discussion: """
         Runs one bounded step per rate, from --from up to the ceiling --to, and stops at the first \
         step past the knee: failures above --max-failures, connect p99 above --latency-factor times \
-        the first step's, or the generator falling behind. Then it says the highest sustainable \
+        the first step's and at least 10 ms above it, or the generator falling behind. Then it says the highest sustainable \
         rate for this source and destination, which limit came first (ports, TIME_WAIT, the \
         server's accept queue, the generator), and what --target-rate would need.
 

@@ -70,7 +70,8 @@ struct RunExecution {
             // The preflight's warnings, when they matter for this load.
             let load = PlannedLoad(rate: config.rate, concurrency: config.concurrency, sources: plan.sources.count,
                                    localPorts: config.localPorts, close: config.close, targetIsLoopback: plan.target.isLoopback,
-                                   connections: config.connections, durationSeconds: config.durationSeconds)
+                                   connections: config.connections, durationSeconds: config.durationSeconds,
+                                   holdSeconds: config.holdMs.map { Double($0) / 1000 })
             let snapshot = SystemProbe.snapshot()
             let capacity = HoldCapacity.forRun(config, plan: plan, snapshot: snapshot)
             // Which limit stops the load first: said when one will, and for every --hold run.

@@ -41,10 +41,14 @@ func step(_ rate: Double, failed: UInt64 = 0, as name: String = "eaddrnotavail",
     }
 
     @Test func latencyAndGeneratorKnees() throws {
-        let lat = try #require(CapacityPlan.knee([step(100, p99: 400), step(200, p99: 500), step(400, p99: 5_000)], rule: KneeRule()))
+        let lat = try #require(CapacityPlan.knee([step(100, p99: 400), step(200, p99: 500), step(400, p99: 15_000)], rule: KneeRule()))
         #expect(lat.index == 2 && lat.limit == "latency")
         // Sub-millisecond noise is not a knee, whatever the ratio.
         #expect(CapacityPlan.knee([step(100, p99: 50), step(200, p99: 900)], rule: KneeRule()) == nil)
+        // Audit: 0.58 ms to 3.3 ms (5.7x, 0% failures) was called the knee; under 10 ms above the
+        // first step's p99 it is not, whatever the ratio.
+        #expect(CapacityPlan.knee([step(100, p99: 580), step(1000, p99: 3_300)], rule: KneeRule()) == nil)
+        #expect(CapacityPlan.knee([step(100, p99: 580), step(1000, p99: 12_000)], rule: KneeRule())?.limit == "latency")
         var slow = step(400)
         slow.achievedRate = 300
         let gen = try #require(CapacityPlan.knee([step(100), slow], rule: KneeRule()))

@@ -55,7 +55,7 @@ import Testing
 
     @Test func aKneeInLatencyAloneIsFoundToo() {
         let ramp = PlanRamp(rates: [100, 200, 400, 800], rule: KneeRule(maxFailureShare: 0.01, latencyFactor: 3))
-        let ran = ramp.run(runStep: { Self.fakeStep($0, capacity: 10_000, p99: $0 >= 400 ? 8_000 : 600) })
+        let ran = ramp.run(runStep: { Self.fakeStep($0, capacity: 10_000, p99: $0 >= 400 ? 15_000 : 600) })
         #expect(ran.steps.count == 3)
         #expect(CapacityPlan.knee(ran.steps, rule: ramp.rule)?.limit == "latency")
     }

@@ -27,7 +27,7 @@ func finding(_ topic: String, _ s: SystemSnapshot, _ load: PlannedLoad, ioUring:
         let f = try #require(finding("port-budget", defaults(), PlannedLoad(rate: 1000, targetIsLoopback: false)))
         #expect(f.severity == .warning)
         #expect(f.title.contains("about 471/s"))
-        #expect(f.evidence.contains { $0.contains("fills the range in about 28 s") })
+        #expect(f.evidence.contains { $0.contains("fills the range in about 28.2 s") })
         #expect(f.advice.contains { $0.contains("ip_local_port_range") })
         #expect(f.advice.contains { $0.contains("--source") })
         #expect(f.advice.contains { $0.contains("--close server") })

@@ -26,7 +26,10 @@ import Testing
         #expect(r.stdout.contains(" handshakes (") && r.stdout.contains(" resumed) p99 "), "\(r.stdout)")
         let record = try PlanRecord.load(from: Data(contentsOf: file))
         #expect(record.tls?.caFile == ca.path && record.tls?.resume == true && record.tls?.minVersion == "1.3", "\(String(describing: record.tls))")
-        #expect(record.plan.steps.count == 2, "\(record.plan.steps)")
+        // Two steps, unless this loaded machine could not keep the first step's schedule: then the
+        // plan rightly ends there, at the generator's own knee.
+        #expect(record.plan.steps.count == 2 || (record.plan.steps.count == 1 && record.plan.limit == "generator"),
+                "\(record.plan.steps) limit \(record.plan.limit ?? "none")")
         for s in record.plan.steps {
             #expect(s.attempted > 0 && s.ok == s.attempted && s.handshakes == s.attempted, "\(s)")
             #expect((s.resumed ?? 0) > 0 && (s.handshakeP99Us ?? 0) > 0, "\(s)")

@@ -130,6 +130,25 @@ func socketsAround(port: UInt16) throws -> String {
         let c = try census(CensusTaker(target: server.address, range: (1, 2, 2))) { $0.tuples.first?.states["ESTABLISHED"] == 10 }
         #expect(c.tuples.first?.states["ESTABLISHED"] == 10)
         #expect(c.tuples.first?.portsInUse == 0)
+        #expect(c.tuples.first?.statesInRange == [:])
+    } }
+
+    /// Audit: a 4-port tuple was said to have 2,004 sockets in TIME_WAIT, counting every port.
+    /// `statesInRange` counts the sockets on the range's ports only, `states` every one.
+    @Test func countsStatesInsideTheRangeApartFromEveryPort() throws { try ThreadNetworkNamespace.whereAvailable { _ in
+        let server = try TargetServer.start(mode: .hold, listen: SocketAddress(ip: "127.0.0.1", port: 0)!)
+        defer { server.stop() }
+        let fds = connectMany(6, to: server.address)
+        defer { fds.forEach(Socket.close) }
+        let ports = fds.compactMap { Socket.localAddress($0)?.port }.sorted()
+        #expect(ports.count == 6)
+        // A range of exactly the lowest port one of these sockets took.
+        let low = try #require(ports.first)
+        let c = try census(CensusTaker(target: server.address, range: (low, low, 1))) { $0.tuples.first?.states["ESTABLISHED"] == 6 }
+        let t = try #require(c.tuples.first)
+        #expect(t.states["ESTABLISHED"] == 6)
+        #expect(t.statesInRange == ["ESTABLISHED": 1])
+        #expect(t.portsInUse == 1)
     } }
 
     @Test(.enabled(if: HostCapabilities.ipv6Loopback, "::1 is not configured on this machine (no IPv6 loopback)"))

@@ -19,6 +19,7 @@ func heldBeforeRecord() -> RunRecord {
     start.trigger = "start"
     start.tuples[0].portsInUse = 985
     start.tuples[0].states = ["TIME_WAIT": 985]
+    start.tuples[0].statesInRange = ["TIME_WAIT": 985]
     r.kernelWitness = KernelWitness(counters: ["ActiveOpens": 200, "PassiveOpens": 200, "TW": 200, "TWKilled": 0], serverIsLocal: true,
                                     startCensus: start)
     return r
@@ -36,7 +37,7 @@ func heldBeforeRecord() -> RunRecord {
         let html = ReportHTML.render(r, a)
         #expect(html.contains("of which already in use before the run (985 at the start)"))
         let cap = try #require(a.findings.first { $0.topic == "capacity" })
-        #expect(cap.evidence.contains("peak occupancy of a tuple: 90.0%; 98.5% of the range was already in use before the run, this run's own sockets held at most 0.0%"))
+        #expect(cap.evidence.contains("peak occupancy of a tuple: 90.0%; 98.5% of the range was already in use before the run; the censuses saw at most 0 ports (0.0%) held by this run's own sockets"))
         #expect(a.findings.contains { $0.topic == "before-run" && $0.title.hasPrefix("985 ports toward 127.0.0.1:8080 were already in use") })
         let csv = TimelineCSV.render(r).split(separator: "\n")
         #expect(csv[1].hasSuffix(",900"))

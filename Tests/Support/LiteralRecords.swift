@@ -38,10 +38,12 @@ public func literalRecord(_ seconds: [LiteralSecond], config: RunConfig = RunCon
             // The lowest `used` ports of the range, counted per slice as the census does.
             var buckets = [Int](repeating: 0, count: 64)
             for offset in 0..<min(max(0, used), rangeSize) { buckets[offset * 64 / rangeSize] += 1 }
+            // Every socket of a literal census holds a port of the range: the states inside it are all of them.
+            let states = s.timeWait > 0 ? ["TIME_WAIT": s.timeWait, "ESTABLISHED": used - s.timeWait] : ["ESTABLISHED": used]
             k.census = Census(atMs: t * 1000 + 500, trigger: "periodic", tookUs: 100, tuples: [
-                TupleCensus(source: "127.0.0.1", destination: "127.0.0.1", port: 8080,
-                            states: s.timeWait > 0 ? ["TIME_WAIT": s.timeWait, "ESTABLISHED": used - s.timeWait] : ["ESTABLISHED": used],
-                            portsInUse: used, rangeSize: rangeSize, rangeLow: low, rangeHigh: high, buckets: buckets)])
+                TupleCensus(source: "127.0.0.1", destination: "127.0.0.1", port: 8080, states: states,
+                            portsInUse: used, rangeSize: rangeSize, rangeLow: low, rangeHigh: high, buckets: buckets,
+                            statesInRange: states.filter { $0.value > 0 })])
         }
         line.kernel = k
         timeline.append(line)

@@ -1,13 +1,27 @@
 import Foundation
 
-/// Number formatting shared by the renderers (fixed, locale-independent: golden files depend on it).
+/// Number formatting shared by the analysis and the renderers: every finding, table and summary
+/// prints its numbers through here, so one figure reads the same everywhere (fixed,
+/// locale-independent: golden files depend on it).
 public enum Format {
     /// 1234567 -> "1,234,567".
     public static func count<T: BinaryInteger>(_ n: T) -> String { n.grouped }
 
-    /// A rate with no decimals past 100, one below.
+    /// A rate (per second): whole numbers as such ("50", "1,075"), others with no decimals from
+    /// 100 up, one from 1 up, two below; a rate above 0 never prints as 0 ("<0.01").
     public static func rate(_ r: Double) -> String {
-        r >= 100 ? whole(r) : String(format: "%.1f", r)
+        guard r.isFinite, r.magnitude < 1e15 else { return String(format: "%.3g", r) }
+        if r >= 100 || r == r.rounded() { return whole(r) }
+        if r >= 1 { return String(format: "%.1f", r) }
+        if r >= 0.005 || r < 0 { return String(format: "%.2f", r) }
+        return "<0.01"
+    }
+
+    /// A fraction (0...1) as a percentage with one decimal; a share above 0 that would print as
+    /// 0.0% prints "<0.1%".
+    public static func share(_ x: Double) -> String {
+        guard x.isFinite else { return "-" }
+        return x > 0 && x < 0.0005 ? "<0.1%" : String(format: "%.1f%%", x * 100)
     }
 
     /// A whole number with thousands separators; past 10^15 (or not finite) in scientific notation,
@@ -47,10 +61,5 @@ public enum Format {
         guard s.isFinite, s < 1e15 else { return String(format: "%.3gs", s) }
         let whole = Int64(s)
         return "\(count(whole / 60))m" + String(format: "%02ds", Int32(whole % 60))
-    }
-
-    static func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
-        let fill = String(repeating: " ", count: max(0, width - s.count))
-        return right ? fill + s : s + fill
     }
 }
