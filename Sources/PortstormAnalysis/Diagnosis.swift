@@ -241,6 +241,24 @@ public enum Diagnosis {
                        advice: ["check this machine's routes: ip route get \(p.address) (a missing default route?)"])
     }
 
+    /// An HTTP GET that got an error status: the advice follows the class of the status.
+    static func httpErrorStatus(_ address: String, _ status: Int) -> Finding {
+        switch status {
+        case 404, 410:
+            return Finding(.warning, "http-status", "\(address) answers HTTP \(status): the path was not found there",
+                           advice: ["check the path (--path) and the Host header: a virtual host may serve it under another name"])
+        case 401, 403:
+            return Finding(.warning, "http-status", "\(address) answers HTTP \(status): the server refuses the request",
+                           advice: ["the server wants credentials or does not allow this client: an error status, not a success"])
+        case 500...599:
+            return Finding(.warning, "http-status", "\(address) answers HTTP \(status): a server error",
+                           advice: ["the request reached the server (or a proxy in front of it), which failed: read its error log"])
+        default:
+            return Finding(.warning, "http-status", "\(address) answers HTTP \(status): an error status, not a success",
+                           advice: ["the server could not or would not serve this request: check what it expects (method, headers, the port's protocol)"])
+        }
+    }
+
     static func protocolFindings(_ p: DiagnoseObservations.AddressProbe, asked: WireProtocol?) -> [Finding] {
         var out: [Finding] = []
         let httpAsked = asked == .http || asked == .ws
@@ -253,8 +271,10 @@ public enum Diagnosis {
             if status == 426 {
                 out.append(Finding(httpAsked && asked != .ws ? .warning : .info, "protocol", "\(p.address) answers a plain HTTP GET with 426 Upgrade Required: a WebSocket-only (or upgrade-only) server",
                                    advice: ["connect with a WebSocket client (--protocol ws), or use the port that serves plain HTTP"]))
+            } else if status == 400 && p.tls == "ok" {
+                // A plain GET to a TLS port: the TLS finding says which protocol the port speaks.
             } else if status >= 400 && asked == .http {
-                out.append(Finding(.warning, "http-status", "\(p.address) answers HTTP \(status)", advice: ["check the path and the Host header"]))
+                out.append(httpErrorStatus(p.address, status))
             } else {
                 out.append(Finding(.info, "speaks-http", "\(p.address) answers HTTP" + (p.httpStatus.map { " (\($0))" } ?? "")))
             }

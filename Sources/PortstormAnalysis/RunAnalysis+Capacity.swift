@@ -55,7 +55,19 @@ extension RunAnalysis {
             ev.append("the kernel saw no TIME_WAIT made by this run's closes (see the close-mode finding): ports were free again at once")
             return Finding(.info, "capacity", "the port range did not limit this run: its connections left no TIME_WAIT here", evidence: ev)
         }
+        // Certificates refused by this side: the client ends those connections itself, whatever --close says.
+        let refusedByClient = count(["tls_cert_untrusted", "tls_cert_name_mismatch", "tls_cert_expired"], r)
+        let tlsRefused = refusedByClient > 0 && refusedByClient.multipliedReportingOverflow(by: 2).partialValue >= r.totals.outcomes.total
+        let rsts = witness?.outRsts ?? 0
+        if tlsRefused, rsts >= Int64(clamping: refusedByClient) {
+            ev.append("\(refusedByClient.grouped) TLS handshakes ended on the client's own check of the certificate: the client sent its alert and closed with the server's data unread, which sends a reset (OutRsts +\(rsts.grouped) in this namespace)")
+            return Finding(.info, "capacity", "the port range did not limit this run: the client reset its failed TLS connections, which leaves no TIME_WAIT", evidence: ev)
+        }
         guard let model = c.modelRate else {
+            if tlsRefused {
+                ev.append("\(refusedByClient.grouped) TLS handshakes ended on the client's own check of the certificate, and the client closed them itself: the TIME_WAIT model is not applied")
+                return Finding(.info, "capacity", "the port range is not modelled for this run: the client ended its failed TLS connections itself", evidence: ev)
+            }
             ev.append("the client did not close first (--close \(r.config.close.rawValue)): no TIME_WAIT here, so the port range does not bound the rate")
             return Finding(.info, "capacity", "the port range does not limit this way of closing", evidence: ev)
         }

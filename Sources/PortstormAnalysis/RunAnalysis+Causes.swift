@@ -137,6 +137,15 @@ extension RunAnalysis {
             return Finding(.problem, "buffers", "the kernel ran out of buffer memory (ENOBUFS)", evidence: ev + ["a local limit"],
                            advice: ["lower --concurrency, or look at net.ipv4.tcp_mem and memory pressure"])
 
+        case "protocol_mismatch" where r.config.wireProtocol == .tcp && r.config.expect != nil && r.totals.mismatchSamples != [Totals.silentClose]:
+            // --expect: the server answered; what it said lacked the text (or it closed first).
+            ev.append("connected, and the server answered or closed, but its answer did not contain --expect \"\(r.config.expect!)\" (judged on the first KiB, when the server closed or --response-timeout fell due)")
+            for sample in r.totals.mismatchSamples { ev.append("the answer began \"\(sample)\"") }
+            return Finding(.problem, "protocol", "the server answered, but not with the expected text", evidence: ev, advice: [
+                "compare the answer above with --expect: the text must appear within the answer's first KiB, as sent (case and spacing)",
+                "check that --send asks for what the text belongs to, and that the port serves that service",
+            ])
+
         case "protocol_mismatch":
             if r.totals.mismatchSamples == [Totals.silentClose] {
                 // Every answer judged was the server's close without a byte: no protocol to compare.

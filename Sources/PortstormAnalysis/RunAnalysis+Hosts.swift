@@ -7,6 +7,8 @@ public struct HostCapacity: Codable, Sendable, Equatable {
     public var tuples: Int
     public var rangeSize: Int
     public var reuseInEffect: Bool
+    /// How many of the merged runs shared this one network namespace, and so this budget (nil: one).
+    public var runs: Int?
 }
 
 extension CapacityModel {
@@ -22,11 +24,14 @@ extension CapacityModel {
         func sources(_ n: Int) -> String { "\(n.grouped) source\(n == 1 ? "" : "s")" }
         guard let hosts else { return "\(sources(tuples)) x \(RunAnalysis.count(rangeSize)) ports" }
         var groups: [(tuples: Int, range: Int, n: Int)] = []
+        var shared: [String] = []
         for h in hosts {
-            if let i = groups.firstIndex(where: { $0.tuples == h.tuples && $0.range == h.rangeSize }) { groups[i].n += 1 }
+            if let runs = h.runs, runs > 1 {
+                shared.append("1 namespace shared by \(runs) runs x \(sources(h.tuples)) x \(RunAnalysis.count(h.rangeSize)) ports")
+            } else if let i = groups.firstIndex(where: { $0.tuples == h.tuples && $0.range == h.rangeSize }) { groups[i].n += 1 }
             else { groups.append((h.tuples, h.rangeSize, 1)) }
         }
-        return groups.map { "\($0.n) host\($0.n == 1 ? "" : "s") x \(sources($0.tuples)) x \(RunAnalysis.count($0.range)) ports" }
+        return (groups.map { "\($0.n) host\($0.n == 1 ? "" : "s") x \(sources($0.tuples)) x \(RunAnalysis.count($0.range)) ports" } + shared)
             .joined(separator: " + ")
     }
 }
@@ -56,8 +61,22 @@ extension RunAnalysis {
 
     /// The capacity model of a merged record: every host's own range and sources.
     static func hostsCapacity(_ r: RunRecord, _ hosts: [HostRun], okRate: Double) -> CapacityModel {
-        let caps = hosts.map { HostCapacity(hostName: $0.hostName, tuples: $0.portBudget.tuples, rangeSize: $0.portBudget.rangeSize,
-                                            reuseInEffect: $0.portBudget.reuseInEffect) }
+        // Runs that shared a network namespace shared its ports: one budget, their sources joined.
+        let shared = RunRecord.sharedNamespaces(hosts.map { ($0.networkNamespace, $0.hostName) })
+        var caps: [HostCapacity] = []
+        for (i, h) in hosts.enumerated() {
+            if let g = shared.first(where: { $0.contains(i) }) {
+                guard g[0] == i else { continue }
+                let members = g.map { hosts[$0] }
+                let sources = Set(members.flatMap(\.sources))
+                caps.append(HostCapacity(hostName: members.map(\.hostName).joined(separator: "+"), tuples: max(1, sources.count),
+                                         rangeSize: members.map(\.portBudget.rangeSize).min()!,
+                                         reuseInEffect: members.allSatisfy(\.portBudget.reuseInEffect), runs: g.count))
+            } else {
+                caps.append(HostCapacity(hostName: h.hostName, tuples: h.portBudget.tuples, rangeSize: h.portBudget.rangeSize,
+                                         reuseInEffect: h.portBudget.reuseInEffect))
+            }
+        }
         let ports = caps.reduce(0) { sum($0, product($1.rangeSize, $1.tuples)) }
         let uniform = caps.allSatisfy { $0.rangeSize == caps[0].rangeSize }
         let clientCloses = r.config.close == .client
@@ -84,7 +103,13 @@ extension RunAnalysis {
         let needSources = Int((want / perSource).rounded(.up))
         let perHostSources = Int((Double(needSources) / Double(hosts.count)).rounded(.up))
         return "\(rate(want))/s without TIME_WAIT reuse needs \(needHosts) hosts like \(typical.hostName) (\(rate(perHost))/s each), "
-            + "or \(needSources) source addresses of \(count(typical.rangeSize)) ports in all (\(perHostSources) per host on \(hosts.count) hosts)"
+            + "or \(needSources) source addresses of \(count(typical.rangeSize)) ports in all (\(perHostSources) per host on \(hosts.count) host\(hosts.count == 1 ? "" : "s"))"
+    }
+
+    /// A merged record's kernels: its hosts less those that shared a network namespace (nil: not merged).
+    static func kernels(_ r: RunRecord) -> Int? {
+        guard let hosts = r.hosts else { return nil }
+        return hosts.count - RunRecord.sharedNamespaces(hosts.map { ($0.networkNamespace, $0.hostName) }).reduce(0) { $0 + $1.count - 1 }
     }
 
     /// The per-host view of a merged record: which host ran out of ports first, and each host's budget.
@@ -109,6 +134,18 @@ extension RunAnalysis {
             out.append(Finding(.warning, "hosts", title, evidence: ev, advice: advice))
         } else {
             out.append(Finding(.info, "hosts", "\(hosts.count) hosts, none ran out of local ports", evidence: ev))
+        }
+        for g in RunRecord.sharedNamespaces(hosts.map { ($0.networkNamespace, $0.hostName) }) {
+            let names = HostRun.names(g.map { hosts[$0] })
+            let sure = g.allSatisfy { hosts[$0].networkNamespace != nil }
+            var ev = [sure ? "their records name the same network namespace (inode \(hosts[g[0]].networkNamespace!.inode), same boot)"
+                           : "their records carry the same host name (\(hosts[g[0]].hostName)) and no namespace of their own: taken as one namespace"]
+            ev.append("one namespace has one kernel and one port range: its counters and ports are counted once, not once per run")
+            if r.kernelWitness == nil, g.allSatisfy({ hosts[$0].kernelWitness != nil }) {
+                ev.append("the runs overlapped in time, neither within another's, and their records lack the counters' start values: their kernel counters could not be separated, so there is no kernel witness")
+            }
+            out.append(Finding(.info, "hosts", "\(names.joined(separator: ", ")) ran in one network namespace: counted as one kernel and one port budget",
+                               evidence: ev))
         }
         let late = hosts.filter { ($0.startLateMs ?? 0) >= 1000 }
         if !late.isEmpty {

@@ -91,7 +91,8 @@ extension RunAnalysis {
         let order = ["ActiveOpens", "PassiveOpens", "AttemptFails", "LockDroppedIcmps", "EstabResets", "OutRsts", "TCPAbortOnClose", "ListenOverflows",
                      "ListenDrops", "TCPSynRetrans", "TW", "TWKilled", "TWRecycled", "TCPTimeWaitOverflow", "InDestUnreachs", "Icmp6InDestUnreachs"]
         let parts = order.compactMap { name in w.counters[name].map { "\(name) +\($0.grouped)" } }
-        return (hosts.map { "the \($0) hosts' kernels over the run, added: " } ?? "this namespace's kernel over the run: ") + parts.joined(separator: ", ")
+        let whose = hosts.map { $0 == 1 ? "the merged runs' one network namespace, counted once: " : "the \($0) hosts' kernels over the run, added: " }
+        return (whose ?? "this namespace's kernel over the run: ") + parts.joined(separator: ", ")
     }
 
     static func witnessFindings(_ r: RunRecord, _ k: WitnessCheck) -> [Finding] {
@@ -103,7 +104,7 @@ extension RunAnalysis {
         if let opens = k.activeOpens, opens < Int64(clamping: k.sentSYN) {
             agree = false
             out.append(Finding(.problem, "kernel-witness", "portstorm counted more connects than this machine's kernel opened",
-                               evidence: ["\(own); the kernel opened \(opens.grouped) (ActiveOpens +\(opens.grouped))", kernelLine(w, hosts: r.hosts?.count), shared],
+                               evidence: ["\(own); the kernel opened \(opens.grouped) (ActiveOpens +\(opens.grouped))", kernelLine(w, hosts: kernels(r)), shared],
                                advice: ["this contradicts portstorm's own counts: please report it with the record"]))
         } else if let opens = k.activeOpens, opens > Int64(clamping: k.sentSYNAtMost) {
             // The other side of the check: fewer SYNs than the kernel sent is not agreement.
@@ -153,14 +154,14 @@ extension RunAnalysis {
                 ev[0] += ": at least \(missing.grouped) final ACKs were dropped by a full accept queue (ListenOverflows +\(overflows.grouped))"
                 ev.append("the client counts a connection once its SYN-ACK arrives; a listener whose accept queue is full drops the final ACK, so the server never accepted at least \(missing.grouped) of them")
                 out.append(Finding(.problem, "accept-queue", "the server's accept queue overflowed: at least \(missing.grouped) connections the client counted were never accepted",
-                                   evidence: ev + [kernelLine(w, hosts: r.hosts?.count), shared], advice: [
+                                   evidence: ev + [kernelLine(w, hosts: kernels(r)), shared], advice: [
                                        "the server must accept faster: a larger listen backlog (and net.core.somaxconn\(r.system.somaxconn.map { ", now \($0)" } ?? "")), more accept threads",
                                        "compare with a lower rate or concurrency: below the server's accept rate the two counts agree",
                                    ]))
             } else {
                 ev[0] += ": at least \(missing.grouped) connections portstorm counted were never established on the server's side, and no accept queue overflowed (ListenOverflows +\(k.listenOverflows.map(\.grouped) ?? "?"))"
                 out.append(Finding(.problem, "kernel-witness", "at least \(missing.grouped) connections counted as established never reached the local server",
-                                   evidence: ev + [kernelLine(w, hosts: r.hosts?.count), shared],
+                                   evidence: ev + [kernelLine(w, hosts: kernels(r)), shared],
                                    advice: ["a connect that completed without a handshake (e.g. an ICMP answer read as success) is not a connection: please report it with the record"]))
             }
         }
@@ -201,7 +202,7 @@ extension RunAnalysis {
                                     : "; the kernel opened \(opens.grouped) (ActiveOpens), within the \(k.maybeSentSYN.grouped) attempts that may have sent one (\(unknownReach(r)))"
             } ?? "")]
             if k.noSYN > 0 { ev.append("\(k.noSYN.grouped) attempts ended before sending a SYN (\(names(.noSYN, r))): the kernel does not count them") }
-            ev += [kernelLine(w, hosts: r.hosts?.count), shared]
+            ev += [kernelLine(w, hosts: kernels(r)), shared]
             if w.serverIsLocal != true { ev.append("the server is not in this namespace: its accepts are not counted here") }
             out.append(Finding(.ok, "kernel-witness", "the kernel's counts agree with portstorm's", evidence: ev))
         }

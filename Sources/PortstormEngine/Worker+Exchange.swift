@@ -162,6 +162,12 @@ extension Worker {
 
     func recvDone(_ i: Int, _ res: Int32) {
         guard res >= 0 else {
+            if res == -ECANCELED && slots[i].phase == .receivingHead && slots[i].headLength > 0 {
+                // The deadline fell due after the server answered, without the --expect text:
+                // it answered something else, not nothing.
+                unexpectedAnswer(i)
+                return
+            }
             // An answer already judged a failure keeps that verdict if the close then fails too.
             let verdict = Outcome(code: slots[i].verdict)
             finish(i, !verdict.isOK ? verdict : res == -ECANCELED ? .responseTimeout : failure(-res))
@@ -236,14 +242,21 @@ extension Worker {
         case .needMore:
             receive(i)
         case .invalid:
-            if closeFrame != nil, let status = AnswerCheck.statusCode(head) { stats.answered(status: status) }
-            stats.noteMismatch(head)
-            finish(i, PlainToTLS.answersWithTLS(head) || PlainToTLS.saysHTTPSPort(head) ? .tlsRequired : .protocolMismatch)
+            unexpectedAnswer(i)
         case .valid:
             if closeFrame != nil { stats.answered(status: 101) }
             if res == 0 { slots[i].peerClosed = true }
             afterAnswer(i)
         }
+    }
+
+    /// The bytes received so far (`headLength` of them) are not the answer --expect or the
+    /// WebSocket handshake wants: a mismatch (TLS from a TLS port: plain sent to TLS), first bytes kept.
+    func unexpectedAnswer(_ i: Int) {
+        let head = UnsafeRawBufferPointer(start: heads! + i * headCapacity, count: Int(slots[i].headLength))
+        if closeFrame != nil, let status = AnswerCheck.statusCode(head) { stats.answered(status: status) }
+        stats.noteMismatch(head)
+        finish(i, PlainToTLS.answersWithTLS(head) || PlainToTLS.saysHTTPSPort(head) ? .tlsRequired : .protocolMismatch)
     }
 
     // MARK: - TLS

@@ -204,7 +204,7 @@ final class ServeLoop: @unchecked Sendable {
         headerProgress[Int(fd)] = progress
         guard progress == 4 else { return false }
         // Requests fit in one read here; a client that did not ask to close keeps the connection.
-        if ServeLoop.asksToClose(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) {
+        if ServeLoop.closesAfterAnswer(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) {
             ServeLoop.response.withUnsafeBytes { send(fd, $0) }
             drop(fd)
             return true
@@ -214,9 +214,22 @@ final class ServeLoop: @unchecked Sendable {
         return false
     }
 
-    /// Whether the request carries `Connection: close` (case-insensitive).
-    static func asksToClose(_ request: UnsafeRawBufferPointer) -> Bool {
-        let needle = connectionClose
+    /// Whether the connection ends with the answer: the request says `Connection: close`, or it is
+    /// HTTP/1.0 without `Connection: keep-alive` (HTTP/1.0 closes by default, RFC 9112 9.3).
+    static func closesAfterAnswer(_ request: UnsafeRawBufferPointer) -> Bool {
+        if contains(connectionClose, request) { return true }
+        // The request line: "METHOD target HTTP/1.0" before the first CR.
+        var end = 0
+        while end < request.count && request[end] != 0x0D && request[end] != 0x0A { end += 1 }
+        let line = UnsafeRawBufferPointer(rebasing: request[0..<end])
+        return line.count >= 8 && line.suffix(8).elementsEqual(http10) && !contains(keepAlive, request)
+    }
+
+    private static let http10: [UInt8] = Array("HTTP/1.0".utf8)
+    private static let keepAlive: [UInt8] = Array("connection: keep-alive".utf8)
+
+    /// Whether `needle` (lower case) appears in `request`, ignoring the case of ASCII letters.
+    private static func contains(_ needle: [UInt8], _ request: UnsafeRawBufferPointer) -> Bool {
         guard request.count >= needle.count else { return false }
         for start in 0...(request.count - needle.count) {
             var k = 0

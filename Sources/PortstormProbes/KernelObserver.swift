@@ -133,6 +133,7 @@ public final class KernelObserver: RunObserver {
         }
         witnessed = KernelWitness(counters: increase, serverIsLocal: serverIsLocal, startCensus: startCensus,
                                   timeWaitAtStart: timeWaitAtStart, timeWaitAtEnd: readSockstat()?.tw)
+        witnessed?.countersAtStart = witnessAtStart.filter { increase[$0.key] != nil }
         return seconds
     }
 

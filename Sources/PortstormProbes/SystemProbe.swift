@@ -1,3 +1,4 @@
+import Glibc
 import PortstormRecord
 import PortstormSystem
 
@@ -24,5 +25,15 @@ public enum SystemProbe {
         s.nfConntrackCount = KernelInfo.sysctlInt("net/netfilter/nf_conntrack_count")
         s.ioUringDisabled = KernelInfo.sysctlInt("kernel/io_uring_disabled")
         return s
+    }
+
+    /// The calling thread's network namespace: the inode of /proc/thread-self/ns/net (stat(2)) and
+    /// /proc/sys/kernel/random/boot_id. nil when either cannot be read.
+    public static func networkNamespace() -> NetworkNamespaceID? {
+        var st = stat()
+        guard stat("/proc/thread-self/ns/net", &st) == 0,
+              let boot = KernelInfo.readSmallFile("/proc/sys/kernel/random/boot_id")?.filter({ !$0.isWhitespace }),
+              !boot.isEmpty else { return nil }
+        return NetworkNamespaceID(inode: UInt64(st.st_ino), bootId: boot)
     }
 }

@@ -5,6 +5,8 @@ import Foundation
 public struct HostRun: Codable, Sendable {
     /// The host or pod name its record carried (`RunRecord.hostName`).
     public var hostName: String
+    /// Its record's `networkNamespace` (absent when that record had none).
+    public var networkNamespace: NetworkNamespaceID?
     public var shard: Shard?
     public var startedAt: Date
     /// Unix time in milliseconds at which its first attempt was due.
@@ -61,6 +63,16 @@ public struct HostRun: Codable, Sendable {
         self.notes = notes
         self.kernelWitness = kernelWitness
         self.process = process
+    }
+}
+
+extension HostRun {
+    /// The hosts' names for a sentence, each with its shard (or its place) when a name repeats.
+    public static func names(_ hosts: [HostRun]) -> [String] {
+        hosts.enumerated().map { i, h in
+            guard hosts.filter({ $0.hostName == h.hostName }).count > 1 else { return h.hostName }
+            return h.hostName + (h.shard.map { " (shard \($0))" } ?? " (#\(i + 1))")
+        }
     }
 }
 

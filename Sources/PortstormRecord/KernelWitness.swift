@@ -7,6 +7,10 @@ public struct KernelWitness: Codable, Sendable, Equatable {
     /// namespace moves them, so they bound this run's share from above. Counters the kernel lacks
     /// are absent.
     public var counters: [String: Int64]
+    /// The same counters' values at the start (absolute, since boot or since the namespace was
+    /// made): with `counters` they give the values at the end, so that a merge of runs in one
+    /// namespace takes the increase over all of them once. Absent from older records.
+    public var countersAtStart: [String: Int64]?
     /// Whether something listens on the target port at the target address in this namespace
     /// (sock_diag LISTEN entries, the address bindable here): then PassiveOpens and
     /// ListenOverflows count the server's side too. nil when it could not be told.

@@ -43,6 +43,16 @@ extension RunRecord {
     /// The Unix second in which timeline second `t` began.
     public func unixSecond(_ t: Int) -> Int64 { Int64(floor(Double(startMs) / 1000)) + Int64(t) }
 
+    /// Unix time in ms of the end: `startMs` plus `elapsedSeconds` (`endedAt` is written to the
+    /// second, so it may lie before `startedAtMs`). An elapsed time that is not a run's (negative,
+    /// not finite, or past a week) counts as 0.
+    public var endMs: Int64 {
+        let ms = elapsedSeconds * 1000
+        guard ms.isFinite, ms > 0, ms < 7 * 86_400_000 else { return startMs }
+        let (end, overflow) = startMs.addingReportingOverflow(Int64(ms.rounded()))
+        return overflow ? startMs : end
+    }
+
     /// Merges the records of several generator hosts that loaded one target together (`portstorm
     /// merge`): counts add, connect histograms merge bucket for bucket (exact: the merged
     /// percentiles are those of one histogram of every sample), timelines add up second by second
@@ -87,14 +97,18 @@ extension RunRecord {
             if r.timeline.count > 86_400 * 7 { throw .tooLarge }
         }
         guard countsFit(records) else { throw .tooLarge }
-        let offsets = records.map { Int($0.unixSecond(0) - startSecond) }
-        let end = records.map(\.endedAt).max()!
+        // Each host's second 0 goes to the merged second nearest its start (merged second t begins
+        // t s after the earliest start): hosts that started 20 ms apart across a wall-clock second
+        // share a merged second, and no host's seconds are more than half a second out of place.
+        let offsets = records.map { Int(($0.startMs - start + 500) / 1000) }
+        // The end from each record's own ms start and elapsed time, never from endedAt (whole seconds).
+        let endMs = records.map(\.endMs).max()!
 
         var merged = first
         merged.startedAt = Date(timeIntervalSince1970: Double(start) / 1000)
         merged.startedAtMs = start
-        merged.endedAt = end
-        merged.elapsedSeconds = ((end.timeIntervalSince1970 - Double(start) / 1000) * 1000).rounded() / 1000
+        merged.endedAt = Date(timeIntervalSince1970: Double(endMs) / 1000)
+        merged.elapsedSeconds = Double(endMs - start) / 1000
         merged.stopReason = records.contains { $0.stopReason == .interrupted } ? .interrupted
             : records.contains { $0.stopReason == .duration } ? .duration : .connections
         merged.config = mergedConfig(records)
@@ -138,13 +152,17 @@ extension RunRecord {
             }
             merged.tls = sum
         }
-        merged.timeline = mergedTimeline(records, offsets: offsets, startSecond: startSecond)
+        let namespaceOf = namespaceGroups(records.count, sharedNamespaces(records.map { ($0.networkNamespace, $0.hostName) }))
+        merged.timeline = mergedTimeline(records, offsets: offsets, shiftsMs: records.map { Int($0.startMs - start) }, namespaceOf: namespaceOf,
+                                         startSecond: startSecond)
         merged.process = nil
         merged.engine = records.allSatisfy({ $0.engine == first.engine }) ? first.engine : nil
         let unusable = records.compactMap(\.unusableSources).flatMap { $0 }
         merged.unusableSources = records.contains { $0.unusableSources != nil } ? unusable : nil
         merged.path = records.lazy.compactMap(\.path).first
-        merged.kernelWitness = mergedWitness(records)
+        let shared = sharedNamespaces(records.map { ($0.networkNamespace, $0.hostName) })
+        let (witness, inseparable) = mergedWitness(records, shared: shared)
+        merged.kernelWitness = witness
         if merged.kernelWitness?.startCensus == nil {
             // heldBefore compares with a start census: without one for every host it says nothing.
             for i in merged.timeline.indices where merged.timeline[i].kernel?.census != nil {
@@ -152,9 +170,19 @@ extension RunRecord {
             }
         }
         merged.hostName = nil
+        merged.networkNamespace = nil
         merged.startLateMs = nil
         merged.hosts = records.enumerated().map { i, r in hostRun(r, name: r.hostName ?? label(i), offset: offsets[i]) }
         var notes = ["merged from \(records.count) records of \(records.count) hosts; the system settings above are \(merged.hosts![0].hostName)'s, each host's own are in hosts"]
+        for g in shared {
+            let names = HostRun.names(g.map { merged.hosts![$0] }).joined(separator: ", ")
+            let how = g.allSatisfy({ records[$0].networkNamespace != nil }) ? "ran in one network namespace" : "carry the same host name and are taken to share one network namespace"
+            if inseparable.contains(g[0]) {
+                notes.append("\(names) \(how) at overlapping times, neither within another's: their kernel counters could not be separated, so this record has no kernel witness; their port budget is counted once")
+            } else {
+                notes.append("\(names) \(how): its kernel counters and port budget are counted once, not once per run")
+            }
+        }
         for h in merged.hosts! { notes += h.notes.map { "\(h.hostName): \($0)" } }
         merged.notes = notes
         return merged
@@ -220,7 +248,15 @@ extension RunRecord {
 
     /// Adds the hosts' seconds that began in the same wall-clock second; seconds no host ran in
     /// between are kept, empty, so that `t` stays the position on the clock.
-    private static func mergedTimeline(_ records: [RunRecord], offsets: [Int], startSecond: Int64) -> [TimelineSecond] {
+    /// Each record's namespace as a number: records of one shared namespace get the same one.
+    private static func namespaceGroups(_ count: Int, _ shared: [[Int]]) -> [Int] {
+        var out = Array(0..<count)
+        for g in shared { for i in g { out[i] = g[0] } }
+        return out
+    }
+
+    private static func mergedTimeline(_ records: [RunRecord], offsets: [Int], shiftsMs: [Int], namespaceOf: [Int],
+                                       startSecond: Int64) -> [TimelineSecond] {
         let length = zip(records, offsets).map { $0.timeline.count + $1 }.max() ?? 0
         var out = (0..<length).map { t in
             var s = TimelineSecond(t: t, attempts: 0, ok: 0, failures: [:], inFlight: 0, delayed: 0, connectLatencyUs: nil)
@@ -232,10 +268,10 @@ extension RunRecord {
         // without per-second counts contributed has none.
         let tls = records.contains { $0.config.tls != nil }
         var handshakes = [UInt64?](repeating: tls ? 0 : nil, count: length)
-        var kernels = [[(KernelSecond, Int)]](repeating: [], count: length)
-        for (r, offset) in zip(records, offsets) {
-            // A census keeps its place within its host's second, in the merged second it falls in.
-            let shiftMs = offset * 1000
+        var kernels = [[(KernelSecond, Int, Int)]](repeating: [], count: length)
+        for (k0, (r, offset)) in zip(records, offsets).enumerated() {
+            // A census keeps its time: ms since its host's start become ms since the merged start.
+            let shiftMs = shiftsMs[k0]
             // By position: `t` of entry i is i in every record a run writes.
             for (i, s) in r.timeline.enumerated() {
                 let t = i + offset
@@ -252,14 +288,14 @@ extension RunRecord {
                 connects.add(t, s.connectLatencyUs, s.connectBuckets)
                 handshakeLatency.add(t, s.handshakeLatencyUs, s.handshakeBuckets)
                 if r.config.tls != nil, let n = handshakes[t] { handshakes[t] = s.handshakes.map { n.addingSaturating($0) } }
-                if let k = s.kernel { kernels[t].append((k, shiftMs)) }
+                if let k = s.kernel { kernels[t].append((k, shiftMs, namespaceOf[k0])) }
             }
         }
         for t in 0..<length {
             (out[t].connectLatencyUs, out[t].connectBuckets) = connects.second(t)
             (out[t].handshakeLatencyUs, out[t].handshakeBuckets) = handshakeLatency.second(t)
             out[t].handshakes = handshakes[t]
-            if !kernels[t].isEmpty { out[t].kernel = mergedKernel(kernels[t]) }
+            if !kernels[t].isEmpty { out[t].kernel = mergedKernel(kernels[t], second: t) }
         }
         return out
     }
@@ -296,9 +332,25 @@ extension RunRecord {
 
     /// One second of several hosts' kernels: their counters and sockstat added (each host is its
     /// own kernel), their censuses' tuples side by side (each host has its own source addresses).
-    private static func mergedKernel(_ parts: [(KernelSecond, Int)]) -> KernelSecond {
+    /// A census's time moves by its host's start (`shift`, ms after the earliest start), held
+    /// within merged second `second`, where its host's second was placed.
+    /// Runs that shared a namespace saw the same kernel: their seconds' counters and sockstat are
+    /// taken as the larger of theirs, not added.
+    private static func mergedKernel(_ all: [(KernelSecond, Int, Int)], second: Int) -> KernelSecond {
+        var perNamespace: [Int: KernelSecond] = [:]
+        for (p, _, ns) in all {
+            guard var seen = perNamespace[ns] else { perNamespace[ns] = p; continue }
+            for (name, n) in p.counters { seen.counters[name] = max(seen.counters[name] ?? n, n) }
+            if let s = p.sockstat {
+                let m = seen.sockstat ?? s
+                seen.sockstat = SockstatSample(inuse: max(m.inuse, s.inuse), orphan: max(m.orphan, s.orphan), tw: max(m.tw, s.tw),
+                                               alloc: max(m.alloc, s.alloc), mem: max(m.mem, s.mem))
+            }
+            perNamespace[ns] = seen
+        }
+        let parts = all.map { ($0.0, $0.1) }
         var k = KernelSecond()
-        for (p, _) in parts {
+        for p in perNamespace.values {
             for (name, n) in p.counters { k.counters[name, default: 0] += n }
             if let s = p.sockstat {
                 if let m = k.sockstat {
@@ -311,7 +363,8 @@ extension RunRecord {
         }
         let censuses = parts.compactMap { p in p.0.census.map { (c: $0, shift: p.1) } }
         if !censuses.isEmpty {
-            k.census = Census(atMs: censuses.map { $0.c.atMs + $0.shift }.max()!,
+            let within = (second * 1000)...(second * 1000 + 999)
+            k.census = Census(atMs: censuses.map { min(max($0.c.atMs &+ $0.shift, within.lowerBound), within.upperBound) }.max()!,
                               trigger: censuses.contains { $0.c.trigger == "burst" } ? "burst" : censuses[0].c.trigger,
                               tookUs: censuses.map(\.c.tookUs).max()!, tuples: sideBySide(censuses.map(\.c.tuples)))
         }
@@ -332,12 +385,21 @@ extension RunRecord {
         return byKey.values.sorted { ($0.source, $0.destination, $0.port) < ($1.source, $1.destination, $1.port) }
     }
 
-    /// The hosts' witnesses added, when every host has one.
-    private static func mergedWitness(_ records: [RunRecord]) -> KernelWitness? {
-        let all = records.compactMap(\.kernelWitness)
-        guard all.count == records.count else { return nil }
+    /// The hosts' witnesses added, when every host has one; runs that shared a namespace count it
+    /// once (`namespaceWitness`). Also the first index of each shared group that could not be
+    /// counted once (then there is no witness).
+    private static func mergedWitness(_ records: [RunRecord], shared: [[Int]]) -> (KernelWitness?, Set<Int>) {
+        guard records.allSatisfy({ $0.kernelWitness != nil }) else { return (nil, []) }
+        var all: [KernelWitness] = []
+        var inseparable: Set<Int> = []
+        for (i, r) in records.enumerated() {
+            guard let g = shared.first(where: { $0.contains(i) }) else { all.append(r.kernelWitness!); continue }
+            guard g[0] == i else { continue }
+            if let w = namespaceWitness(g.map { records[$0] }) { all.append(w) } else { inseparable.insert(i) }
+        }
+        guard inseparable.isEmpty else { return (nil, inseparable) }
         var counters: [String: Int64] = [:]
-        for w in all { for (k, n) in w.counters { counters[k, default: 0] += n } }
+        for w in all { for (k, n) in w.counters { counters[k] = (counters[k] ?? 0).addingReportingOverflow(n).overflow ? .max : (counters[k] ?? 0) + n } }
         for w in all { for k in counters.keys where w.counters[k] == nil { counters[k] = nil } }  // only counters every host has
         let local = all.allSatisfy { $0.serverIsLocal == all[0].serverIsLocal } ? all[0].serverIsLocal : nil
         let starts = all.compactMap(\.startCensus)
@@ -348,8 +410,47 @@ extension RunRecord {
             let v = all.map(f)
             return v.contains(where: { $0 == nil }) ? nil : v.reduce(0) { $0 + $1! }
         }
-        return KernelWitness(counters: counters, serverIsLocal: local, startCensus: startCensus,
-                             timeWaitAtStart: sum(\.timeWaitAtStart), timeWaitAtEnd: sum(\.timeWaitAtEnd))
+        return (KernelWitness(counters: counters, serverIsLocal: local, startCensus: startCensus,
+                              timeWaitAtStart: sum(\.timeWaitAtStart), timeWaitAtEnd: sum(\.timeWaitAtEnd)), [])
+    }
+
+    /// One namespace's witness over several runs in it. With absolute start values: each counter's
+    /// increase from the earliest start to the latest end (exact, whatever the overlap). Without:
+    /// added when the runs did not overlap in time, the witness of the run whose time contains all
+    /// the others', else nil (they cannot be separated).
+    static func namespaceWitness(_ runs: [RunRecord]) -> KernelWitness? {
+        let ws = runs.map { $0.kernelWitness! }
+        let first = runs.indices.min { runs[$0].startMs < runs[$1].startMs }!
+        let last = runs.indices.max { runs[$0].endMs < runs[$1].endMs }!
+        var out = ws[first]
+        out.countersAtStart = nil
+        out.timeWaitAtEnd = ws[last].timeWaitAtEnd
+        out.startCensus = ws[first].startCensus
+        if ws.allSatisfy({ $0.countersAtStart != nil }) {
+            var counters: [String: Int64] = [:]
+            for name in ws[0].counters.keys {
+                let starts = ws.compactMap { $0.countersAtStart?[name] }
+                let ends = ws.compactMap { w in w.countersAtStart?[name].flatMap { a in w.counters[name].map { a &+ $0 } } }
+                guard starts.count == ws.count, ends.count == ws.count else { continue }
+                counters[name] = ends.max()! &- starts.min()!
+            }
+            out.counters = counters
+            return out
+        }
+        let spans = runs.map { ($0.startMs, $0.endMs) }.sorted { $0.0 < $1.0 }
+        if zip(spans, spans.dropFirst()).allSatisfy({ $0.1 <= $1.0 }) {
+            var counters: [String: Int64] = [:]
+            for w in ws { for (k, n) in w.counters { counters[k, default: 0] &+= n } }
+            for w in ws { for k in counters.keys where w.counters[k] == nil { counters[k] = nil } }
+            out.counters = counters
+            return out
+        }
+        if let outer = runs.indices.first(where: { i in runs.allSatisfy { $0.startMs >= runs[i].startMs && $0.endMs <= runs[i].endMs } }) {
+            var w = ws[outer]
+            w.countersAtStart = nil
+            return w
+        }
+        return nil
     }
 
     private static func hostRun(_ r: RunRecord, name: String, offset: Int) -> HostRun {
@@ -359,11 +460,13 @@ extension RunRecord {
                                     reuseInEffect: PortBudget.reuseApplies(r.system, targetIsLoopback: loopback))
         let exhausted = r.timeline.first { ($0.failures["eaddrnotavail"] ?? 0) + ($0.failures["eaddrinuse"] ?? 0) > 0 }
         let peak = r.timeline.compactMap { $0.kernel?.census?.busiest?.occupancy }.max()
-        return HostRun(hostName: name, shard: r.config.shard, startedAt: r.startedAt, startedAtMs: r.startMs, startLateMs: r.startLateMs,
+        var host = HostRun(hostName: name, shard: r.config.shard, startedAt: r.startedAt, startedAtMs: r.startMs, startLateMs: r.startLateMs,
                        offsetSeconds: offset, elapsedSeconds: r.elapsedSeconds, stopReason: r.stopReason, rate: r.config.rate,
                        concurrency: r.config.concurrency, connections: r.config.connections, targetUsed: r.target.used,
                        sources: r.sources, system: r.system, portBudget: budget, totals: r.totals, latency: r.latency.connect,
                        firstExhaustionSecond: exhausted.map { $0.t + offset }, peakOccupancy: peak, notes: r.notes,
                        kernelWitness: r.kernelWitness, process: r.process)
+        host.networkNamespace = r.networkNamespace
+        return host
     }
 }

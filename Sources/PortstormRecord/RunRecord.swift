@@ -40,6 +40,9 @@ public struct RunRecord: Codable, Sendable {
     /// The host or pod that ran it: `--name`, else PORTSTORM_HOST_NAME, else gethostname(2).
     /// Absent from merged records (each host is in `hosts`) and from older records.
     public var hostName: String?
+    /// The network namespace it ran in (its inode and the machine's boot id), so that a merge can
+    /// tell runs that shared one kernel. Absent from merged records and from older records.
+    public var networkNamespace: NetworkNamespaceID?
     /// `startedAt` as Unix time in milliseconds (startedAt itself is written to the second), for
     /// aligning records of several hosts.
     public var startedAtMs: Int64?
@@ -292,7 +295,8 @@ public struct TimelineSecond: Codable, Sendable, Equatable {
     /// HTTP answers completed in this second by status code (absent when none).
     public var httpStatuses: [String: UInt64]?
     /// Unix time (whole seconds) in which this second began: `startedAtMs / 1000 + t`, rounded
-    /// down. Records of several hosts are merged on it. Absent from older records.
+    /// down. A merged record's second `t` begins `t` s after its earliest host's start, and `at` is
+    /// that start's second plus `t`. Absent from older records.
     public var at: Int64?
     /// The connect latencies of this second as `[value, count]` buckets (2 significant digits, each
     /// bucket's highest value), from which `connectLatencyUs` was computed: merging adds them.

@@ -36,6 +36,8 @@ public struct StreamLine {
         /// hold their p50, p90 and p99 (the same bounds as connects).
         var handshakes: UInt64?
         var handshakeLatencyAtMostUs: LatencyBounds?
+        /// On the last line only: written once the run is over, its totals are the record's.
+        var final: Bool?
     }
 
     struct LatencyBounds: Encodable {
@@ -62,8 +64,26 @@ public struct StreamLine {
                              p99: atMost(0.99, delta: delta, count: count))
     }
 
+    /// The last line, once the run is over: `attempted` and `outcomes` are the record's totals (the
+    /// live counts lag the workers by up to their 200 ms publishing interval), the interval counts
+    /// are what the run did since the previous line. Latency bounds are left out: the record's
+    /// timeline has the last second's exact percentiles.
+    public mutating func final(_ r: RunRecord) -> String {
+        var s = previous
+        s.elapsedSeconds = r.elapsedSeconds
+        s.attempted = r.totals.attempted
+        s.inFlight = r.totals.inFlightAtEnd
+        s.outcomes = r.totals.outcomes
+        s.delayed = r.totals.delayed
+        s.connectCount = r.latency.connect.count
+        if let h = r.latency.handshake { s.handshakeCount = h.count }
+        return render(s, final: true)
+    }
+
     /// The line for this status (ending in a newline), and the status remembered for the next.
-    public mutating func render(_ s: LiveStatus) -> String {
+    public mutating func render(_ s: LiveStatus) -> String { render(s, final: false) }
+
+    private mutating func render(_ s: LiveStatus, final: Bool) -> String {
         var failures: [String: UInt64] = [:]
         for (o, n) in s.outcomes.nonZero where !o.isOK {
             let delta = n - min(previous.outcomes[o], n)
@@ -76,10 +96,11 @@ public struct StreamLine {
                           outcomes: Dictionary(uniqueKeysWithValues: s.outcomes.nonZero.map { ($0.outcome.name, $0.count) }),
                           timeWait: s.timeWait, portsInUse: s.portsInUse, portRange: s.portRange,
                           connects: s.connectCount - min(previous.connectCount, s.connectCount), connectLatencyAtMostUs: nil)
-        entry.connectLatencyAtMostUs = Self.bounds(now: s.connectBuckets, before: previous.connectBuckets, count: entry.connects)
+        entry.connectLatencyAtMostUs = final ? nil : Self.bounds(now: s.connectBuckets, before: previous.connectBuckets, count: entry.connects)
+        if final { entry.final = true }
         if let handshakes = s.handshakeBuckets {
             entry.handshakes = s.handshakeCount - min(previous.handshakeCount, s.handshakeCount)
-            entry.handshakeLatencyAtMostUs = Self.bounds(now: handshakes, before: previous.handshakeBuckets ?? [], count: entry.handshakes!)
+            entry.handshakeLatencyAtMostUs = final ? nil : Self.bounds(now: handshakes, before: previous.handshakeBuckets ?? [], count: entry.handshakes!)
         }
         previous = s
         lines += 1

@@ -112,9 +112,12 @@ struct RunExecution {
             }
         }
         if live && ticks > 0 { Terminal.err("\r\u{1B}[2K") }
+        // The stream ends with the record's totals (the live lines lag the workers a little).
+        streamFile?.write(streamLine.final(record))
         record.unusableSources = unusableSources
         if !thresholds.isEmpty { record.thresholds = thresholds.map { $0.evaluate(record) } }
         record.hostName = hostName
+        record.networkNamespace = SystemProbe.networkNamespace()
         if PathProbe.wanted(record.totals.outcomes) { record.path = PathProbe.observe(plan.target) }
         if let why = observer?.censusError {
             record.notes.append("the sock_diag census was skipped: \(why)")

@@ -46,6 +46,28 @@ import Testing
         #expect(Diagnosis.rank(asked).first?.topic == "protocol")
     }
 
+    @Test func theAdviceOnAnErrorStatusFollowsItsClass() {
+        func findings(_ status: Int, tls: String? = nil) -> [Finding] {
+            var p = probe("127.0.0.1", ["ok": 3], listeners: ["0.0.0.0"])
+            p.http = "ok"
+            p.httpStatus = status
+            p.tls = tls
+            var o = observations([p])
+            o.protocolAsked = .http
+            return Diagnosis.rank(o)
+        }
+        let notFound = findings(404).first { $0.topic == "http-status" }
+        #expect(notFound?.advice.first?.contains("check the path") == true)
+        let failed = findings(500).first { $0.topic == "http-status" }
+        #expect(failed?.title == "127.0.0.1 answers HTTP 500: a server error")
+        #expect(failed?.advice.contains { $0.contains("path") } == false)
+        // 400 from a TLS port: a protocol mismatch, said by the TLS finding, not a path to check.
+        let tlsPort = findings(400, tls: "ok")
+        #expect(!tlsPort.contains { $0.topic == "http-status" })
+        #expect(tlsPort.contains { $0.topic == "protocol" && $0.title.contains("speaks TLS") })
+        #expect(!tlsPort.contains { $0.advice.contains { $0.contains("check the path") } })
+    }
+
     @Test func aRefusalTowardAWildcardListenerIsAFirewall() {
         var o = observations([probe("127.0.0.1", ["econnrefused": 3], listeners: ["0.0.0.0"])])
         let plain = Diagnosis.rank(o).first

@@ -75,3 +75,38 @@ import Testing
         #expect(!(without.evidence + without.advice).contains { $0.contains("client certificate") })
     }
 }
+
+/// `--expect TEXT` over raw TCP: an answer without the text is said as such, with its first bytes.
+@Suite struct ExpectFindingTests {
+    @Test func anAnswerWithoutTheExpectedTextIsNotCalledATimeoutOrAnotherProtocol() throws {
+        var config = RunConfig(target: "127.0.0.1:8080", concurrency: 2, durationSeconds: 10, connections: 20)
+        config.send = "GET / HTTP/1.0\\r\\n\\r\\n"
+        config.expect = "NOPE"
+        var r = literalRecord([LiteralSecond(ok: 0, failures: ["protocol_mismatch": 20])], config: config)
+        r.totals.mismatchSamples = ["HTTP/1.1 200 OK\\r\\nContent-Type: text/plain"]
+        let f = try #require(RunAnalysis.analyze(r).findings.first { $0.topic == "protocol" })
+        #expect(f.title == "the server answered, but not with the expected text")
+        #expect(f.evidence.contains { $0.contains("did not contain --expect \"NOPE\"") })
+        #expect(f.evidence.contains("the answer began \"HTTP/1.1 200 OK\\r\\nContent-Type: text/plain\""))
+        #expect(ReportConsistency.problems(record: r, findings: RunAnalysis.analyze(r).findings).isEmpty)
+    }
+}
+
+/// A TLS run whose certificates this side refused: the client ends those connections itself.
+@Suite struct RefusedCertificateCapacityTests {
+    @Test func theClientsResetIsSaidNotThatItDidNotCloseFirst() throws {
+        var config = RunConfig(target: "127.0.0.1:8443", concurrency: 10, durationSeconds: 10, connections: 200, close: .server)
+        config.tls = TLSConfig()
+        config.wireProtocol = .http
+        var r = literalRecord([LiteralSecond(ok: 0, failures: ["tls_cert_untrusted": 200])], config: config)
+        r.kernelWitness = KernelWitness(counters: ["ActiveOpens": 200, "OutRsts": 200, "TW": 0], serverIsLocal: true)
+        let cap = try #require(RunAnalysis.analyze(r).findings.first { $0.topic == "capacity" })
+        #expect(cap.title == "the port range did not limit this run: the client reset its failed TLS connections, which leaves no TIME_WAIT")
+        #expect(cap.evidence.contains { $0.contains("OutRsts +200") })
+        #expect(!cap.evidence.contains { $0.contains("did not close first") })
+        // Without the kernel's count of resets, no reset is claimed.
+        r.kernelWitness = nil
+        let unseen = try #require(RunAnalysis.analyze(r).findings.first { $0.topic == "capacity" })
+        #expect(unseen.title == "the port range is not modelled for this run: the client ended its failed TLS connections itself")
+    }
+}

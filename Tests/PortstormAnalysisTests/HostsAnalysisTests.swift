@@ -57,3 +57,30 @@ import Testing
         #expect(late.evidence == ["pod-2 started 2.4 s after --start-at (merged seconds from 0)"])
     }
 }
+
+/// Shards that shared one network namespace: one port budget and one kernel in the report.
+@Suite struct SharedNamespaceAnalysisTests {
+    @Test func oneNamespaceIsOnePortBudgetAndOneKernel() throws {
+        let vm = NetworkNamespaceID(inode: 4_026_532_318, bootId: "boot")
+        let records = (0..<2).map { k in
+            var r = hostRecord(k == 0 ? "a" : "b", startMs: 1_790_000_000_000 + Int64(k) * 2, perSecond: [[100, 200], [300]],
+                               shard: Shard(index: k, count: 2), rate: 400)
+            r.networkNamespace = vm
+            var w = KernelWitness(counters: ["ActiveOpens": 6], serverIsLocal: false)
+            w.countersAtStart = ["ActiveOpens": 10]
+            r.kernelWitness = w
+            return r
+        }
+        let r = try RunRecord.merge(records, names: [])
+        let a = RunAnalysis.analyze(r)
+        #expect(a.capacity.ports == 28_232)
+        #expect(a.capacity.budgetText == "1 namespace shared by 2 runs x 1 source x 28,232 ports")
+        let cap = try #require(a.findings.first { $0.topic == "capacity" })
+        #expect(cap.evidence.contains("model without TIME_WAIT reuse: 1 namespace shared by 2 runs x 1 source x 28,232 ports / 60 s = about 471 new connections/s"))
+        let shared = try #require(a.findings.first { $0.topic == "hosts" && $0.title.contains("namespace") })
+        #expect(shared.title == "a, b ran in one network namespace: counted as one kernel and one port budget")
+        let witness = try #require(a.findings.first { $0.topic == "kernel-witness" })
+        #expect(witness.evidence.contains { $0.hasPrefix("the merged runs' one network namespace, counted once: ActiveOpens +6") })
+        #expect(ReportConsistency.problems(record: r, findings: a.findings) == [])
+    }
+}

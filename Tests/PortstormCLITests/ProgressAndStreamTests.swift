@@ -94,13 +94,15 @@ import Testing
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
         let lines = try String(contentsOfFile: stream, encoding: .utf8).split(separator: "\n")
-        #expect((3...5).contains(lines.count), "\(lines)")
+        // A line each second, and a last one once the run is over.
+        #expect((4...5).contains(lines.count), "\(lines)")
         var attempts: UInt64 = 0, last: [String: Any] = [:]
         for (i, line) in lines.enumerated() {
             let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
             #expect(o["t"] as? Int == i, "\(line)")
             for key in ["attempts", "ok", "failures", "inFlight", "attempted", "outcomes", "elapsedSeconds", "connects"] { #expect(o[key] != nil, "\(key): \(line)") }
-            if (o["connects"] as? Int ?? 0) > 0 {
+            #expect((o["final"] as? Bool == true) == (i == lines.count - 1), "only the last line is final: \(line)")
+            if (o["connects"] as? Int ?? 0) > 0 && o["final"] == nil {
                 let p99 = (o["connectLatencyAtMostUs"] as? [String: Int])?["p99"]
                 #expect(p99 != nil && p99! >= 50, "a connect latency bound each second with connects: \(line)")
             }
@@ -111,6 +113,10 @@ import Testing
         #expect(attempts == UInt64(last["attempted"] as? Int ?? -1))
         let r = try RunRecord.load(from: Data(contentsOf: URL(fileURLWithPath: record)))
         #expect(attempts <= r.totals.attempted && attempts >= 600, "\(attempts) streamed, \(r.totals.attempted) in the record")
+        // The last line's totals are the record's.
+        #expect(last["attempted"] as? Int == Int(r.totals.attempted), "\(last)")
+        let outcomes = (last["outcomes"] as? [String: Int]) ?? [:]
+        #expect(outcomes == Dictionary(uniqueKeysWithValues: r.totals.outcomes.nonZero.map { ($0.outcome.name, Int($0.count)) }), "\(last)")
     }
 
     @Test func streamToStandardOutputCannotShareIt() throws {

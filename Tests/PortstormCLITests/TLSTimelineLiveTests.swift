@@ -86,7 +86,8 @@ import Testing
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
             let n = try #require(object["handshakes"] as? Int, "a TLS run's line has handshakes: \(line)")
             streamed += n
-            if n > 0 {
+            // The last line, written after the run with the record's totals, leaves the bounds to the record.
+            if n > 0 && object["final"] == nil {
                 let bounds = try #require(object["handshakeLatencyAtMostUs"] as? [String: Int], "\(line)")
                 #expect(bounds["p50"] ?? .max <= bounds["p99"] ?? .max, "\(line)")
             }

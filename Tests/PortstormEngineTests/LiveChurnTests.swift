@@ -136,8 +136,28 @@ func serve(_ mode: ServerMode, _ ip: String = "127.0.0.1") throws -> TargetServe
         c.responseTimeoutMs = 300
         c.connections = 20
         let bad = try churn(c)
-        // Echo answers "ping" and waits: no "pong" ever comes, so the answer deadline ends each attempt.
-        #expect(bad.totals.outcomes[.responseTimeout] == 20)
+        // Echo answers "ping" and waits: when the answer deadline falls due, the server has answered
+        // something else (not nothing), so it is a mismatch with the answer kept, not a timeout.
+        #expect(bad.totals.outcomes[.protocolMismatch] == 20)
+        #expect(bad.totals.outcomes[.responseTimeout] == 0)
+        #expect(bad.totals.mismatchSamples == ["ping\\n"])
+    }
+
+    @Test func anHTTP10AnswerWithoutTheExpectedTextIsAMismatchAtOnce() throws {
+        let http = try serve(.http)
+        defer { http.stop() }
+        var c = RunConfig(target: http.address.description, concurrency: 2, durationSeconds: 30, connections: 20)
+        c.send = "GET / HTTP/1.0\\r\\n\\r\\n"
+        c.expect = "NOPE"
+        // HTTP/1.0 without keep-alive: the server closes after its answer, so the answer is judged
+        // at the close, long before the 5 s deadline (20 of them, 2 at a time, took 50 s before).
+        let start = monotonicNanos()
+        let bad = try churn(c)
+        #expect(bad.totals.outcomes[.protocolMismatch] == 20)
+        #expect(bad.totals.mismatchSamples.first?.hasPrefix("HTTP/1.1 200 OK\\r\\n") == true)
+        #expect(monotonicNanos() - start < 3_000_000_000)
+        c.expect = "200 OK"
+        #expect(try churn(c).totals.outcomes[.ok] == 20)
     }
 
     @Test func waitingForTheServerToCloseIsBounded() throws {

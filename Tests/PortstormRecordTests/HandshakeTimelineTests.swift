@@ -39,11 +39,11 @@ import Testing
     }
 
     @Test func mergedSecondsAddTheHostsHandshakesAndTheirPercentilesAreThoseOfEverySample() throws {
-        // b starts one second after a: b's second 0 is a's second 1.
+        // b starts 1.2 s after a: b's second 0 is a's second 1 (the merged second nearest its start).
         let aSeconds = [Self.handshakes(400, seed: 3), Self.handshakes(300, seed: 4), Self.handshakes(200, seed: 5)]
         let bSeconds = [Self.handshakes(250, seed: 6), [], Self.handshakes(90, seed: 7)]
         let a = Self.tlsHost("a", startMs: 1_790_000_000_200, shard: 0, seconds: aSeconds)
-        let b = Self.tlsHost("b", startMs: 1_790_000_001_700, shard: 1, seconds: bSeconds)
+        let b = Self.tlsHost("b", startMs: 1_790_000_001_400, shard: 1, seconds: bSeconds)
         let m = try RunRecord.load(from: try RunRecord.merge([a, b], names: ["a.json", "b.json"]).jsonData())
         #expect(m.timeline.map(\.handshakes) == [400, 550, 200, 90])
         #expect(m.timeline.compactMap(\.handshakes).reduce(0, +) == m.tls?.handshakes)

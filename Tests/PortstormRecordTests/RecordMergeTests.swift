@@ -55,10 +55,10 @@ private func reloaded(_ r: RunRecord) throws -> RunRecord { try RunRecord.load(f
     }
 
     @Test func countsAddAndTimelinesAlignOnTheWallClock() throws {
-        // b starts 2 s after a (its second 0 is a's second 2); c starts in the same second as a.
+        // b starts 2.3 s after a (its second 0 is a's second 2); c 0.4 s after a (in a's second 0).
         let a = hostRecord("a", startMs: 1_790_000_000_100, perSecond: [[10, 20], [30], [40], [50]], shard: Shard(index: 0, count: 3))
-        let b = hostRecord("b", startMs: 1_790_000_002_900, perSecond: [[60, 70, 80], [90]], shard: Shard(index: 1, count: 3), eaddrnotavailAt: 1)
-        let c = hostRecord("c", startMs: 1_790_000_000_800, perSecond: [[5]], shard: Shard(index: 2, count: 3))
+        let b = hostRecord("b", startMs: 1_790_000_002_400, perSecond: [[60, 70, 80], [90]], shard: Shard(index: 1, count: 3), eaddrnotavailAt: 1)
+        let c = hostRecord("c", startMs: 1_790_000_000_500, perSecond: [[5]], shard: Shard(index: 2, count: 3))
         let m = try RunRecord.merge([a, b, c], names: ["a.json", "b.json", "c.json"])
         #expect(m.totals.attempted == a.totals.attempted + b.totals.attempted + c.totals.attempted)
         #expect(m.totals.outcomes[.ok] == 10 && m.totals.outcomes[.eaddrnotavail] == 5)
@@ -73,6 +73,48 @@ private func reloaded(_ r: RunRecord) throws -> RunRecord { try RunRecord.load(f
         #expect(hosts.map(\.offsetSeconds) == [0, 2, 0])
         #expect(hosts.map(\.firstExhaustionSecond) == [nil, 3, nil])
         #expect(hosts[0].portBudget == HostPortBudget(rangeLow: 32768, rangeHigh: 60999, rangeSize: 28_232, tuples: 1, reuseInEffect: false))
+    }
+
+    /// A host's record as a run writes it: `endedAt` to the whole second (it may lie before
+    /// `startedAtMs`), the elapsed time in ms.
+    private func shortRun(_ name: String, startMs: Int64, elapsed: Double, shard: Int) -> RunRecord {
+        var r = hostRecord(name, startMs: startMs, perSecond: [[100]], shard: Shard(index: shard, count: 2))
+        r.elapsedSeconds = elapsed
+        r.startedAt = Date(timeIntervalSince1970: Double(startMs / 1000))
+        r.endedAt = Date(timeIntervalSince1970: Double((startMs + Int64(elapsed * 1000)) / 1000))
+        return r
+    }
+
+    @Test func theMergedSpanComesFromEachRecordsMillisecondEndNotFromItsWholeSecondEndedAt() throws {
+        // Two sequential shards as measured: 18.771 + 0.03 s, 18.917 + 0.04 s; endedAt reads 18.000.
+        let a = shortRun("a", startMs: 1_790_000_018_771, elapsed: 0.03, shard: 0)
+        let b = shortRun("b", startMs: 1_790_000_018_917, elapsed: 0.04, shard: 1)
+        let m = try reloaded(try RunRecord.merge([a, b], names: ["m0.json", "m1.json"]))
+        #expect(m.elapsedSeconds == 0.186)
+        #expect(m.startedAtMs == 1_790_000_018_771)
+        #expect(m.endedAt >= m.startedAt)
+        try m.validate()
+        // --start-at: both began on the second and ran 2.005 s; the merged run is not shorter than either.
+        let c = shortRun("c", startMs: 1_790_000_060_000, elapsed: 2.005, shard: 0)
+        let d = shortRun("d", startMs: 1_790_000_060_001, elapsed: 2.005, shard: 1)
+        let n = try RunRecord.merge([c, d], names: [])
+        #expect(n.elapsedSeconds == 2.006)
+    }
+
+    @Test func hostsThatStartedAFewMsApartAcrossAWallClockSecondShareAMergedSecond() throws {
+        // 18.990 and 19.010: 20 ms apart, one merged second (by the wall clock's second they were 1 s apart).
+        let a = hostRecord("a", startMs: 1_790_000_018_990, perSecond: [[1], [2]], shard: Shard(index: 0, count: 2))
+        let b = hostRecord("b", startMs: 1_790_000_019_010, perSecond: [[3], [4]], shard: Shard(index: 1, count: 2))
+        let m = try RunRecord.merge([a, b], names: [])
+        #expect(m.hosts?.map(\.offsetSeconds) == [0, 0])
+        #expect(m.timeline.map(\.ok) == [2, 2])
+        #expect(m.timeline.map(\.at) == [1_790_000_018, 1_790_000_019])
+        // 18.010 and 18.990: 980 ms apart, so b's second 0 lies mostly in a's second 1.
+        let c = hostRecord("c", startMs: 1_790_000_018_010, perSecond: [[1], [2]], shard: Shard(index: 0, count: 2))
+        let d = hostRecord("d", startMs: 1_790_000_018_990, perSecond: [[3], [4]], shard: Shard(index: 1, count: 2))
+        let n = try RunRecord.merge([c, d], names: [])
+        #expect(n.hosts?.map(\.offsetSeconds) == [0, 1])
+        #expect(n.timeline.map(\.ok) == [1, 2, 1])
     }
 
     @Test func recordsThatDoNotBelongTogetherAreRefusedWithASentence() throws {

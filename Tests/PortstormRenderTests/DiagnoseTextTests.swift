@@ -22,4 +22,17 @@ import Testing
                                               otherLocalPorts: [])
         #expect(DiagnoseText.render(unresolved, findings: [], target: "nowhere.invalid:80").hasPrefix("portstorm diagnose nowhere.invalid:80: not resolved\n"))
     }
+
+    @Test func anErrorStatusIsNotPrintedAsOk() {
+        func line(_ status: Int) -> String {
+            var p = DiagnoseObservations.AddressProbe(address: "127.0.0.1", isLocal: true, outcomes: ["ok": 3])
+            p.http = "ok"
+            p.httpStatus = status
+            let obs = DiagnoseObservations(host: "127.0.0.1", port: 8080, resolveError: nil, resolved: ["127.0.0.1"], probes: [p], otherLocalPorts: [])
+            return String(DiagnoseText.render(obs, findings: [], target: "127.0.0.1:8080").split(separator: "\n")[1])
+        }
+        #expect(line(200) == "  127.0.0.1 (this machine): ok 3; http ok 200")
+        #expect(line(404) == "  127.0.0.1 (this machine): ok 3; http answered 404 (client error)")
+        #expect(line(500) == "  127.0.0.1 (this machine): ok 3; http answered 500 (server error)")
+    }
 }

@@ -132,5 +132,17 @@ import Testing
         let second = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(second["t"] as? Int == 1 && second["attempts"] as? Int == 100 && second["ok"] as? Int == 100 && second["attempted"] as? Int == 200)
         #expect((second["connectLatencyAtMostUs"] as? [String: Int]) == ["p50": 100, "p90": 1_000, "p99": 25_000], "\(second)")
+        // The run ends 0.4 s later with 203 attempts in the record (the live counts lagged).
+        var r = sampleRecord()
+        r.totals.attempted = 203
+        r.totals.inFlightAtEnd = 0
+        r.totals.outcomes = OutcomeCounts()
+        r.totals.outcomes.add(.ok, 201)
+        r.totals.outcomes.add(.econnrefused, 2)
+        let last = try #require(try JSONSerialization.jsonObject(with: Data(stream.final(r).utf8)) as? [String: Any])
+        #expect(last["t"] as? Int == 2 && last["final"] as? Bool == true)
+        #expect(last["attempted"] as? Int == 203 && last["attempts"] as? Int == 3 && last["ok"] as? Int == 1)
+        #expect((last["outcomes"] as? [String: Int]) == ["ok": 201, "econnrefused": 2])
+        #expect((last["failures"] as? [String: Int]) == ["econnrefused": 2])
     }
 }
