@@ -35,7 +35,7 @@ public enum ReportMarkdown {
         if l.count > 0 {
             md.append("| p50 | p90 | p99 | p99.9 | max | connects |")
             md.append("| ---: | ---: | ---: | ---: | ---: | ---: |")
-            md.append("| \(Format.micros(l.p50)) | \(Format.micros(l.p90)) | \(Format.micros(l.p99)) | \(Format.micros(l.p999)) | \(Format.micros(l.max)) | \(Format.count(l.count)) |")
+            md.append("| \(percentileCells(l)) | \(Format.count(l.count)) |")
         } else {
             md.append("No connection completed: no connect latency to show.")
         }
@@ -50,7 +50,7 @@ public enum ReportMarkdown {
             md.append("")
             md.append("| p50 | p90 | p99 | p99.9 | max | handshakes | resumed |")
             md.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-            md.append("| \(Format.micros(h.p50)) | \(Format.micros(h.p90)) | \(Format.micros(h.p99)) | \(Format.micros(h.p999)) | \(Format.micros(h.max)) | \(Format.count(h.count)) | \(Format.count(r.tls?.resumed ?? 0)) |")
+            md.append("| \(percentileCells(h)) | \(Format.count(h.count)) | \(Format.count(r.tls?.resumed ?? 0)) |")
             md.append("")
         }
         if let f = r.latency.firstByte {
@@ -61,7 +61,7 @@ public enum ReportMarkdown {
                 md.append("")
                 md.append("| p50 | p90 | p99 | p99.9 | max | answers |")
                 md.append("| ---: | ---: | ---: | ---: | ---: | ---: |")
-                md.append("| \(Format.micros(f.p50)) | \(Format.micros(f.p90)) | \(Format.micros(f.p99)) | \(Format.micros(f.p999)) | \(Format.micros(f.max)) | \(Format.count(f.count)) |")
+                md.append("| \(percentileCells(f)) | \(Format.count(f.count)) |")
             } else {
                 md.append("No answer arrived.")
             }
@@ -118,5 +118,10 @@ public enum ReportMarkdown {
             md.append("")
         }
         return md.joined(separator: "\n")
+    }
+
+    /// "404us | 661us | 3.31ms | 3.84ms | 3.85ms": a latency table row's p50 to max cells.
+    static func percentileCells(_ l: LatencySummary) -> String {
+        [l.p50, l.p90, l.p99, l.p999, l.max].map(Format.micros).joined(separator: " | ")
     }
 }

@@ -50,7 +50,7 @@ public enum SummaryText {
         lines.append("")
         let l = r.latency.connect
         if l.count > 0 {
-            lines.append("  connect latency  p50 \(Format.micros(l.p50))  p90 \(Format.micros(l.p90))  p99 \(Format.micros(l.p99))  p99.9 \(Format.micros(l.p999))  max \(Format.micros(l.max))  (\(Format.count(l.count)) connects)")
+            lines.append("  connect latency  \(percentiles(l))  (\(Format.count(l.count)) connects)")
         } else {
             lines.append("  connect latency  no connection completed")
         }
@@ -59,14 +59,14 @@ public enum SummaryText {
             let versions = tls.versions.sorted { $0.key < $1.key }.map { "\($0.key) \(Format.count($0.value))" }.joined(separator: ", ")
             let resumed = c.tls?.resume == true ? ", \(Format.count(tls.resumed)) resumed" : ""
             if h.count > 0 {
-                lines.append("  tls handshake    p50 \(Format.micros(h.p50))  p90 \(Format.micros(h.p90))  p99 \(Format.micros(h.p99))  p99.9 \(Format.micros(h.p999))  max \(Format.micros(h.max))  (\(Format.count(h.count)) handshakes\(resumed)\(versions.isEmpty ? "" : "; " + versions))")
+                lines.append("  tls handshake    \(percentiles(h))  (\(Format.count(h.count)) handshakes\(resumed)\(versions.isEmpty ? "" : "; " + versions))")
             } else {
                 lines.append("  tls handshake    no handshake completed")
             }
         }
         if let f = r.latency.firstByte {
             if f.count > 0 {
-                lines.append("  first byte       p50 \(Format.micros(f.p50))  p90 \(Format.micros(f.p90))  p99 \(Format.micros(f.p99))  p99.9 \(Format.micros(f.p999))  max \(Format.micros(f.max))  (\(Format.count(f.count)) answers)")
+                lines.append("  first byte       \(percentiles(f))  (\(Format.count(f.count)) answers)")
             } else {
                 lines.append("  first byte       no answer arrived")
             }
@@ -78,6 +78,11 @@ public enum SummaryText {
         }
         for note in r.notes { lines.append("  note: \(note)") }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// "p50 404us  p90 661us  p99 3.31ms  p99.9 3.84ms  max 3.85ms": one latency line's figures.
+    static func percentiles(_ l: LatencySummary) -> String {
+        "p50 \(Format.micros(l.p50))  p90 \(Format.micros(l.p90))  p99 \(Format.micros(l.p99))  p99.9 \(Format.micros(l.p999))  max \(Format.micros(l.max))"
     }
 
     static func ended(_ reason: StopReason) -> String {
