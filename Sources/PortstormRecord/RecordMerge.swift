@@ -115,30 +115,10 @@ extension RunRecord {
         merged.target.resolved = union(records.map(\.target.resolved))
         merged.sources = union(records.map(\.sources))
         merged.totals = mergedTotals(records.map(\.totals))
-        var histogram = first.latency.connectHistogram
-        for r in records.dropFirst() {
-            guard histogram.sums(r.latency.connectHistogram.buckets.map { ($0[0], $0[1]) }) == .fits else { throw .tooLarge }
-            histogram.merge(r.latency.connectHistogram)
-        }
-        merged.latency = LatencyReport(connectHistogram: histogram)
-        // TLS runs: handshake latencies and counts add up like the connects.
-        let handshakes = records.compactMap(\.latency.handshakeHistogram)
-        if var h = handshakes.first {
-            for other in handshakes.dropFirst() {
-                guard h.sums(other.buckets.map { ($0[0], $0[1]) }) == .fits else { throw .tooLarge }
-                h.merge(other)
-            }
-            merged.latency.setHandshake(h)
-        }
-        // Runs that read answers: first-byte latencies add up the same way.
-        let firstBytes = records.compactMap(\.latency.firstByteHistogram)
-        if var f = firstBytes.first {
-            for other in firstBytes.dropFirst() {
-                guard f.sums(other.buckets.map { ($0[0], $0[1]) }) == .fits else { throw .tooLarge }
-                f.merge(other)
-            }
-            merged.latency.setFirstByte(f)
-        }
+        merged.latency = LatencyReport(connectHistogram: try added(records.map(\.latency.connectHistogram)) ?? first.latency.connectHistogram)
+        // TLS runs' handshakes and the answers' first bytes add up like the connects.
+        if let h = try added(records.compactMap(\.latency.handshakeHistogram)) { merged.latency.setHandshake(h) }
+        if let f = try added(records.compactMap(\.latency.firstByteHistogram)) { merged.latency.setFirstByte(f) }
         let tls = records.compactMap(\.tls)
         if !tls.isEmpty {
             var sum = TLSTotals()
@@ -215,6 +195,16 @@ extension RunRecord {
         var out: [String] = []
         for l in lists { for x in l where !out.contains(x) { out.append(x) } }
         return out
+    }
+
+    /// The histograms added up (nil when there are none); `.tooLarge` where a count would pass 64 bits.
+    private static func added(_ histograms: [LatencyHistogram]) throws(MergeError) -> LatencyHistogram? {
+        guard var total = histograms.first else { return nil }
+        for h in histograms.dropFirst() {
+            guard total.sums(h.buckets.map { ($0[0], $0[1]) }) == .fits else { throw .tooLarge }
+            total.merge(h)
+        }
+        return total
     }
 
     private static func mergedConfig(_ records: [RunRecord]) -> RunConfig {

@@ -6,13 +6,8 @@ import Testing
 /// Time to the answer's first byte (`latency.firstByte`): through JSON, absent from older records,
 /// and merged across hosts as one histogram of every answer.
 @Suite struct FirstByteLatencyTests {
-    static func answers(_ n: Int, seed: UInt64) -> [UInt64] {
-        var x = seed
-        return (0..<n).map { _ in
-            x = x &* 6364136223846793005 &+ 1442695040888963407
-            return 50 + (x >> 33) % 20_000
-        }
-    }
+    /// Deterministic first-byte latencies (50 us to about 20 ms).
+    static func answers(_ n: Int, seed: UInt64) -> [UInt64] { LatencySamples.uniform(n, seed: seed, from: 50, span: 20_000) }
 
     static func host(_ name: String, startMs: Int64, shard: Int, firstBytes: [UInt64]) -> RunRecord {
         var r = hostRecord(name, startMs: startMs, perSecond: [[100, 200]], shard: Shard(index: shard, count: 2))

@@ -7,13 +7,7 @@ import Testing
 /// `handshakeBuckets`): through JSON, missing from older records, and merged across hosts.
 @Suite struct HandshakeTimelineTests {
     /// Deterministic handshake latencies of one second (about 300 us to 40 ms).
-    static func handshakes(_ n: Int, seed: UInt64) -> [UInt64] {
-        var x = seed
-        return (0..<n).map { _ in
-            x = x &* 6364136223846793005 &+ 1442695040888963407
-            return 300 + (x >> 33) % 40_000
-        }
-    }
+    static func handshakes(_ n: Int, seed: UInt64) -> [UInt64] { LatencySamples.uniform(n, seed: seed, from: 300, span: 40_000) }
 
     static func tlsHost(_ name: String, startMs: Int64, shard: Int, seconds: [[UInt64]]) -> RunRecord {
         hostRecord(name, startMs: startMs, perSecond: seconds.map { _ in [100, 200] }, shard: Shard(index: shard, count: 2),

@@ -6,10 +6,9 @@ import Testing
 /// A deterministic spread of latencies (1 us to about 3 s, heavy-tailed), so that buckets of every
 /// width are hit.
 private func samples(_ n: Int, seed: UInt64) -> [UInt64] {
-    var x = seed
+    var g = LatencySamples(seed: seed)
     return (0..<n).map { _ in
-        x = x &* 6364136223846793005 &+ 1442695040888963407
-        let r = Double(x >> 11) / Double(1 << 53)
+        let r = Double(g.next() >> 11) / Double(1 << 53)
         return UInt64(1 + pow(r, 6) * 3_000_000)
     }
 }
